@@ -1,0 +1,230 @@
+// Package engine scores frames with a model in batches, the way a hosted
+// batch-inference platform does: the input is split into tasks of
+// Options.BatchSize rows, at most Options.Executors tasks run at once, each
+// executor with its own model instance, every task's model sees the run's
+// Parameters, and the outputs come back as one frame in input order.
+//
+// Runs happen in this process on a bounded set of goroutines, or on a
+// remote Backend when Options.Cloud is set.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"runtime"
+
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/gpu"
+	"github.com/dfbatch/dfbatch/model"
+	"github.com/go-gota/gota/dataframe"
+)
+
+// Client scores data with one model. It is safe for concurrent use; each
+// run loads its own model instances.
+type Client struct {
+	loader    model.Loader
+	defaults  Options
+	logger    *slog.Logger
+	backend   Backend
+	instances map[string]Instance
+}
+
+// ClientOption configures a Client.
+type ClientOption func(*Client)
+
+// WithDefaults sets the model's deployed configuration: the options a run
+// takes for every field it leaves unset.
+func WithDefaults(o Options) ClientOption { return func(c *Client) { c.defaults = o } }
+
+// WithLogger sends the client's logs to l. By default a client logs
+// nothing.
+func WithLogger(l *slog.Logger) ClientOption { return func(c *Client) { c.logger = l } }
+
+// WithBackend sets the remote backend that runs jobs with Options.Cloud.
+func WithBackend(b Backend) ClientOption { return func(c *Client) { c.backend = b } }
+
+// WithInstances adds instance presets for Options.Instance, or replaces the
+// built-in ones of the same name.
+func WithInstances(presets map[string]Instance) ClientOption {
+	return func(c *Client) { maps.Copy(c.instances, presets) }
+}
+
+// NewClient returns a client for the model that loader builds. A
+// model.Func or model.DataFrameFunc is its own loader.
+func NewClient(loader model.Loader, opts ...ClientOption) *Client {
+	c := &Client{loader: loader, logger: slog.New(slog.DiscardHandler), instances: maps.Clone(Instances)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Run scores a gota DataFrame and returns the output as one, in input
+// order. It is Start and Wait, with the conversions at each edge.
+func (c *Client) Run(ctx context.Context, df dataframe.DataFrame, opts Options) (dataframe.DataFrame, error) {
+	if df.Err != nil {
+		return dataframe.DataFrame{Err: df.Err}, fmt.Errorf("dfbatch: the input DataFrame carries an error: %w", df.Err)
+	}
+	if df.Ncol() == 0 {
+		err := errors.New("dfbatch: the input DataFrame has no columns")
+		return dataframe.DataFrame{Err: err}, err
+	}
+	in, err := frame.FromDataFrame(df)
+	if err != nil {
+		return dataframe.DataFrame{Err: err}, fmt.Errorf("dfbatch: converting the input: %w", err)
+	}
+	out, err := c.RunFrame(ctx, in, opts)
+	if out == nil || out.NumCols() == 0 {
+		return dataframe.DataFrame{Err: err}, err
+	}
+	return out.ToDataFrame(), err
+}
+
+// RunFrame scores a frame and returns the output, in input order unless
+// Options.Unordered. On error the frame holds the rows that were scored, if
+// any; see Execution.Wait.
+func (c *Client) RunFrame(ctx context.Context, in *frame.Frame, opts Options) (*frame.Frame, error) {
+	e, err := c.Start(ctx, in, opts)
+	if err != nil {
+		return nil, err
+	}
+	return e.Wait()
+}
+
+// Start validates the options and starts scoring in in the background. An
+// error here means no task started. Cancelling ctx cancels the run.
+func (c *Client) Start(ctx context.Context, in *frame.Frame, opts Options) (*Execution, error) {
+	if in == nil {
+		return nil, errors.New("dfbatch: the input frame is nil")
+	}
+	if in.NumCols() == 0 {
+		return nil, errors.New("dfbatch: the input frame has no columns")
+	}
+	o, err := c.resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	if o.Cloud {
+		return c.startRemote(ctx, in, o)
+	}
+	src := newFrameSource(in, o.BatchSize)
+	var retained *retainSink
+	return c.start(ctx, o, src, func(p *pool) sink {
+		retained = newRetainSink(!o.Unordered, p.delivered)
+		return retained
+	}, func(p *pool) (*frame.Frame, error) {
+		frames := retained.frames(src.total())
+		if len(frames) == 0 {
+			return c.emptyOutput(in, p)
+		}
+		return frame.Concat(frames...)
+	})
+}
+
+// Stream scores the frames that r yields, cut into tasks of BatchSize rows,
+// and hands each task's output to consume as soon as it is its turn: in
+// input order, or as tasks finish with Options.Unordered. Calls to consume
+// are serial. At most about 2 x Executors batches are held at once, however
+// long the stream. An error from consume stops the run. Wait's frame is nil.
+func (c *Client) Stream(ctx context.Context, r frame.Reader, opts Options, consume func(Batch) error) (*Execution, error) {
+	o, err := c.resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	if o.Cloud {
+		return nil, errors.New("dfbatch: Options.Cloud runs take an in-memory frame; streamed inputs run in this process only")
+	}
+	return c.startStream(ctx, o, &rebatcher{r: r, batchSize: o.BatchSize}, consume, nil)
+}
+
+// startStream runs src through a streamSink; finish, if set, runs after the
+// last task (for a file run, to close its outputs).
+func (c *Client) startStream(ctx context.Context, o Options, src source, consume func(Batch) error, finish func(p *pool) error) (*Execution, error) {
+	return c.start(ctx, o, src, func(p *pool) sink {
+		p.window = make(chan struct{}, 2*p.executors)
+		return newStreamSink(!o.Unordered, p.window, consume, p.delivered)
+	}, func(p *pool) (*frame.Frame, error) {
+		if finish != nil {
+			return nil, finish(p)
+		}
+		return nil, nil
+	})
+}
+
+func (c *Client) resolve(opts Options) (Options, error) {
+	o, err := resolveOptions(opts, c.defaults, c.instances)
+	if err != nil {
+		return o, fmt.Errorf("dfbatch: %w", err)
+	}
+	if o.Cloud && c.backend == nil {
+		return o, fmt.Errorf("dfbatch: %w", ErrNoBackend)
+	}
+	return o, nil
+}
+
+// start sets up the pool and runs it in the background. newSink builds the
+// sink once the pool exists; collect builds the output after a run with no
+// error from the pool.
+func (c *Client) start(ctx context.Context, o Options, src source, newSink func(*pool) sink, collect func(*pool) (*frame.Frame, error)) (*Execution, error) {
+	executors := o.Executors
+	if t := src.total(); t >= 0 {
+		executors = min(executors, t)
+	}
+	if cores := runtime.NumCPU(); float64(o.Executors)*o.CPUs > float64(cores) {
+		c.logger.Warn("executors x cpus exceeds this machine's CPUs; executors will compete for cores",
+			"executors", o.Executors, "cpus", o.CPUs, "machine_cpus", cores)
+	}
+	var devices [][]gpu.Device
+	if o.GPUs > 0 {
+		var err error
+		if devices, err = gpu.Assign(executors, o.GPUs, o.GPUType); err != nil {
+			return nil, fmt.Errorf("dfbatch: Options.GPUs = %d: %w", o.GPUs, err)
+		}
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	e := newExecution(o, cancel)
+	e.tasks = src.total()
+	e.report = Report{ExecutionID: e.id, Started: e.started, Tasks: max(e.tasks, 0)}
+	p := &pool{exec: e, opts: o, loader: c.loader, logger: c.logger, src: src, executors: executors, devices: devices}
+	p.sink = newSink(p)
+	c.logger.Info("dfbatch run started", "execution", e.id, "tasks", e.tasks, "batch_size", o.BatchSize,
+		"executors", executors, "cpus", o.CPUs, "memory_mib", o.Memory)
+	go func() {
+		defer cancel(nil)
+		jobCtx := runCtx
+		if o.JobTimeout > 0 {
+			var stop context.CancelFunc
+			jobCtx, stop = context.WithTimeoutCause(runCtx, o.JobTimeout, ErrJobTimeout)
+			defer stop()
+		}
+		err := p.run(jobCtx)
+		out, cerr := collect(p)
+		if err == nil {
+			err = cerr
+		}
+		if err != nil {
+			err = fmt.Errorf("dfbatch: execution %s: %w", e.id, err)
+		}
+		e.finish(out, err, c.logger)
+	}()
+	return e, nil
+}
+
+// emptyOutput is the output of a run in which no task finished: the
+// model's output columns when its loader declares them, else no columns.
+func (c *Client) emptyOutput(in *frame.Frame, p *pool) (*frame.Frame, error) {
+	if first := p.firstOutput.Load(); first != nil {
+		return frame.Empty(first.schema), nil
+	}
+	if s, ok := c.loader.(model.OutputSchemer); ok {
+		schema, err := s.OutputSchema(in.Schema())
+		if err != nil {
+			return nil, fmt.Errorf("the model's output schema: %w", err)
+		}
+		return frame.Empty(schema), nil
+	}
+	return frame.New()
+}

@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dfbatch/dfbatch/frame"
+)
+
+// Execution is a run in progress. Its methods are safe for concurrent use.
+// The run stops on its own when every task is done, when more tasks fail
+// than allowed, at the job timeout, or when the context given to Start is
+// cancelled or Cancel is called; Wait then returns.
+type Execution struct {
+	id      string
+	opts    Options
+	started time.Time
+	cancel  context.CancelCauseFunc
+	done    chan struct{}
+
+	mu       sync.Mutex
+	changed  *sync.Cond // signalled when events grow or the run ends
+	state    State
+	tasks    int // -1 while unknown
+	finished int
+	running  int
+	rows     int
+	events   []Event
+	report   Report
+	out      *frame.Frame
+	err      error
+}
+
+func newExecution(opts Options, cancel context.CancelCauseFunc) *Execution {
+	e := &Execution{id: newID(), opts: opts, started: time.Now(), cancel: cancel, done: make(chan struct{}), tasks: -1}
+	e.changed = sync.NewCond(&e.mu)
+	return e
+}
+
+func newID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "dfb-" + hex.EncodeToString(b[:])
+}
+
+// ID identifies the execution in logs and remote resources.
+func (e *Execution) ID() string { return e.id }
+
+// Options returns the resolved options the execution runs with: the run's
+// options over the client's defaults, with presets and defaults applied.
+func (e *Execution) Options() Options { return e.opts }
+
+// Status returns a snapshot of the execution's progress.
+func (e *Execution) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	elapsed := time.Since(e.started)
+	if e.state.Done() {
+		elapsed = e.report.Duration
+	}
+	return Status{State: e.state, Tasks: e.tasks, Finished: e.finished, Failed: len(e.report.Failed), Running: e.running, Rows: e.rows, Elapsed: elapsed}
+}
+
+// Events returns a channel that replays the execution's task events from
+// its start, then follows new ones, and is closed after the last event of a
+// finished run. Each call returns a new channel. Drain it: its goroutine
+// lives until the channel is closed.
+func (e *Execution) Events() <-chan Event {
+	ch := make(chan Event, 64)
+	go func() {
+		defer close(ch)
+		for i := 0; ; i++ {
+			e.mu.Lock()
+			for i >= len(e.events) && !e.state.Done() {
+				e.changed.Wait()
+			}
+			if i >= len(e.events) {
+				e.mu.Unlock()
+				return
+			}
+			ev := e.events[i]
+			e.mu.Unlock()
+			ch <- ev
+		}
+	}()
+	return ch
+}
+
+// Cancel stops the run: no task starts after it, running tasks see their
+// context cancelled, and Wait returns once they have returned.
+func (e *Execution) Cancel() { e.cancel(ErrCancelled) }
+
+// Done is closed when the execution has ended.
+func (e *Execution) Done() <-chan struct{} { return e.done }
+
+// Wait waits for the run to end and returns its output: every finished
+// task's rows, in input order (or completion order for an unordered run).
+// On error the frame still holds the rows that were scored, or is nil if
+// none were or the output was streamed, and Report lists the rest.
+func (e *Execution) Wait() (*frame.Frame, error) {
+	<-e.done
+	return e.out, e.err
+}
+
+// Report returns the execution's account of its tasks so far; it is
+// complete once the execution has ended.
+func (e *Execution) Report() Report {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.report
+	r.Failed = slices.Clone(r.Failed)
+	r.Incomplete = slices.Clone(r.Incomplete)
+	r.Outputs = slices.Clone(r.Outputs)
+	if !r.State.Done() {
+		r.Duration = time.Since(e.started)
+	}
+	return r
+}
+
+func (e *Execution) emit(ev Event) {
+	e.mu.Lock()
+	switch ev.Kind {
+	case TaskStarted:
+		e.running++
+	case TaskRetried, TaskFinished, TaskInterrupted:
+		e.running--
+	case TaskFailed:
+		if ev.Attempt > 0 {
+			e.running--
+		}
+	}
+	e.events = append(e.events, ev)
+	e.mu.Unlock()
+	e.changed.Broadcast()
+}
+
+// Errors a run ends with, wrapped; test for them with errors.Is.
+var (
+	// ErrCancelled: Execution.Cancel was called.
+	ErrCancelled = errors.New("run cancelled")
+	// ErrJobTimeout: the run exceeded Options.JobTimeout.
+	ErrJobTimeout = errors.New("job timeout exceeded")
+)
+
+// finish records the end of the run and wakes every waiter.
+func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
+	e.mu.Lock()
+	e.out, e.err = out, err
+	e.report.Err = err
+	e.report.Duration = time.Since(e.started)
+	switch {
+	case err == nil:
+		e.state = Succeeded
+	case errors.Is(err, ErrJobTimeout):
+		e.state = TimedOut
+	case errors.Is(err, context.Canceled) || errors.Is(err, ErrCancelled):
+		e.state = Cancelled
+	default:
+		e.state = Failed
+	}
+	e.report.State = e.state
+	r := e.report
+	e.mu.Unlock()
+	e.changed.Broadcast()
+	close(e.done)
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelError
+	}
+	logger.Log(context.Background(), level, "dfbatch run ended", "execution", e.id, "state", r.State.String(),
+		"tasks", r.Tasks, "finished", r.Finished, "failed", len(r.Failed), "incomplete", len(r.Incomplete),
+		"rows_out", r.RowsOut, "duration", r.Duration, "error", err)
+}
+
+func describeStop(cause error, r Report) error {
+	return fmt.Errorf("%w after %d of %s tasks finished; Report().Rerun() lists the %d tasks to run again", cause, r.Finished, taskCount(r), len(r.Failed)+len(r.Incomplete))
+}
+
+func taskCount(r Report) string {
+	if !r.InputRead {
+		return "?"
+	}
+	return fmt.Sprint(r.Tasks)
+}

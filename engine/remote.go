@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dfbatch/dfbatch/frame"
+)
+
+// startRemote hands the run to the client's backend. The execution follows
+// the backend's progress events, so Status, Events and Report work as for a
+// local run.
+func (c *Client) startRemote(ctx context.Context, in *frame.Frame, o Options) (*Execution, error) {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	e := newExecution(o, cancel)
+	tasks := Plan(in.NumRows(), o.BatchSize)
+	e.tasks = len(tasks)
+	e.report = Report{ExecutionID: e.id, Started: e.started, Tasks: len(tasks), RowsIn: in.NumRows(), InputRead: true}
+	finished := make(map[int]bool, len(tasks))
+	progress := func(ev Event) {
+		e.emit(ev)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		switch ev.Kind {
+		case TaskFinished:
+			if !finished[ev.Task.Index] {
+				finished[ev.Task.Index] = true
+				e.finished++
+				e.rows += ev.Task.Rows()
+				e.report.Finished++
+				e.report.RowsOut += ev.Task.Rows()
+			}
+		case TaskFailed:
+			e.report.Failed = append(e.report.Failed, &TaskError{Task: ev.Task, Executor: ev.Executor, Attempts: ev.Attempt, Err: ev.Err})
+		}
+	}
+	c.logger.Info("dfbatch remote run started", "execution", e.id, "tasks", len(tasks), "batch_size", o.BatchSize, "executors", o.Executors)
+	go func() {
+		defer cancel(nil)
+		jobCtx := runCtx
+		if o.JobTimeout > 0 {
+			var stop context.CancelFunc
+			jobCtx, stop = context.WithTimeoutCause(runCtx, o.JobTimeout, ErrJobTimeout)
+			defer stop()
+		}
+		out, err := c.backend.Run(jobCtx, RemoteJob{ID: e.id, Input: in, Tasks: tasks, Options: o, Progress: progress})
+		e.mu.Lock()
+		failed := make(map[int]bool, len(e.report.Failed))
+		for _, f := range e.report.Failed {
+			failed[f.Task.Index] = true
+		}
+		for _, t := range tasks {
+			if !finished[t.Index] && !failed[t.Index] {
+				e.report.Incomplete = append(e.report.Incomplete, t)
+			}
+		}
+		r := e.report
+		e.mu.Unlock()
+		if cause := context.Cause(jobCtx); cause != nil && err != nil && !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+		if err != nil {
+			err = fmt.Errorf("dfbatch: execution %s on the remote backend: %w", e.id, describeStop(err, r))
+		} else if out == nil || out.NumRows() != in.NumRows() {
+			got := 0
+			if out != nil {
+				got = out.NumRows()
+			}
+			err = fmt.Errorf("dfbatch: execution %s: the remote backend returned %d rows for %d input rows", e.id, got, in.NumRows())
+		}
+		e.finish(out, err, c.logger)
+	}()
+	return e, nil
+}

@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dfbatch/dfbatch/frame"
+)
+
+// State is where an execution stands.
+type State int
+
+const (
+	// Running: tasks are being scored.
+	Running State = iota
+	// Succeeded: every task's output is in the result (tolerated failures
+	// aside, which the Report lists).
+	Succeeded
+	// Failed: more tasks failed than allowed, the input could not be read,
+	// or the output could not be written.
+	Failed
+	// Cancelled: the caller cancelled the run or its context.
+	Cancelled
+	// TimedOut: the run exceeded Options.JobTimeout.
+	TimedOut
+)
+
+func (s State) String() string {
+	switch s {
+	case Running:
+		return "running"
+	case Succeeded:
+		return "succeeded"
+	case Failed:
+		return "failed"
+	case Cancelled:
+		return "cancelled"
+	case TimedOut:
+		return "timed out"
+	}
+	return "unknown"
+}
+
+// Done reports whether the execution has ended.
+func (s State) Done() bool { return s != Running }
+
+// Status is a snapshot of an execution's progress.
+type Status struct {
+	State State
+	// Tasks is the number of tasks, or -1 while a streamed input is still
+	// being read.
+	Tasks int
+	// Finished counts the tasks whose output is done; Failed those that
+	// failed after their retries; Running the attempts in progress.
+	Finished, Failed, Running int
+	// Rows counts the input rows of finished tasks.
+	Rows    int
+	Elapsed time.Duration
+}
+
+// Report is an execution's account of its tasks, complete once it ends.
+// Every input row is either in the output or in a task of Failed or
+// Incomplete, so Rerun names exactly the rows to score again.
+type Report struct {
+	ExecutionID string
+	State       State
+	// Tasks is the number of tasks planned or read; Finished how many of
+	// them are in the output.
+	Tasks, Finished int
+	// RowsIn and RowsOut count the rows read and the rows in the output.
+	RowsIn, RowsOut int
+	// Failed lists the tasks that failed after their retries, by index.
+	Failed []*TaskError
+	// Incomplete lists the tasks that are neither in the output nor failed:
+	// never started, interrupted, or finished but held back because the run
+	// stopped before an earlier task's output was written.
+	Incomplete []Task
+	// InputRead is false when a streamed input was not read to its end,
+	// so rows after the last task listed were never read.
+	InputRead bool
+	// Outputs lists the files a file-to-file run wrote, in input order.
+	Outputs  []string
+	Started  time.Time
+	Duration time.Duration
+	// Err is the error the run ended with, nil on success.
+	Err error
+}
+
+// Rerun returns the tasks whose rows are missing from the output, failed or
+// incomplete, in input order.
+func (r Report) Rerun() []Task {
+	tasks := slices.Clone(r.Incomplete)
+	for _, f := range r.Failed {
+		tasks = append(tasks, f.Task)
+	}
+	slices.SortFunc(tasks, func(a, b Task) int { return a.Index - b.Index })
+	return tasks
+}
+
+// RerunFrame returns the rows of in, the frame the run scored, that are
+// missing from the output, ready to be run again.
+func (r Report) RerunFrame(in *frame.Frame) (*frame.Frame, error) {
+	tasks := r.Rerun()
+	parts := make([]*frame.Frame, 0, len(tasks))
+	for _, t := range tasks {
+		if t.Source != "" {
+			return nil, fmt.Errorf("%s comes from a file; re-run that file's rows instead", t)
+		}
+		if t.End > in.NumRows() {
+			return nil, fmt.Errorf("%s is beyond the frame's %d rows: is it the frame the run scored?", t, in.NumRows())
+		}
+		parts = append(parts, in.Slice(t.Start, t.End))
+	}
+	if len(parts) == 0 {
+		return in.Slice(0, 0), nil
+	}
+	return frame.Concat(parts...)
+}

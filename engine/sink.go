@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/dfbatch/dfbatch/frame"
+)
+
+// Batch is one task's output.
+type Batch struct {
+	Task  Task
+	Frame *frame.Frame
+}
+
+// sink receives task outputs from the executors, concurrently.
+type sink interface {
+	// put takes a finished task's output; an error stops the run.
+	put(t Task, out *frame.Frame) error
+	// drop marks a task whose output will never come (a tolerated failure);
+	// an error from delivering the outputs it unblocks stops the run.
+	drop(t Task) error
+	// held lists tasks that finished but were never delivered, once the
+	// run has stopped.
+	held() []Task
+}
+
+// retainSink keeps every output in memory for one frame at the end.
+type retainSink struct {
+	mu        sync.Mutex
+	ordered   bool
+	byIndex   map[int]Batch
+	completed []int // task indexes in completion order
+	delivered func(Task)
+}
+
+func newRetainSink(ordered bool, delivered func(Task)) *retainSink {
+	return &retainSink{ordered: ordered, byIndex: map[int]Batch{}, delivered: delivered}
+}
+
+func (s *retainSink) put(t Task, out *frame.Frame) error {
+	s.mu.Lock()
+	s.byIndex[t.Index] = Batch{Task: t, Frame: out}
+	s.completed = append(s.completed, t.Index)
+	s.mu.Unlock()
+	s.delivered(t)
+	return nil
+}
+
+func (s *retainSink) drop(Task) error { return nil }
+func (s *retainSink) held() []Task    { return nil }
+
+// frames returns the outputs in task order, or in completion order for an
+// unordered run.
+func (s *retainSink) frames(tasks int) []*frame.Frame {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*frame.Frame, 0, len(s.byIndex))
+	if s.ordered {
+		for i := 0; i < tasks; i++ {
+			if b, ok := s.byIndex[i]; ok {
+				out = append(out, b.Frame)
+			}
+		}
+		return out
+	}
+	for _, i := range s.completed {
+		out = append(out, s.byIndex[i].Frame)
+	}
+	return out
+}
+
+// streamSink hands outputs to a consumer one at a time, in task order
+// through a reorder buffer, or as they come for an unordered run. Each
+// delivered or dropped task frees one slot of the run's window, which
+// bounds the tasks read but not yet delivered.
+type streamSink struct {
+	mu        sync.Mutex
+	ordered   bool
+	consume   func(Batch) error
+	window    chan struct{}
+	delivered func(Task)
+	next      int           // next task index to deliver, in order
+	buffer    map[int]Batch // finished or dropped tasks waiting for next; a nil Frame marks a drop
+}
+
+func newStreamSink(ordered bool, window chan struct{}, consume func(Batch) error, delivered func(Task)) *streamSink {
+	return &streamSink{ordered: ordered, consume: consume, window: window, delivered: delivered, buffer: map[int]Batch{}}
+}
+
+func (s *streamSink) put(t Task, out *frame.Frame) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ordered {
+		<-s.window
+		if err := s.consume(Batch{Task: t, Frame: out}); err != nil {
+			s.buffer[t.Index] = Batch{Task: t, Frame: out} // held() reports it
+			return err
+		}
+		s.delivered(t)
+		return nil
+	}
+	s.buffer[t.Index] = Batch{Task: t, Frame: out}
+	return s.flush()
+}
+
+func (s *streamSink) drop(t Task) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ordered {
+		<-s.window
+		return nil
+	}
+	s.buffer[t.Index] = Batch{Task: t}
+	return s.flush()
+}
+
+// flush delivers the buffered outputs that are next in order.
+func (s *streamSink) flush() error {
+	for {
+		b, ok := s.buffer[s.next]
+		if !ok {
+			return nil
+		}
+		delete(s.buffer, s.next)
+		s.next++
+		<-s.window
+		if b.Frame == nil {
+			continue
+		}
+		if err := s.consume(b); err != nil {
+			s.buffer[b.Task.Index] = b // not delivered: held() reports it
+			return err
+		}
+		s.delivered(b.Task)
+	}
+}
+
+func (s *streamSink) held() []Task {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var tasks []Task
+	for _, b := range s.buffer {
+		if b.Frame != nil {
+			tasks = append(tasks, b.Task)
+		}
+	}
+	return tasks
+}
