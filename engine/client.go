@@ -120,7 +120,11 @@ func (c *Client) Start(ctx context.Context, in *frame.Frame, opts Options) (*Exe
 		if len(frames) == 0 {
 			return c.emptyOutput(in, p)
 		}
-		return frame.Concat(frames...)
+		out, err := frame.Concat(frames...)
+		if err != nil {
+			return nil, err
+		}
+		return out.WithRowOffset(0), nil
 	})
 }
 

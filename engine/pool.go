@@ -168,7 +168,7 @@ func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) (err err
 		switch {
 		case err == nil:
 			if err := p.sink.put(j.task, out); err != nil {
-				return fmt.Errorf("writing the output of %s: %w", j.task, err)
+				return err
 			}
 		case ctx.Err() != nil:
 			return nil // interrupted: the task stays outstanding, so incomplete
@@ -208,10 +208,7 @@ func (p *pool) fail(te *TaskError) error {
 	if failed > p.opts.MaxFailedTasks {
 		return errTooManyFailures
 	}
-	if err := p.sink.drop(te.Task); err != nil {
-		return fmt.Errorf("writing the output after %s: %w", te.Task, err)
-	}
-	return nil
+	return p.sink.drop(te.Task)
 }
 
 // delivered records a task whose output reached the result.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/dfbatch/dfbatch/frame"
@@ -19,9 +20,6 @@ type sink interface {
 	// drop marks a task whose output will never come (a tolerated failure);
 	// an error from delivering the outputs it unblocks stops the run.
 	drop(t Task) error
-	// held lists tasks that finished but were never delivered, once the
-	// run has stopped.
-	held() []Task
 }
 
 // retainSink keeps every output in memory for one frame at the end.
@@ -47,7 +45,6 @@ func (s *retainSink) put(t Task, out *frame.Frame) error {
 }
 
 func (s *retainSink) drop(Task) error { return nil }
-func (s *retainSink) held() []Task    { return nil }
 
 // frames returns the outputs in task order, or in completion order for an
 // unordered run.
@@ -72,7 +69,8 @@ func (s *retainSink) frames(tasks int) []*frame.Frame {
 // streamSink hands outputs to a consumer one at a time, in task order
 // through a reorder buffer, or as they come for an unordered run. Each
 // delivered or dropped task frees one slot of the run's window, which
-// bounds the tasks read but not yet delivered.
+// bounds the tasks read but not yet delivered. After the consumer fails,
+// nothing more is delivered: the run is stopping.
 type streamSink struct {
 	mu        sync.Mutex
 	ordered   bool
@@ -81,6 +79,7 @@ type streamSink struct {
 	delivered func(Task)
 	next      int           // next task index to deliver, in order
 	buffer    map[int]Batch // finished or dropped tasks waiting for next; a nil Frame marks a drop
+	err       error         // the consumer's error, once it failed
 }
 
 func newStreamSink(ordered bool, window chan struct{}, consume func(Batch) error, delivered func(Task)) *streamSink {
@@ -90,59 +89,40 @@ func newStreamSink(ordered bool, window chan struct{}, consume func(Batch) error
 func (s *streamSink) put(t Task, out *frame.Frame) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.ordered {
-		<-s.window
-		if err := s.consume(Batch{Task: t, Frame: out}); err != nil {
-			s.buffer[t.Index] = Batch{Task: t, Frame: out} // held() reports it
-			return err
-		}
-		s.delivered(t)
-		return nil
-	}
 	s.buffer[t.Index] = Batch{Task: t, Frame: out}
+	if !s.ordered {
+		s.next = t.Index
+	}
 	return s.flush()
 }
 
 func (s *streamSink) drop(t Task) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.ordered {
-		<-s.window
-		return nil
-	}
 	s.buffer[t.Index] = Batch{Task: t}
+	if !s.ordered {
+		s.next = t.Index
+	}
 	return s.flush()
 }
 
 // flush delivers the buffered outputs that are next in order.
 func (s *streamSink) flush() error {
-	for {
+	for s.err == nil {
 		b, ok := s.buffer[s.next]
 		if !ok {
 			return nil
 		}
+		if b.Frame != nil {
+			if err := s.consume(b); err != nil {
+				s.err = fmt.Errorf("writing the output of %s: %w", b.Task, err)
+				return s.err
+			}
+			s.delivered(b.Task)
+		}
 		delete(s.buffer, s.next)
 		s.next++
 		<-s.window
-		if b.Frame == nil {
-			continue
-		}
-		if err := s.consume(b); err != nil {
-			s.buffer[b.Task.Index] = b // not delivered: held() reports it
-			return err
-		}
-		s.delivered(b.Task)
 	}
-}
-
-func (s *streamSink) held() []Task {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var tasks []Task
-	for _, b := range s.buffer {
-		if b.Frame != nil {
-			tasks = append(tasks, b.Task)
-		}
-	}
-	return tasks
+	return nil
 }

@@ -10,10 +10,17 @@ import (
 // Concat joins frames top to bottom, in the order given. Every frame must
 // have the same columns, in the same order, with the same types; otherwise
 // the error names the first column that differs and the frame at fault.
-// Concat of a single frame returns it unchanged.
+// The result is numbered from the first frame's RowOffset, so joining
+// consecutive slices of a frame numbers rows as that frame did. Concat of a
+// single frame returns it unchanged.
 func Concat(frames ...*Frame) (*Frame, error) {
 	if len(frames) == 0 {
 		return nil, fmt.Errorf("frame: nothing to concatenate")
+	}
+	for k, f := range frames {
+		if f == nil {
+			return nil, fmt.Errorf("frame: cannot concatenate frame %d: it is nil", k)
+		}
 	}
 	first := frames[0]
 	for k, f := range frames[1:] {
@@ -36,11 +43,18 @@ func Concat(frames ...*Frame) (*Frame, error) {
 		}
 		cols[i] = c
 	}
-	return FromArrays(first.schema, cols)
+	g, err := FromArrays(first.schema, cols)
+	if err != nil {
+		return nil, err
+	}
+	g.offset = first.offset
+	return g, nil
 }
 
 // SameSchema returns nil when got has want's columns, in order, with the same
-// types, and otherwise a *ColumnError naming the first column that differs.
+// types, and otherwise a *ColumnError naming the first column that differs:
+// one that is missing, unexpected, out of place or of another type. Field
+// nullability and metadata are not compared.
 func SameSchema(want, got *arrow.Schema) error {
 	for i, w := range want.Fields() {
 		if i >= got.NumFields() {
@@ -48,10 +62,14 @@ func SameSchema(want, got *arrow.Schema) error {
 		}
 		g := got.Field(i)
 		if g.Name != w.Name {
-			if _, ok := got.FieldsByName(w.Name); ok {
-				return &ColumnError{Column: w.Name, Row: noRow, Err: fmt.Errorf("is at position %d, expected %d", got.FieldIndices(w.Name)[0], i)}
+			switch {
+			case !want.HasField(g.Name):
+				return &ColumnError{Column: g.Name, Row: noRow, Err: fmt.Errorf("is unexpected (column %d should be %q)", i, w.Name)}
+			case !got.HasField(w.Name):
+				return &ColumnError{Column: w.Name, Row: noRow, Err: fmt.Errorf("is missing (found %q in its place)", g.Name)}
+			default:
+				return &ColumnError{Column: w.Name, Row: noRow, Err: fmt.Errorf("is column %d, expected column %d", got.FieldIndices(w.Name)[0], i)}
 			}
-			return &ColumnError{Column: w.Name, Row: noRow, Err: fmt.Errorf("is missing (found %q in its place)", g.Name)}
 		}
 		if !arrow.TypeEqual(w.Type, g.Type) {
 			return &ColumnError{Column: w.Name, Row: noRow, Err: fmt.Errorf("is %s, expected %s", g.Type, w.Type)}

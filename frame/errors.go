@@ -13,6 +13,7 @@ type ColumnError struct {
 // noRow marks a ColumnError about a whole column.
 const noRow = -1
 
+// Error names the column, then the row when there is one, then the cause.
 func (e *ColumnError) Error() string {
 	if e.Row >= 0 {
 		return fmt.Sprintf("column %q, row %d: %v", e.Column, e.Row, e.Err)

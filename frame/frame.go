@@ -9,10 +9,12 @@ package frame
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -51,7 +53,9 @@ func New(columns ...Column) (*Frame, error) {
 	return FromArrays(arrow.NewSchema(fields, nil), arrays)
 }
 
-// FromArrays builds a Frame from a schema and one array per field.
+// FromArrays builds a Frame from a schema and one array per field, with
+// distinct field names and arrays of equal length. The frame shares the
+// arrays' memory but not the slice that holds them.
 func FromArrays(schema *arrow.Schema, arrays []arrow.Array) (*Frame, error) {
 	if schema == nil {
 		return nil, fmt.Errorf("frame: nil schema")
@@ -59,6 +63,9 @@ func FromArrays(schema *arrow.Schema, arrays []arrow.Array) (*Frame, error) {
 	if len(arrays) != schema.NumFields() {
 		return nil, fmt.Errorf("frame: schema has %d fields but %d arrays were given", schema.NumFields(), len(arrays))
 	}
+	// A copy, so that a caller reusing its slice, or the record it came
+	// from, cannot change an immutable frame.
+	arrays = slices.Clone(arrays)
 	f := &Frame{schema: schema, columns: arrays, index: make(map[string]int, len(arrays))}
 	for i, field := range schema.Fields() {
 		if _, dup := f.index[field.Name]; dup {
@@ -66,6 +73,9 @@ func FromArrays(schema *arrow.Schema, arrays []arrow.Array) (*Frame, error) {
 		}
 		f.index[field.Name] = i
 		a := arrays[i]
+		if a == nil {
+			return nil, fmt.Errorf("frame: column %q has no values", field.Name)
+		}
 		if !arrow.TypeEqual(a.DataType(), field.Type) {
 			return nil, fmt.Errorf("frame: column %q is declared %s but holds %s", field.Name, field.Type, a.DataType())
 		}
@@ -84,7 +94,8 @@ func FromRecord(rec arrow.RecordBatch) (*Frame, error) {
 	return FromArrays(rec.Schema(), rec.Columns())
 }
 
-// Empty returns a frame with the given schema and no rows.
+// Empty returns a frame with the given schema and no rows. It panics when
+// the schema names a column twice, as a frame cannot hold that.
 func Empty(schema *arrow.Schema) *Frame {
 	arrays := make([]arrow.Array, schema.NumFields())
 	for i, field := range schema.Fields() {
@@ -92,7 +103,6 @@ func Empty(schema *arrow.Schema) *Frame {
 	}
 	f, err := FromArrays(schema, arrays)
 	if err != nil {
-		// Only duplicate names can fail here; report them as the caller's schema fault.
 		panic(err)
 	}
 	return f
@@ -155,24 +165,31 @@ func (f *Frame) Col(name string) (arrow.Array, error) {
 	return nil, &ColumnError{Column: name, Row: noRow, Err: fmt.Errorf("no such column; the frame has %s", f.describeColumns())}
 }
 
+// maxNamesListed bounds the column names an error lists, so that a frame
+// with thousands of columns still gives a readable message.
+const maxNamesListed = 20
+
 func (f *Frame) describeColumns() string {
 	if len(f.columns) == 0 {
 		return "no columns"
 	}
-	return "columns " + strings.Join(quoteAll(f.ColumnNames()), ", ")
-}
-
-func quoteAll(names []string) []string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
+	names := f.ColumnNames()
+	listed := make([]string, min(len(names), maxNamesListed))
+	for i := range listed {
+		listed[i] = fmt.Sprintf("%q", names[i])
 	}
-	return q
+	s := "columns " + strings.Join(listed, ", ")
+	if more := len(names) - len(listed); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
 }
 
 // Float64Col returns the named column as a float64 array, or an error naming
 // the column when it is missing or of another type.
-func (f *Frame) Float64Col(name string) (*array.Float64, error) { return typed[*array.Float64](f, name) }
+func (f *Frame) Float64Col(name string) (*array.Float64, error) {
+	return typed[*array.Float64](f, name)
+}
 
 // Int64Col returns the named column as an int64 array, or an error naming the
 // column when it is missing or of another type.
@@ -232,13 +249,24 @@ func (f *Frame) Select(names ...string) (*Frame, error) {
 }
 
 // WithColumns returns a frame with the given columns appended, or replacing
-// the columns of the same name in place. Their length must match the frame's.
+// the columns of the same name in place. Their length must match the frame's
+// (unless the frame has no columns), and no name may be given twice.
 func (f *Frame) WithColumns(add ...Column) (*Frame, error) {
 	cols := make([]Column, len(f.columns), len(f.columns)+len(add))
 	for i, field := range f.schema.Fields() {
 		cols[i] = Column{Name: field.Name, Values: f.columns[i]}
 	}
+	given := make(map[string]bool, len(add))
 	for _, c := range add {
+		if given[c.Name] {
+			return nil, fmt.Errorf("frame: column %q given twice", c.Name)
+		}
+		given[c.Name] = true
+		// Checked here, not left to New, so that the error names the new
+		// column rather than an existing one.
+		if c.Values != nil && len(f.columns) > 0 && c.Values.Len() != f.rows {
+			return nil, fmt.Errorf("frame: column %q has %d rows, the frame has %d", c.Name, c.Values.Len(), f.rows)
+		}
 		if i, ok := f.index[c.Name]; ok {
 			cols[i] = c
 		} else {
@@ -248,9 +276,6 @@ func (f *Frame) WithColumns(add ...Column) (*Frame, error) {
 	g, err := New(cols...)
 	if err != nil {
 		return nil, err
-	}
-	if len(f.columns) > 0 && g.rows != f.rows {
-		return nil, fmt.Errorf("frame: new columns have %d rows, the frame has %d", g.rows, f.rows)
 	}
 	g.offset = f.offset
 	return g, nil
@@ -269,31 +294,58 @@ func (f *Frame) ByteSize() int64 {
 
 func arrayBytes(a arrow.Array) int64 {
 	rows := int64(a.Len())
-	bitmap := int64(0)
-	if a.NullN() > 0 {
-		bitmap = (rows + 7) / 8
+	if rows == 0 {
+		// Empty arrays may have no offsets buffer at all to read below.
+		return 0
 	}
-	switch t := a.DataType().(type) {
-	case *arrow.BooleanType:
-		return bitmap + (rows+7)/8
-	case arrow.FixedWidthDataType:
-		return bitmap + rows*int64(t.BitWidth())/8
+	n := int64(0)
+	if a.NullN() > 0 {
+		n = bitutil.BytesForBits(rows)
 	}
 	switch v := a.(type) {
-	case *array.String:
-		return bitmap + 4*(rows+1) + int64(v.ValueOffset(v.Len())-v.ValueOffset(0))
-	case *array.Binary:
-		return bitmap + 4*(rows+1) + int64(v.ValueOffset(v.Len())-v.ValueOffset(0))
-	case *array.LargeString:
-		return bitmap + 8*(rows+1) + v.ValueOffset(v.Len()) - v.ValueOffset(0)
+	case *array.Boolean:
+		return n + bitutil.BytesForBits(rows)
+	case *array.Dictionary:
+		// The indices carry the validity bitmap. Every slice shares the
+		// whole dictionary, so all of it counts.
+		return arrayBytes(v.Indices()) + arrayBytes(v.Dictionary())
+	case *array.String, *array.Binary:
+		return n + 4*(rows+1) + int64(len(v.(array.BinaryLike).ValueBytes()))
+	case *array.LargeString, *array.LargeBinary:
+		return n + 8*(rows+1) + int64(len(v.(array.BinaryLike).ValueBytes()))
+	case *array.Struct:
+		for i := range v.NumField() {
+			n += arrayBytes(v.Field(i))
+		}
+		return n
+	case *array.List, *array.Map:
+		return n + 4*(rows+1) + listValuesBytes(v.(array.ListLike))
+	case *array.LargeList:
+		return n + 8*(rows+1) + listValuesBytes(v)
+	case *array.FixedSizeList:
+		return n + listValuesBytes(v)
 	}
-	var n int64
+	if t, ok := a.DataType().(arrow.FixedWidthDataType); ok {
+		return n + rows*int64(t.BitWidth())/8
+	}
+	// Other layouts (views, unions, run-end encoding) are counted by their
+	// own whole buffers, which overstates what a slice of them holds and
+	// leaves out their children.
+	n = 0
 	for _, b := range a.Data().Buffers() {
 		if b != nil {
 			n += int64(b.Len())
 		}
 	}
 	return n
+}
+
+// listValuesBytes counts the child values that a's rows use: a slice of a
+// list array shares the child array of the whole list.
+func listValuesBytes(a array.ListLike) int64 {
+	start, _ := a.ValueOffsets(0)
+	_, end := a.ValueOffsets(a.Len() - 1)
+	return arrayBytes(array.NewSlice(a.ListValues(), start, end))
 }
 
 // Head formats the first n rows of the frame as a small table, for logs and

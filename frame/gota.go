@@ -3,6 +3,9 @@ package frame
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -13,60 +16,62 @@ import (
 // FromDataFrame converts a gota DataFrame, keeping column order, names and
 // types: gota Float becomes float64, Int becomes int64, String becomes
 // string and Bool becomes boolean. gota's missing values (NaN floats, NA
-// elements) become Arrow nulls.
+// elements) become Arrow nulls. A DataFrame that carries an error (df.Err)
+// is refused with that error.
 func FromDataFrame(df dataframe.DataFrame) (*Frame, error) {
 	if df.Err != nil {
 		return nil, fmt.Errorf("frame: the DataFrame carries an error: %w", df.Err)
 	}
 	names := df.Names()
+	types := df.Types()
 	cols := make([]Column, len(names))
-	for i, name := range names {
-		s := df.Col(name)
-		a, err := seriesToArray(s)
+	err := eachColumn(len(names), func(c int) error {
+		a, err := columnToArray(df, c, types[c])
 		if err != nil {
-			return nil, &ColumnError{Column: name, Row: noRow, Err: err}
+			return &ColumnError{Column: names[c], Row: noRow, Err: err}
 		}
-		cols[i] = Column{Name: name, Values: a}
+		cols[c] = Column{Name: names[c], Values: a}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return New(cols...)
 }
 
-func seriesToArray(s series.Series) (arrow.Array, error) {
-	n := s.Len()
-	switch s.Type() {
+// columnToArray reads column c in place through df.Elem: df.Col would copy
+// the whole column first.
+func columnToArray(df dataframe.DataFrame, c int, t series.Type) (arrow.Array, error) {
+	n := df.Nrow()
+	switch t {
 	case series.Float:
-		values := s.Float()
-		b := array.NewFloat64Builder(allocator)
-		b.Reserve(n)
-		for _, v := range values {
-			if math.IsNaN(v) {
-				b.UnsafeAppendBoolToBitmap(false)
-			} else {
-				b.UnsafeAppend(v)
-			}
+		// Float reads NA as NaN.
+		values := make([]float64, n)
+		for r := range values {
+			values[r] = df.Elem(r, c).Float()
 		}
-		return b.NewArray(), nil
+		return floatsWithNaNAsNull(values), nil
 	case series.Int:
-		b := array.NewInt64Builder(allocator)
-		b.Reserve(n)
-		for i := 0; i < n; i++ {
-			e := s.Elem(i)
+		values := make([]int64, n)
+		var valid validity
+		for r := range values {
+			e := df.Elem(r, c)
 			if e.IsNA() {
-				b.UnsafeAppendBoolToBitmap(false)
+				valid.clear(r, n)
 				continue
 			}
 			v, err := e.Int()
 			if err != nil {
 				return nil, err
 			}
-			b.UnsafeAppend(int64(v))
+			values[r] = int64(v)
 		}
-		return b.NewArray(), nil
+		return array.NewInt64Data(valid.data(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(values))), nil
 	case series.String:
 		b := array.NewStringBuilder(allocator)
 		b.Reserve(n)
-		for i := 0; i < n; i++ {
-			e := s.Elem(i)
+		for r := 0; r < n; r++ {
+			e := df.Elem(r, c)
 			if e.IsNA() {
 				b.AppendNull()
 			} else {
@@ -77,8 +82,8 @@ func seriesToArray(s series.Series) (arrow.Array, error) {
 	case series.Bool:
 		b := array.NewBooleanBuilder(allocator)
 		b.Reserve(n)
-		for i := 0; i < n; i++ {
-			e := s.Elem(i)
+		for r := 0; r < n; r++ {
+			e := df.Elem(r, c)
 			if e.IsNA() {
 				b.UnsafeAppendBoolToBitmap(false)
 				continue
@@ -91,107 +96,197 @@ func seriesToArray(s series.Series) (arrow.Array, error) {
 		}
 		return b.NewArray(), nil
 	}
-	return nil, fmt.Errorf("unsupported gota type %q", s.Type())
+	return nil, fmt.Errorf("unsupported gota type %q", t)
+}
+
+// floatsWithNaNAsNull wraps values, which the caller gives up, as a float64
+// array whose NaNs are nulls.
+func floatsWithNaNAsNull(values []float64) arrow.Array {
+	var valid validity
+	for i, v := range values {
+		if math.IsNaN(v) {
+			valid.clear(i, len(values))
+		}
+	}
+	return array.NewFloat64Data(valid.data(arrow.PrimitiveTypes.Float64, len(values), arrow.Float64Traits.CastToBytes(values)))
 }
 
 // ToDataFrame converts the frame to a gota DataFrame. Integer columns become
 // Int, float columns Float, strings String and booleans Bool; Arrow nulls
-// become gota NA (NaN for floats). Columns of other Arrow types (dates,
-// decimals, lists...) become String columns of their text form. A frame with
-// no columns gives a DataFrame whose Err says so, as gota does.
+// become gota NA (NaN for floats). A uint64 column becomes Int when all its
+// values fit in an int, and String otherwise, so that no value silently
+// wraps. Columns of other Arrow types (dates, decimals, lists...) become
+// String columns of their text form. A frame with no columns gives an empty
+// DataFrame, without error.
 //
-// gota itself treats the string "NaN" as missing, so a non-null "NaN" string
-// comes back as NA.
+// gota renames columns it cannot hold: a column named "" comes back named
+// "X0" (or the next free "Xk").
+// A non-null string "NaN" stays a value here, although gota's own parsers
+// (its CSV reader, series.New on strings) would read that text as NA.
 func (f *Frame) ToDataFrame() dataframe.DataFrame {
+	if len(f.columns) == 0 {
+		// dataframe.New refuses zero series; the zero DataFrame is gota's
+		// valid empty one.
+		return dataframe.DataFrame{}
+	}
+	// dataframe.New copies every series it is given, so it gets blank
+	// columns that share one backing array per gota type, and the values
+	// are then written straight into the DataFrame's own copies.
+	blanks := make(map[series.Type]series.Series, 4)
 	s := make([]series.Series, len(f.columns))
-	for i, field := range f.schema.Fields() {
-		s[i] = arrayToSeries(field.Name, f.columns[i])
+	for c, field := range f.schema.Fields() {
+		t := gotaType(f.columns[c])
+		blank, ok := blanks[t]
+		if !ok {
+			blank = series.New(make([]bool, f.rows), t, "")
+			blanks[t] = blank
+		}
+		blank.Name = field.Name
+		s[c] = blank
 	}
-	return dataframe.New(s...)
+	df := dataframe.New(s...)
+	_ = eachColumn(len(f.columns), func(c int) error {
+		fillColumn(df, c, f.columns[c])
+		return nil
+	})
+	return df
 }
 
-func arrayToSeries(name string, a arrow.Array) series.Series {
-	n := a.Len()
-	var s series.Series
+// eachColumn calls fn for columns 0 to n-1, on as many goroutines as
+// GOMAXPROCS allows since columns convert independently, and returns the
+// error of the lowest-numbered column that failed.
+func eachColumn(n int, fn func(c int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for c := int(next.Add(1) - 1); c < n; c = int(next.Add(1) - 1) {
+				errs[c] = fn(c)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gotaType is the gota type a column converts to.
+func gotaType(a arrow.Array) series.Type {
 	switch c := a.(type) {
-	case *array.Float64:
-		values := make([]float64, n)
-		copy(values, c.Float64Values())
-		return series.New(nullsToNaN(values, a), series.Float, name)
-	case *array.Float32:
-		values := make([]float64, n)
-		spread(c.Float32Values(), values, 1)
-		return series.New(nullsToNaN(values, a), series.Float, name)
+	case *array.Float64, *array.Float32:
+		return series.Float
 	case *array.Boolean:
-		values := make([]bool, n)
-		for i := range values {
-			values[i] = c.Value(i)
-		}
-		s = series.New(values, series.Bool, name)
-	case *array.String:
-		values := make([]string, n)
-		for i := range values {
-			values[i] = c.Value(i)
-		}
-		s = series.New(values, series.String, name)
-	default:
-		if ints, ok := intValues(a); ok {
-			s = series.New(ints, series.Int, name)
-			break
-		}
-		values := make([]string, n)
-		for i := range values {
-			values[i] = a.ValueStr(i)
-		}
-		s = series.New(values, series.String, name)
-	}
-	if a.NullN() > 0 {
-		for i := 0; i < n; i++ {
-			if a.IsNull(i) {
-				// Elem points into the series' storage; Set(nil) marks it NA.
-				s.Elem(i).Set(nil)
+		return series.Bool
+	case *array.Int64, *array.Int32, *array.Int16, *array.Int8, *array.Uint32, *array.Uint16, *array.Uint8:
+		return series.Int
+	case *array.Uint64:
+		for r, x := range c.Uint64Values() {
+			if x > math.MaxInt && c.IsValid(r) {
+				return series.String
 			}
 		}
+		return series.Int
 	}
-	return s
+	return series.String
 }
 
-func nullsToNaN(values []float64, a arrow.Array) []float64 {
-	if a.NullN() > 0 {
-		for i := range values {
-			if a.IsNull(i) {
-				values[i] = math.NaN()
-			}
-		}
-	}
-	return values
-}
-
-func intValues(a arrow.Array) ([]int, bool) {
-	out := make([]int, a.Len())
-	switch c := a.(type) {
+// fillColumn writes a's values into column c of df, whose type is
+// gotaType(a).
+func fillColumn(df dataframe.DataFrame, c int, a arrow.Array) {
+	switch col := a.(type) {
+	case *array.Float64:
+		fillFloats(df, c, col.Float64Values())
+	case *array.Float32:
+		fillFloats(df, c, col.Float32Values())
 	case *array.Int64:
-		copyInts(out, c.Int64Values())
+		fillInts(df, c, col.Int64Values())
 	case *array.Int32:
-		copyInts(out, c.Int32Values())
+		fillInts(df, c, col.Int32Values())
 	case *array.Int16:
-		copyInts(out, c.Int16Values())
+		fillInts(df, c, col.Int16Values())
 	case *array.Int8:
-		copyInts(out, c.Int8Values())
+		fillInts(df, c, col.Int8Values())
+	case *array.Uint64:
+		if gotaType(col) == series.Int {
+			fillInts(df, c, col.Uint64Values())
+		} else {
+			fillStrings(df, c, col.ValueStr)
+		}
 	case *array.Uint32:
-		copyInts(out, c.Uint32Values())
+		fillInts(df, c, col.Uint32Values())
 	case *array.Uint16:
-		copyInts(out, c.Uint16Values())
+		fillInts(df, c, col.Uint16Values())
 	case *array.Uint8:
-		copyInts(out, c.Uint8Values())
+		fillInts(df, c, col.Uint8Values())
+	case *array.Boolean:
+		for r := 0; r < col.Len(); r++ {
+			df.Elem(r, c).Set(col.Value(r))
+		}
+	case *array.String:
+		fillStrings(df, c, col.Value)
 	default:
-		return nil, false
+		fillStrings(df, c, a.ValueStr)
 	}
-	return out, true
+	if a.NullN() > 0 {
+		for r := 0; r < a.Len(); r++ {
+			if a.IsNull(r) {
+				// Set(nil) marks an element NA.
+				df.Elem(r, c).Set(nil)
+			}
+		}
+	}
 }
 
-func copyInts[S ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32](dst []int, src []S) {
-	for i, v := range src {
-		dst[i] = int(v)
+// fillFloats writes values into column c of df, a Float column.
+func fillFloats[S float32 | float64](df dataframe.DataFrame, c int, values []S) {
+	var v value
+	for r, x := range values {
+		v.f = float64(x)
+		df.Elem(r, c).Set(&v)
 	}
 }
+
+// fillInts writes values into column c of df, an Int column.
+func fillInts[S ~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64](df dataframe.DataFrame, c int, values []S) {
+	var v value
+	for r, x := range values {
+		v.i = int(x)
+		df.Elem(r, c).Set(&v)
+	}
+}
+
+// fillStrings writes str(0), str(1), ... into column c of df, a String
+// column.
+func fillStrings(df dataframe.DataFrame, c int, str func(int) string) {
+	var v value
+	for r := range df.Nrow() {
+		v.s = str(r)
+		df.Elem(r, c).Set(&v)
+	}
+}
+
+// value carries one value into gota's Element.Set without boxing it: Set
+// copies from an Element through the getter of its own type (Float, Int or
+// String; bools box for free and need no help), and a pointer to value is
+// an Element that boxes for free. Set calls no other method, so the
+// embedded Element stays nil.
+type value struct {
+	series.Element
+	f float64
+	i int
+	s string
+}
+
+// Float is what a Float element's Set reads.
+func (v *value) Float() float64 { return v.f }
+
+// Int is what an Int element's Set reads.
+func (v *value) Int() (int, error) { return v.i, nil }
+
+// String is what a String element's Set reads.
+func (v *value) String() string { return v.s }

@@ -33,15 +33,18 @@ func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string) ([]T, 
 		if err != nil {
 			return nil, err
 		}
+		// The type is checked before the values, so that a text column
+		// with blanks is reported as not numeric rather than as a gap. With
+		// no rows, dst is empty and dst[j:] would be out of range.
+		if err := scatter(col, dst[min(j, n):], width); err != nil {
+			return nil, &ColumnError{Column: name, Row: noRow, Err: err}
+		}
 		if col.NullN() > 0 {
 			for r := 0; r < f.rows; r++ {
 				if col.IsNull(r) {
 					return nil, &ColumnError{Column: name, Row: f.offset + r, Err: fmt.Errorf("missing value in a feature column")}
 				}
 			}
-		}
-		if err := scatter(col, dst[j:], width); err != nil {
-			return nil, &ColumnError{Column: name, Row: noRow, Err: err}
 		}
 	}
 	return dst, nil

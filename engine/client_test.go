@@ -1,0 +1,120 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestOversubscribedCPUsLogAWarning(t *testing.T) {
+	var logs syncBuffer
+	client := engine.NewClient(echoID, engine.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	_, err := client.RunFrame(context.Background(), idFrame(t, 10), engine.Options{BatchSize: 5, Executors: 2, CPUs: float64(runtime.NumCPU())})
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), "level=WARN msg=\"executors x cpus exceeds this machine's CPUs")
+
+	logs = syncBuffer{}
+	_, err = client.RunFrame(context.Background(), idFrame(t, 10), engine.Options{BatchSize: 5, Executors: 1, CPUs: 1})
+	require.NoError(t, err)
+	assert.NotContains(t, logs.String(), "WARN")
+}
+
+// inProcessBackend is a test double of a remote backend: it scores the
+// job's tasks itself and reports progress as a backend would.
+type inProcessBackend struct {
+	job     engine.RemoteJob
+	failing int // index of a task that fails, or -1
+}
+
+func (b *inProcessBackend) Run(ctx context.Context, job engine.RemoteJob) (*frame.Frame, error) {
+	b.job = job
+	var parts []*frame.Frame
+	for _, task := range job.Tasks {
+		job.Progress(engine.Event{Kind: engine.TaskStarted, Task: task, Attempt: 1})
+		if task.Index == b.failing {
+			err := errors.New("pod OOMKilled")
+			job.Progress(engine.Event{Kind: engine.TaskFailed, Task: task, Attempt: 1, Err: err})
+			return nil, &engine.TaskError{Task: task, Attempts: 1, Err: err}
+		}
+		out, err := echoID(ctx, job.Input.Slice(task.Start, task.End))
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, out)
+		job.Progress(engine.Event{Kind: engine.TaskFinished, Task: task, Attempt: 1})
+	}
+	return frame.Concat(parts...)
+}
+
+func TestCloudRunsGoThroughTheBackendWithResolvedOptions(t *testing.T) {
+	backend := &inProcessBackend{failing: -1}
+	client := engine.NewClient(echoID, engine.WithBackend(backend), engine.WithDefaults(engine.Options{IAMRoleARN: "arn:aws:iam::1:role/scorer"}))
+	e, err := client.Start(context.Background(), idFrame(t, 95), engine.Options{BatchSize: 10, Executors: 4, Cloud: true, Instance: "small"})
+	require.NoError(t, err)
+	out, err := e.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, seq(95), outputIDs(t, out))
+	assert.Len(t, backend.job.Tasks, 10)
+	assert.Equal(t, e.ID(), backend.job.ID)
+	assert.Equal(t, "arn:aws:iam::1:role/scorer", backend.job.Options.IAMRoleARN)
+	assert.Equal(t, 2.0, backend.job.Options.CPUs)
+	st := e.Status()
+	assert.Equal(t, engine.Succeeded, st.State)
+	assert.Equal(t, 10, st.Finished)
+	assert.Equal(t, 95, st.Rows)
+}
+
+func TestCloudTaskFailureIsReportedLikeALocalOne(t *testing.T) {
+	client := engine.NewClient(echoID, engine.WithBackend(&inProcessBackend{failing: 3}))
+	e, err := client.Start(context.Background(), idFrame(t, 100), engine.Options{BatchSize: 10, Cloud: true})
+	require.NoError(t, err)
+	_, err = e.Wait()
+	var te *engine.TaskError
+	require.ErrorAs(t, err, &te)
+	assert.Contains(t, err.Error(), "task 3 (rows 30-39)")
+	r := e.Report()
+	assert.Equal(t, engine.Failed, r.State)
+	require.Len(t, r.Failed, 1)
+	assert.Len(t, r.Incomplete, 6)
+	assert.Equal(t, 70, rowsOf(r.Rerun()))
+}
+
+func TestStreamUnorderedDeliversEveryBatch(t *testing.T) {
+	r := &sliceReader{frames: []*frame.Frame{idFrame(t, 1000)}}
+	var ids []int64
+	e, err := engine.NewClient(echoID).Stream(context.Background(), r, engine.Options{BatchSize: 10, Executors: 4, Unordered: true}, func(b engine.Batch) error {
+		ids = append(ids, outputIDs(t, b.Frame)...)
+		return nil
+	})
+	require.NoError(t, err)
+	_, err = e.Wait()
+	require.NoError(t, err)
+	assert.ElementsMatch(t, seq(1000), ids)
+}

@@ -1,0 +1,455 @@
+package frame
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// inferRows is how many leading rows decide an inferred column's type:
+// enough to see past missing values and integers at the top of a column of
+// decimals, few enough that holding them while the schema is unknown costs
+// little. arrow-go's inferring reader looks at the first row only, so a
+// single missing value there makes a numeric column a string column.
+const inferRows = 10_000
+
+// isCSVNull reports whether a cell is missing. These are the spellings of a
+// missing value that pandas, R and SQL exports write most; they are missing
+// in columns of every type, strings included.
+func isCSVNull(cell string) bool {
+	switch cell {
+	case "", "NA", "NaN", "null", "NULL":
+		return true
+	}
+	return false
+}
+
+// NewCSVReader reads comma-separated text with a header row from r, a batch
+// of rows at a time.
+//
+// Column types are inferred from the first 10,000 rows, ignoring missing
+// cells: int64 if every cell is a base-10 integer, else float64 if every cell
+// is a number, bool if every cell is a strconv.ParseBool word, and string
+// otherwise or when every cell is missing. WithColumnTypes overrides this for
+// the columns it names. A later cell that does not parse as its column's type
+// is an error naming the column, the row (numbered as RowOffset numbers it)
+// and the line. The cells "", "NA", "NaN", "null" and "NULL" are missing
+// values in every column. A UTF-8 byte order mark before the header is
+// skipped. NewCSVReader reads the header and the rows it infers types from
+// before it returns; it holds those rows until Next yields them.
+func NewCSVReader(r io.Reader, opts ...ReadOption) (Reader, error) {
+	cfg, err := newReadConfig(CSV, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newCSVReader(r, "CSV input", cfg)
+}
+
+type csvReader struct {
+	name    string
+	src     *csv.Reader
+	schema  *arrow.Schema
+	columns []csvColumn
+	rows    int
+	// held are the rows read to infer the schema, to be yielded first, and
+	// heldErr is the error that ended that read early, due after them.
+	held    []csvRow
+	heldErr error
+	// row is the data row number of the next row to parse.
+	row int
+	err error
+}
+
+type csvRow struct {
+	cells []string
+	line  int
+}
+
+type csvColumn struct {
+	name     string
+	typ      arrow.DataType
+	inferred bool
+}
+
+func newCSVReader(r io.Reader, name string, cfg readConfig) (*csvReader, error) {
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
+		if _, err := br.Discard(3); err != nil {
+			return nil, fmt.Errorf("frame: reading %s: %w", name, err)
+		}
+	}
+	src := csv.NewReader(br)
+	src.ReuseRecord = true
+	header, err := src.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("frame: reading %s: the input is empty; a CSV input needs a header row", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("frame: reading %s: header: %w", name, err)
+	}
+	cr := &csvReader{name: name, src: src, rows: cfg.batchRows, columns: make([]csvColumn, len(header))}
+	for j, h := range header {
+		cr.columns[j] = csvColumn{name: h}
+	}
+	seen := make(map[string]bool, len(header))
+	for _, h := range header {
+		if seen[h] {
+			return nil, fmt.Errorf("frame: reading %s: the header names column %q twice", name, h)
+		}
+		seen[h] = true
+	}
+	for col := range cfg.columnTypes {
+		if !seen[col] {
+			return nil, fmt.Errorf("frame: reading %s: WithColumnTypes names column %q, which the header lacks", name, col)
+		}
+	}
+
+	for len(cr.held) < inferRows {
+		cells, err := src.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			cr.heldErr = err
+			break
+		}
+		line, _ := src.FieldPos(0)
+		cr.held = append(cr.held, csvRow{cells: slices.Clone(cells), line: line})
+	}
+
+	fields := make([]arrow.Field, len(cr.columns))
+	for j := range cr.columns {
+		c := &cr.columns[j]
+		if t, ok := cfg.columnTypes[c.name]; ok {
+			c.typ = t
+		} else {
+			c.typ = cr.inferType(j)
+			c.inferred = true
+		}
+		fields[j] = arrow.Field{Name: c.name, Type: c.typ, Nullable: true}
+	}
+	cr.schema = arrow.NewSchema(fields, nil)
+	return cr, nil
+}
+
+// cellKind orders the inferred types so that joining two is their maximum,
+// except that bool joins only with bool.
+type cellKind int
+
+const (
+	kindMissing cellKind = iota
+	kindInt
+	kindFloat
+	kindBool
+	kindString
+)
+
+func kindOf(cell string) cellKind {
+	if _, err := strconv.ParseInt(cell, 10, 64); err == nil {
+		return kindInt
+	}
+	if _, err := strconv.ParseFloat(cell, 64); err == nil {
+		return kindFloat
+	}
+	if _, err := strconv.ParseBool(cell); err == nil {
+		return kindBool
+	}
+	return kindString
+}
+
+func joinKinds(a, b cellKind) cellKind {
+	switch {
+	case a == kindMissing || a == b:
+		return b
+	case b == kindMissing:
+		return a
+	case a == kindBool || b == kindBool:
+		return kindString
+	}
+	return max(a, b)
+}
+
+func (r *csvReader) inferType(j int) arrow.DataType {
+	kind := kindMissing
+	for _, row := range r.held {
+		if cell := row.cells[j]; !isCSVNull(cell) {
+			if kind = joinKinds(kind, kindOf(cell)); kind == kindString {
+				break
+			}
+		}
+	}
+	switch kind {
+	case kindInt:
+		return arrow.PrimitiveTypes.Int64
+	case kindFloat:
+		return arrow.PrimitiveTypes.Float64
+	case kindBool:
+		return arrow.FixedWidthTypes.Boolean
+	}
+	return arrow.BinaryTypes.String
+}
+
+// Schema implements Reader.
+func (r *csvReader) Schema() *arrow.Schema { return r.schema }
+
+// Next implements Reader.
+func (r *csvReader) Next() (*Frame, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	builders := make([]array.Builder, len(r.columns))
+	appenders := make([]func(string) error, len(r.columns))
+	for j, c := range r.columns {
+		builders[j] = array.NewBuilder(allocator, c.typ)
+		appenders[j] = cellAppender(builders[j])
+	}
+	n := 0
+	for n < r.rows {
+		row, err := r.nextRow()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, r.fail(fmt.Errorf("row %d: %w", r.row, err))
+		}
+		for j, cell := range row.cells {
+			if isCSVNull(cell) {
+				builders[j].AppendNull()
+			} else if err := appenders[j](cell); err != nil {
+				return nil, r.fail(&ColumnError{Column: r.columns[j].name, Row: r.row, Err: r.columns[j].parseError(row.line, cell, err)})
+			}
+		}
+		r.row++
+		n++
+	}
+	if n == 0 {
+		r.err = io.EOF
+		return nil, io.EOF
+	}
+	arrays := make([]arrow.Array, len(builders))
+	for j, b := range builders {
+		arrays[j] = b.NewArray()
+	}
+	f, err := FromArrays(r.schema, arrays)
+	if err != nil {
+		return nil, r.fail(err)
+	}
+	return f.WithRowOffset(r.row - n), nil
+}
+
+func (r *csvReader) nextRow() (csvRow, error) {
+	if len(r.held) > 0 {
+		row := r.held[0]
+		r.held = r.held[1:]
+		if len(r.held) == 0 {
+			r.held = nil
+		}
+		return row, nil
+	}
+	if r.heldErr != nil {
+		return csvRow{}, r.heldErr
+	}
+	cells, err := r.src.Read()
+	if err != nil {
+		return csvRow{}, err
+	}
+	line, _ := r.src.FieldPos(0)
+	return csvRow{cells: cells, line: line}, nil
+}
+
+func (r *csvReader) fail(err error) error {
+	r.err = fmt.Errorf("frame: reading %s: %w", r.name, err)
+	return r.err
+}
+
+// Close implements Reader. It does not close the io.Reader.
+func (r *csvReader) Close() error {
+	r.err = fmt.Errorf("frame: reading %s: Next after Close", r.name)
+	r.held = nil
+	return nil
+}
+
+func (c *csvColumn) parseError(line int, cell string, err error) error {
+	if numErr := (*strconv.NumError)(nil); errors.As(err, &numErr) {
+		// The NumError repeats the cell, which this message already quotes.
+		err = numErr.Err
+	}
+	origin := "set by WithColumnTypes"
+	if c.inferred {
+		origin = fmt.Sprintf("inferred from the first %d rows; WithColumnTypes can set another", inferRows)
+	}
+	return fmt.Errorf("line %d: cannot parse %q as %s, the column's type (%s): %w", line, cell, c.typ, origin, err)
+}
+
+// cellAppender returns a function that parses a present cell onto b. The
+// types inference picks get direct strconv parsing; others use the
+// builder's own text parsing.
+func cellAppender(b array.Builder) func(string) error {
+	switch b := b.(type) {
+	case *array.Int64Builder:
+		return func(cell string) error {
+			v, err := strconv.ParseInt(cell, 10, 64)
+			if err == nil {
+				b.Append(v)
+			}
+			return err
+		}
+	case *array.Float64Builder:
+		return func(cell string) error {
+			v, err := strconv.ParseFloat(cell, 64)
+			if err == nil {
+				b.Append(v)
+			}
+			return err
+		}
+	case *array.BooleanBuilder:
+		return func(cell string) error {
+			v, err := strconv.ParseBool(cell)
+			if err == nil {
+				b.Append(v)
+			}
+			return err
+		}
+	case *array.StringBuilder:
+		return func(cell string) error {
+			b.Append(cell)
+			return nil
+		}
+	}
+	return b.AppendValueFromString
+}
+
+// NewCSVWriter returns a Writer of comma-separated text to w: a header row,
+// then one line per row. Missing values are empty cells, floats are written
+// in the shortest form that parses back to the same value, with ".0" added
+// to integral ones so they read back as floats, and other types as Arrow
+// formats their values. What CSV cannot tell apart reads back as missing: an
+// empty string, a string spelled like a missing value ("NA", "null"...) and
+// NaN, which is written as "NaN".
+func NewCSVWriter(w io.Writer, opts ...WriteOption) (Writer, error) {
+	cfg, err := newWriteConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newTableWriter("CSV output", &csvEncoder{w: bufio.NewWriter(w)}, cfg), nil
+}
+
+type csvEncoder struct {
+	w     *bufio.Writer
+	width int
+	// line and cell are scratch space reused across rows.
+	line, cell []byte
+}
+
+func (e *csvEncoder) begin(schema *arrow.Schema) error {
+	e.width = schema.NumFields()
+	if e.width == 0 {
+		// Not even an empty header line: a CSV without columns is empty.
+		return nil
+	}
+	line := e.line[:0]
+	for j, f := range schema.Fields() {
+		if j > 0 {
+			line = append(line, ',')
+		}
+		line = e.appendCell(line, append(e.cell[:0], f.Name...))
+	}
+	e.line = append(line, '\n')
+	_, err := e.w.Write(e.line)
+	return err
+}
+
+func (e *csvEncoder) write(rec arrow.RecordBatch) error {
+	cols := rec.Columns()
+	formats := make([]func([]byte, int) []byte, len(cols))
+	for j, c := range cols {
+		formats[j] = cellFormatter(c)
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		line := e.line[:0]
+		for j, c := range cols {
+			if j > 0 {
+				line = append(line, ',')
+			}
+			cell := e.cell[:0]
+			if c.IsValid(i) {
+				cell = formats[j](cell, i)
+			}
+			e.cell = cell
+			line = e.appendCell(line, cell)
+		}
+		e.line = append(line, '\n')
+		if _, err := e.w.Write(e.line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *csvEncoder) end() error { return e.w.Flush() }
+
+// appendCell appends cell to line, quoted where a reader needs the quotes.
+func (e *csvEncoder) appendCell(line, cell []byte) []byte {
+	if !e.needsQuotes(cell) {
+		return append(line, cell...)
+	}
+	line = append(line, '"')
+	for _, c := range cell {
+		if c == '"' {
+			line = append(line, '"')
+		}
+		line = append(line, c)
+	}
+	return append(line, '"')
+}
+
+func (e *csvEncoder) needsQuotes(cell []byte) bool {
+	if len(cell) == 0 {
+		// The only cell of a row would make an empty line, which CSV
+		// readers skip, losing the row.
+		return e.width == 1
+	}
+	if bytes.ContainsAny(cell, ",\"\r\n") {
+		return true
+	}
+	// Many readers trim unquoted leading space, and a leading byte order
+	// mark at the start of the file would be taken for the file's.
+	r, _ := utf8.DecodeRune(cell)
+	return unicode.IsSpace(r) || r == '\ufeff'
+}
+
+func cellFormatter(a arrow.Array) func([]byte, int) []byte {
+	switch c := a.(type) {
+	case *array.Float64:
+		return func(dst []byte, i int) []byte { return appendFloat(dst, c.Value(i), 64) }
+	case *array.Float32:
+		return func(dst []byte, i int) []byte { return appendFloat(dst, float64(c.Value(i)), 32) }
+	case *array.Int64:
+		return func(dst []byte, i int) []byte { return strconv.AppendInt(dst, c.Value(i), 10) }
+	case *array.String:
+		return func(dst []byte, i int) []byte { return append(dst, c.Value(i)...) }
+	}
+	return func(dst []byte, i int) []byte { return append(dst, a.ValueStr(i)...) }
+}
+
+// appendFloat writes v in the shortest form that parses back to v. An
+// integral value also gets ".0": written as "3", a column of them would
+// read back as int64.
+func appendFloat(dst []byte, v float64, bits int) []byte {
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, v, 'g', -1, bits)
+	if !bytes.ContainsAny(dst[start:], ".eNn") {
+		dst = append(dst, ".0"...)
+	}
+	return dst
+}

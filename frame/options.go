@@ -1,0 +1,92 @@
+package frame
+
+import (
+	"fmt"
+	"maps"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// DefaultBatchRows is how many rows each frame from a Reader has unless
+// WithBatchRows says otherwise: enough that per-frame costs vanish, few
+// enough that a batch of a few dozen numeric columns stays near 10 MiB.
+const DefaultBatchRows = 64 * 1024
+
+// ReadOption configures a Reader.
+type ReadOption func(*readConfig)
+
+type readConfig struct {
+	batchRows   int
+	columnTypes map[string]arrow.DataType
+}
+
+// WithBatchRows sets how many rows each frame a Reader yields has; only the
+// last frame of a stream may have fewer. A reader holds about one batch in
+// memory, so this bounds its memory too. n must be positive.
+func WithBatchRows(n int) ReadOption {
+	return func(c *readConfig) { c.batchRows = n }
+}
+
+// WithColumnTypes sets the types of the named CSV columns instead of
+// inferring them, for columns whose first rows mislead inference (codes with
+// leading zeros, integers that turn into decimals late in the file) or that
+// should be parsed as types inference never picks (timestamps, dates,
+// decimals, float32...). Cells are parsed as the type's builder parses text.
+// Every name must be a column of the file. CSV only: Parquet and Arrow files
+// carry their own types.
+func WithColumnTypes(types map[string]arrow.DataType) ReadOption {
+	types = maps.Clone(types)
+	return func(c *readConfig) { c.columnTypes = types }
+}
+
+func newReadConfig(format Format, opts []ReadOption) (readConfig, error) {
+	c := readConfig{batchRows: DefaultBatchRows}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.batchRows <= 0 {
+		return c, fmt.Errorf("frame: WithBatchRows(%d): a batch needs at least one row", c.batchRows)
+	}
+	if len(c.columnTypes) > 0 && format != CSV {
+		return c, fmt.Errorf("frame: WithColumnTypes applies to CSV only; %s files carry their own column types", format)
+	}
+	for name, t := range c.columnTypes {
+		if t == nil {
+			return c, fmt.Errorf("frame: WithColumnTypes: column %q has a nil type", name)
+		}
+	}
+	return c, nil
+}
+
+// WriteOption configures a Writer.
+type WriteOption func(*writeConfig)
+
+type writeConfig struct {
+	schema *arrow.Schema
+}
+
+// WithSchema fixes the writer's schema before any frame is written, so that
+// an output with no rows still has its columns (a CSV header, a Parquet or
+// Arrow schema). Every frame written must then have this schema.
+func WithSchema(s *arrow.Schema) WriteOption {
+	return func(c *writeConfig) { c.schema = s }
+}
+
+func newWriteConfig(opts []WriteOption) (writeConfig, error) {
+	var c writeConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.schema != nil {
+		// No frame can have two columns of one name, so no frame could be
+		// written to such a schema.
+		seen := make(map[string]bool, c.schema.NumFields())
+		for _, f := range c.schema.Fields() {
+			if seen[f.Name] {
+				return c, fmt.Errorf("frame: WithSchema: column %q appears twice", f.Name)
+			}
+			seen[f.Name] = true
+		}
+	}
+	return c, nil
+}

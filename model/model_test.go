@@ -1,0 +1,125 @@
+package model_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestGetenvPrefersTheTaskParameterOverTheProcessEnvironment(t *testing.T) {
+	t.Setenv("DFBATCH_MODEL_TEST", "process")
+	ctx := context.Background()
+	assert.Equal(t, "process", model.Getenv(ctx, "DFBATCH_MODEL_TEST"))
+
+	ctx = model.WithParameters(ctx, map[string]string{"DFBATCH_MODEL_TEST": "task", "attribute": "customer_a"})
+	assert.Equal(t, "task", model.Getenv(ctx, "DFBATCH_MODEL_TEST"))
+	assert.Equal(t, "customer_a", model.Getenv(ctx, "attribute"))
+
+	_, ok := model.LookupEnv(ctx, "DFBATCH_MODEL_TEST_UNSET")
+	assert.False(t, ok)
+	v, ok := model.LookupEnv(model.WithParameters(ctx, map[string]string{"empty": ""}), "empty")
+	assert.True(t, ok, "a parameter set to the empty string is set")
+	assert.Empty(t, v)
+}
+
+func TestWithParametersCopiesTheMap(t *testing.T) {
+	params := map[string]string{"attribute": "a"}
+	ctx := model.WithParameters(context.Background(), params)
+	params["attribute"] = "changed"
+	assert.Equal(t, "a", model.Getenv(ctx, "attribute"))
+	got := model.Parameters(ctx)
+	got["attribute"] = "changed again"
+	assert.Equal(t, "a", model.Getenv(ctx, "attribute"))
+}
+
+func TestEnvironSetsParametersOverTheProcessEnvironment(t *testing.T) {
+	t.Setenv("DFBATCH_MODEL_TEST", "process")
+	ctx := model.WithParameters(context.Background(), map[string]string{"DFBATCH_MODEL_TEST": "task", "attribute": "b"})
+	env := model.Environ(ctx)
+	assert.Contains(t, env, "DFBATCH_MODEL_TEST=task")
+	assert.Contains(t, env, "attribute=b")
+	assert.NotContains(t, env, "DFBATCH_MODEL_TEST=process")
+	assert.Equal(t, 1, len(slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return kv != "DFBATCH_MODEL_TEST=task" })))
+}
+
+func TestTaskFromReturnsTheTaskSetByWithTask(t *testing.T) {
+	_, ok := model.TaskFrom(context.Background())
+	assert.False(t, ok)
+	want := model.Task{Index: 3, Start: 150, End: 200, Attempt: 2, Executor: 1}
+	got, ok := model.TaskFrom(model.WithTask(context.Background(), want))
+	assert.True(t, ok)
+	assert.Equal(t, want, got)
+}
+
+func TestDataFrameFuncConvertsEachWay(t *testing.T) {
+	double := model.DataFrameFunc(func(ctx context.Context, df dataframe.DataFrame) (dataframe.DataFrame, error) {
+		xs := df.Col("x").Float()
+		for i := range xs {
+			xs[i] *= 2
+		}
+		return dataframe.New(series.New(xs, series.Float, "double")), nil
+	})
+	in, err := frame.New(frame.Float64s("x", []float64{1, 2, 3}))
+	require.NoError(t, err)
+	m, err := double.Load(context.Background(), model.Executor{})
+	require.NoError(t, err)
+	out, err := m.Predict(context.Background(), in)
+	require.NoError(t, err)
+	col, err := out.Float64Col("double")
+	require.NoError(t, err)
+	assert.Equal(t, []float64{2, 4, 6}, col.Float64Values())
+}
+
+func TestDataFrameFuncReportsAnErroredResult(t *testing.T) {
+	broken := model.DataFrameFunc(func(ctx context.Context, df dataframe.DataFrame) (dataframe.DataFrame, error) {
+		return dataframe.DataFrame{Err: errors.New("column mismatch")}, nil
+	})
+	in, err := frame.New(frame.Float64s("x", []float64{1}))
+	require.NoError(t, err)
+	_, err = broken.Predict(context.Background(), in)
+	assert.ErrorContains(t, err, "column mismatch")
+}
+
+func TestFuncIsItsOwnLoader(t *testing.T) {
+	calls := 0
+	f := model.Func(func(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+		calls++
+		return in, nil
+	})
+	m, err := f.Load(context.Background(), model.Executor{Index: 3})
+	require.NoError(t, err)
+	in, err := frame.New(frame.Float64s("x", []float64{1}))
+	require.NoError(t, err)
+	_, err = m.Predict(context.Background(), in)
+	require.NoError(t, err)
+	assert.Equal(t, 1, calls)
+}
+
+func TestWithOutputSchemaDeclaresTheColumns(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "score", Type: arrow.PrimitiveTypes.Float64}}, nil)
+	l := model.WithOutputSchema(model.LoaderFunc(func(ctx context.Context, e model.Executor) (model.Model, error) {
+		return nil, errors.New("not loaded in this test")
+	}), schema)
+	s, ok := l.(model.OutputSchemer)
+	require.True(t, ok)
+	got, err := s.OutputSchema(nil)
+	require.NoError(t, err)
+	assert.True(t, got.Equal(schema))
+	_, err = l.Load(context.Background(), model.Executor{})
+	assert.ErrorContains(t, err, "not loaded in this test", "the wrapped loader still loads")
+}
+
+func TestExecutorThreadsRoundsTheCPUBudgetUp(t *testing.T) {
+	for cpus, want := range map[float64]int{0: 1, 0.5: 1, 1: 1, 1.5: 2, 4: 4} {
+		assert.Equal(t, want, model.Executor{CPUs: cpus}.Threads(), "cpus %v", cpus)
+	}
+}
