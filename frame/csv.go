@@ -38,12 +38,13 @@ func isCSVNull(cell string) bool {
 // of rows at a time.
 //
 // Column types are inferred from the first 10,000 rows, ignoring missing
-// cells: int64 if every cell is a base-10 integer, else float64 if every cell
-// is a number, bool if every cell is a strconv.ParseBool word, and string
-// otherwise or when every cell is missing. WithColumnTypes overrides this for
-// the columns it names. A later cell that does not parse as its column's type
-// is an error naming the column, the row (numbered as RowOffset numbers it)
-// and the line. The cells "", "NA", "NaN", "null" and "NULL" are missing
+// cells: int64 if every cell is a base-10 integer that fits, else float64 if
+// every cell is a number (strconv.ParseFloat's syntax, "Inf" and "nan"
+// included), bool if every cell is true, false, t or f in any case, and
+// string otherwise or when every cell is missing. WithColumnTypes overrides
+// this for the columns it names. A later cell that does not parse as its
+// column's type is an error naming the column, the row (numbered as
+// RowOffset numbers it) and the line. The cells "", "NA", "NaN", "null" and "NULL" are missing
 // values in every column. A UTF-8 byte order mark before the header is
 // skipped. NewCSVReader reads the header and the rows it infers types from
 // before it returns; it holds those rows until Next yields them.
@@ -98,15 +99,13 @@ func newCSVReader(r io.Reader, name string, cfg readConfig) (*csvReader, error) 
 		return nil, fmt.Errorf("frame: reading %s: header: %w", name, err)
 	}
 	cr := &csvReader{name: name, src: src, rows: cfg.batchRows, columns: make([]csvColumn, len(header))}
-	for j, h := range header {
-		cr.columns[j] = csvColumn{name: h}
-	}
 	seen := make(map[string]bool, len(header))
-	for _, h := range header {
+	for j, h := range header {
 		if seen[h] {
 			return nil, fmt.Errorf("frame: reading %s: the header names column %q twice", name, h)
 		}
 		seen[h] = true
+		cr.columns[j] = csvColumn{name: h}
 	}
 	for col := range cfg.columnTypes {
 		if !seen[col] {
@@ -250,6 +249,7 @@ func (r *csvReader) Next() (*Frame, error) {
 func (r *csvReader) nextRow() (csvRow, error) {
 	if len(r.held) > 0 {
 		row := r.held[0]
+		r.held[0] = csvRow{} // so that the rows yielded can be collected
 		r.held = r.held[1:]
 		if len(r.held) == 0 {
 			r.held = nil
@@ -280,7 +280,8 @@ func (r *csvReader) Close() error {
 }
 
 func (c *csvColumn) parseError(line int, cell string, err error) error {
-	if numErr := (*strconv.NumError)(nil); errors.As(err, &numErr) {
+	var numErr *strconv.NumError
+	if errors.As(err, &numErr) {
 		// The NumError repeats the cell, which this message already quotes.
 		err = numErr.Err
 	}

@@ -85,11 +85,19 @@ func FromArrays(schema *arrow.Schema, arrays []arrow.Array) (*Frame, error) {
 			return nil, fmt.Errorf("frame: column %q has %d rows, column %q has %d", field.Name, a.Len(), schema.Field(0).Name, f.rows)
 		}
 	}
+	// Arrow readers release a record when they move to the next one, which
+	// empties its arrays' buffers; the frame's own reference keeps them.
+	// With the Go allocator the garbage collector frees them, so frames
+	// never call Release.
+	for _, a := range arrays {
+		a.Retain()
+	}
 	return f, nil
 }
 
-// FromRecord wraps an Arrow record batch without copying. The frame keeps a
-// reference to the record's arrays.
+// FromRecord wraps an Arrow record batch without copying. The frame holds
+// its own reference to the record's arrays, so they stay valid after the
+// record's owner releases it.
 func FromRecord(rec arrow.RecordBatch) (*Frame, error) {
 	return FromArrays(rec.Schema(), rec.Columns())
 }

@@ -712,3 +712,19 @@ func ExampleFrame_Slice() {
 	// 12
 	// 13
 }
+
+func TestFromRecordOutlivesTheRecordsRelease(t *testing.T) {
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	b.AppendValues([]float64{1, 2, 3}, nil)
+	col := b.NewArray()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Float64}}, nil), []arrow.Array{col}, 3)
+	col.Release()
+	f, err := frame.FromRecord(rec)
+	require.NoError(t, err)
+	rec.Release() // as an Arrow reader does when it moves on
+	both, err := frame.Concat(f, f)
+	require.NoError(t, err)
+	x, err := both.Float64Col("x")
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1, 2, 3, 1, 2, 3}, x.Float64Values())
+}

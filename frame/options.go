@@ -9,7 +9,7 @@ import (
 
 // DefaultBatchRows is how many rows each frame from a Reader has unless
 // WithBatchRows says otherwise: enough that per-frame costs vanish, few
-// enough that a batch of a few dozen numeric columns stays near 10 MiB.
+// enough that a batch of 20 float64 columns takes 10 MiB.
 const DefaultBatchRows = 64 * 1024
 
 // ReadOption configures a Reader.
