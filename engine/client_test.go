@@ -118,3 +118,22 @@ func TestStreamUnorderedDeliversEveryBatch(t *testing.T) {
 	require.NoError(t, err)
 	assert.ElementsMatch(t, seq(1000), ids)
 }
+
+func TestEventLogStaysBoundedInLongRuns(t *testing.T) {
+	const tasks = 20_000 // 40,000 events: more than the log keeps
+	e, err := engine.NewClient(echoID).Start(context.Background(), idFrame(t, tasks), engine.Options{BatchSize: 1})
+	require.NoError(t, err)
+	_, err = e.Wait()
+	require.NoError(t, err)
+	var n int
+	var last engine.Event
+	for ev := range e.Events() {
+		n++
+		last = ev
+	}
+	assert.Less(t, n, 2*tasks, "the oldest events were dropped")
+	assert.Greater(t, n, 0)
+	assert.Equal(t, engine.TaskFinished, last.Kind)
+	assert.Equal(t, tasks-1, last.Task.Index)
+	assert.Equal(t, tasks, e.Status().Finished)
+}

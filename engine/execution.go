@@ -32,7 +32,8 @@ type Execution struct {
 	finished int
 	running  int
 	rows     int
-	events   []Event
+	events   []Event // the most recent events, at most maxEvents
+	dropped  int     // events dropped from the front of events
 	report   Report
 	out      *frame.Frame
 	err      error
@@ -71,27 +72,34 @@ func (e *Execution) Status() Status {
 // Events returns a channel that replays the execution's task events from
 // its start, then follows new ones, and is closed after the last event of a
 // finished run. Each call returns a new channel. Drain it: its goroutine
-// lives until the channel is closed.
+// lives until the channel is closed. The execution keeps its last
+// maxEvents events, so a reader that starts late in a very long run, or
+// falls that far behind, misses the oldest.
 func (e *Execution) Events() <-chan Event {
 	ch := make(chan Event, 64)
 	go func() {
 		defer close(ch)
-		for i := 0; ; i++ {
+		for seq := 0; ; seq++ {
 			e.mu.Lock()
-			for i >= len(e.events) && !e.state.Done() {
+			for seq >= e.dropped+len(e.events) && !e.state.Done() {
 				e.changed.Wait()
 			}
-			if i >= len(e.events) {
+			seq = max(seq, e.dropped)
+			if seq >= e.dropped+len(e.events) {
 				e.mu.Unlock()
 				return
 			}
-			ev := e.events[i]
+			ev := e.events[seq-e.dropped]
 			e.mu.Unlock()
 			ch <- ev
 		}
 	}()
 	return ch
 }
+
+// maxEvents bounds the event log, so that a streamed run's memory does not
+// grow with its number of tasks.
+const maxEvents = 1 << 14
 
 // Cancel stops the run: no task starts after it, running tasks see their
 // context cancelled, and Wait returns once they have returned.
@@ -135,6 +143,11 @@ func (e *Execution) emit(ev Event) {
 		if ev.Attempt > 0 {
 			e.running--
 		}
+	}
+	if len(e.events) == maxEvents {
+		half := maxEvents / 2
+		e.events = append(e.events[:0], e.events[half:]...)
+		e.dropped += half
 	}
 	e.events = append(e.events, ev)
 	e.mu.Unlock()

@@ -316,10 +316,16 @@ var ErrTaskTimeout = errors.New("task timeout exceeded")
 
 // checkSchema makes every task's output have the first output's columns.
 func (p *pool) checkSchema(t Task, out *frame.Frame) error {
-	if p.firstOutput.CompareAndSwap(nil, &outputShape{schema: out.Schema(), task: t.Index}) {
-		return nil
-	}
 	first := p.firstOutput.Load()
+	if first == nil {
+		if p.firstOutput.CompareAndSwap(nil, &outputShape{schema: out.Schema(), task: t.Index}) {
+			return nil
+		}
+		first = p.firstOutput.Load()
+	}
+	if first.schema == out.Schema() {
+		return nil // a model that reuses its schema object: nothing to compare
+	}
 	if err := frame.SameSchema(first.schema, out.Schema()); err != nil {
 		return permanent{fmt.Errorf("the output's columns differ from those of task %d: %w", first.task, err)}
 	}

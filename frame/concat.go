@@ -56,7 +56,8 @@ func Concat(frames ...*Frame) (*Frame, error) {
 // one that is missing, unexpected, out of place or of another type. Field
 // nullability and metadata are not compared.
 func SameSchema(want, got *arrow.Schema) error {
-	for i, w := range want.Fields() {
+	for i := range want.NumFields() {
+		w := want.Field(i)
 		if i >= got.NumFields() {
 			return &ColumnError{Column: w.Name, Row: noRow, Err: fmt.Errorf("is missing")}
 		}

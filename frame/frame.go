@@ -67,7 +67,8 @@ func FromArrays(schema *arrow.Schema, arrays []arrow.Array) (*Frame, error) {
 	// from, cannot change an immutable frame.
 	arrays = slices.Clone(arrays)
 	f := &Frame{schema: schema, columns: arrays, index: make(map[string]int, len(arrays))}
-	for i, field := range schema.Fields() {
+	for i := range schema.NumFields() {
+		field := schema.Field(i)
 		if _, dup := f.index[field.Name]; dup {
 			return nil, fmt.Errorf("frame: column %q appears twice", field.Name)
 		}

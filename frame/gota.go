@@ -43,6 +43,28 @@ func FromDataFrame(df dataframe.DataFrame) (*Frame, error) {
 // the whole column first.
 func columnToArray(df dataframe.DataFrame, c int, t series.Type) (arrow.Array, error) {
 	n := df.Nrow()
+	switch {
+	case t == series.Float && gotaNumbers:
+		values := make([]float64, n)
+		var valid validity
+		for r, e := range gotaElements[gotaFloatElement](df, c) {
+			values[r] = e.e
+			if e.nan || math.IsNaN(e.e) {
+				valid.clear(r, n)
+			}
+		}
+		return array.NewFloat64Data(valid.data(arrow.PrimitiveTypes.Float64, n, arrow.Float64Traits.CastToBytes(values))), nil
+	case t == series.Int && gotaNumbers:
+		values := make([]int64, n)
+		var valid validity
+		for r, e := range gotaElements[gotaIntElement](df, c) {
+			values[r] = int64(e.e)
+			if e.nan {
+				valid.clear(r, n)
+			}
+		}
+		return array.NewInt64Data(valid.data(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(values))), nil
+	}
 	switch t {
 	case series.Float:
 		// Float reads NA as NaN.
