@@ -1,0 +1,446 @@
+// Package bench measures the engine against its performance targets: the
+// cost of the engine around a cheap model, allocations per task, and the
+// DataFrame path against the errgroup + Subset + RBind loop a user would
+// otherwise write. See README.md for how to run it and what it compares.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
+	"golang.org/x/sync/errgroup"
+)
+
+const (
+	numCols = 16
+	// bigRows is the size of the headline inputs: 1M rows x 16 float64
+	// columns, 128 MB of values.
+	bigRows = 1_000_000
+	// smallRows is the size of the quicker DataFrame variant.
+	smallRows = 100_000
+)
+
+// colNames are the input's columns, "x00" to "x15".
+var colNames = func() []string {
+	names := make([]string, numCols)
+	for c := range names {
+		names[c] = fmt.Sprintf("x%02d", c)
+	}
+	return names
+}()
+
+// value is the input's value at row r, column c: a multiple of 1/4 below
+// 250, so that sums are exact whatever the order of addition.
+func value(r, c int) float64 { return float64((r*7+c*13)%1000) / 4 }
+
+// sumColumns is the cheap model: the sum of the 16 float64 columns, as one
+// float64 column "sum". It reads the Arrow values in place, adds one column
+// at a time into one output slice (one sequential stream in, one out: on
+// the whole 1M-row frame this ran about 30% faster here than adding in
+// cache-sized blocks of rows) and wraps that slice without copying.
+func sumColumns(_ context.Context, in *frame.Frame) (*frame.Frame, error) {
+	sum := make([]float64, in.NumRows())
+	for _, name := range colNames {
+		a, err := in.Float64Col(name)
+		if err != nil {
+			return nil, err
+		}
+		values := a.Float64Values()
+		out := sum[:len(values)] // same length: no bounds checks below
+		for i, x := range values {
+			out[i] += x
+		}
+	}
+	return frame.New(frame.Float64s("sum", sum))
+}
+
+// batchedDirect calls the model on each batch of in in turn and joins the
+// outputs in order: the engine's data path without its executors, events
+// and bookkeeping.
+func batchedDirect(ctx context.Context, in *frame.Frame, batch int) (*frame.Frame, error) {
+	rows := in.NumRows()
+	outs := make([]*frame.Frame, 0, (rows+batch-1)/batch)
+	for start := 0; start < rows; start += batch {
+		out, err := sumColumns(ctx, in.Slice(start, min(start+batch, rows)))
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, out)
+	}
+	return frame.Concat(outs...)
+}
+
+var sumModel = model.Func(sumColumns)
+
+// makeFrame builds a rows x 16 float64 frame of value(r, c).
+func makeFrame(rows int) *frame.Frame {
+	cols := make([]frame.Column, numCols)
+	for c, name := range colNames {
+		v := make([]float64, rows)
+		for r := range v {
+			v[r] = value(r, c)
+		}
+		cols[c] = frame.Float64s(name, v)
+	}
+	f, err := frame.New(cols...)
+	if err != nil {
+		panic(err) // distinct names, equal lengths: cannot happen
+	}
+	return f
+}
+
+// makeDataFrame builds the same values as makeFrame as a gota DataFrame.
+func makeDataFrame(rows int) dataframe.DataFrame {
+	s := make([]series.Series, numCols)
+	for c, name := range colNames {
+		v := make([]float64, rows)
+		for r := range v {
+			v[r] = value(r, c)
+		}
+		s[c] = series.New(v, series.Float, name)
+	}
+	return dataframe.New(s...)
+}
+
+// The inputs are built once per process: building them is not what is
+// measured, and a 1M-row gota frame takes a while.
+var (
+	bigFrameOnce = sync.OnceValue(func() *frame.Frame { return makeFrame(bigRows) })
+	bigDFOnce    = sync.OnceValue(func() dataframe.DataFrame { return makeDataFrame(bigRows) })
+	smallDFOnce  = sync.OnceValue(func() dataframe.DataFrame { return makeDataFrame(smallRows) })
+)
+
+// reportRows reports throughput, rows scored per second, for a benchmark
+// that scored rows per iteration. Call it after the b.Loop loop.
+func reportRows(b *testing.B, rows int) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(rows)*float64(b.N)/s, "rows/s")
+	}
+}
+
+// sums returns out's "sum" column.
+func sums(tb testing.TB, out *frame.Frame) []float64 {
+	tb.Helper()
+	a, err := out.Float64Col("sum")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a.Float64Values()
+}
+
+// checkSums fails unless got is the row sums of the rows-row input.
+func checkSums(tb testing.TB, got []float64, rows int) {
+	tb.Helper()
+	if len(got) != rows {
+		tb.Fatalf("got %d sums, want %d", len(got), rows)
+	}
+	for r, s := range got {
+		want := 0.0
+		for c := range numCols {
+			want += value(r, c)
+		}
+		if s != want {
+			tb.Fatalf("row %d: sum = %v, want %v", r, s, want)
+		}
+	}
+}
+
+// BenchmarkEngineOverhead compares RunFrame on 1M rows in batches of
+// 10,000 with calling the model once on the whole frame. engine-1 / direct
+// is the engine's overhead (target: at most 1.10); engine-2 / engine-1 shows
+// how the cheap model scales to two executors. direct-batched, the model
+// called on each batch in a plain loop and the outputs concatenated, splits
+// engine-1 / direct into what batching itself costs (direct-batched /
+// direct) and what the engine's machinery adds (engine-1 / direct-batched).
+func BenchmarkEngineOverhead(b *testing.B) {
+	const batch = 10_000
+	in := bigFrameOnce()
+	ctx := context.Background()
+
+	b.Run("direct", func(b *testing.B) {
+		out, err := sumColumns(ctx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkSums(b, sums(b, out), bigRows)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := sumColumns(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRows(b, bigRows)
+	})
+	b.Run("direct-batched", func(b *testing.B) {
+		out, err := batchedDirect(ctx, in, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkSums(b, sums(b, out), bigRows)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := batchedDirect(ctx, in, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRows(b, bigRows)
+	})
+	for _, executors := range []int{1, 2} {
+		b.Run(fmt.Sprintf("engine-%d", executors), func(b *testing.B) {
+			client := engine.NewClient(sumModel)
+			opts := engine.Options{BatchSize: batch, Executors: executors}
+			out, err := client.RunFrame(ctx, in, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			checkSums(b, sums(b, out), bigRows)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := client.RunFrame(ctx, in, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, bigRows)
+		})
+	}
+}
+
+// ratio names two of pairedRatios' runs: the metric is the time of run
+// num over the time of run den.
+type ratio struct{ num, den int }
+
+// pairedRatios runs each of runs once per iteration, in an order that
+// rotates from one iteration to the next, and reports for each ratio the
+// median over iterations of its two runs' time ratio, as the metric
+// "names[num]/names[den]". Load from other processes that slows an
+// iteration slows the runs in it alike, so these ratios hold steadier on a
+// shared machine than ratios of separately measured ns/op.
+func pairedRatios(b *testing.B, names []string, runs []func(), ratios ...ratio) {
+	samples := make([][]float64, len(ratios))
+	times := make([]time.Duration, len(runs))
+	for i := 0; b.Loop(); i++ {
+		for k := range runs {
+			r := (k + i) % len(runs)
+			start := time.Now()
+			runs[r]()
+			times[r] = time.Since(start)
+		}
+		for k, q := range ratios {
+			samples[k] = append(samples[k], float64(times[q.num])/float64(times[q.den]))
+		}
+	}
+	for k, q := range ratios {
+		slices.Sort(samples[k])
+		b.ReportMetric(samples[k][len(samples[k])/2], names[q.num]+"/"+names[q.den])
+	}
+}
+
+// BenchmarkEngineOverheadPaired measures the ratios of
+// BenchmarkEngineOverhead pairwise, within each iteration: one iteration
+// runs direct, direct-batched, engine-1 and engine-2 once each (its ns/op
+// is their sum).
+func BenchmarkEngineOverheadPaired(b *testing.B) {
+	in := bigFrameOnce()
+	ctx := context.Background()
+	client := engine.NewClient(sumModel)
+	runFrame := func(executors int) func() {
+		opts := engine.Options{BatchSize: 10_000, Executors: executors}
+		return func() {
+			if _, err := client.RunFrame(ctx, in, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	direct := func() {
+		if _, err := sumColumns(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	directBatched := func() {
+		if _, err := batchedDirect(ctx, in, 10_000); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pairedRatios(b, []string{"direct", "direct-batched", "engine-1", "engine-2"},
+		[]func(){direct, directBatched, runFrame(1), runFrame(2)},
+		ratio{num: 2, den: 0}, ratio{num: 3, den: 2}, ratio{num: 1, den: 0}, ratio{num: 2, den: 1})
+}
+
+// allocBatchSizes are the batch sizes whose allocations per task are
+// compared.
+var allocBatchSizes = []int{1_000, 10_000, 100_000}
+
+// BenchmarkAllocsPerTask runs the engine-1 case of BenchmarkEngineOverhead
+// at several batch sizes and reports the allocations per task, which should
+// not depend on the batch size: a task's rows are sliced, not copied, so
+// only the bytes grow with the batch. The per-run allocations are spread
+// over fewer tasks at larger batches (10 tasks at 100,000), which raises
+// allocs/task there by (per-run allocations) / 10; TestAllocsPerTask
+// compares runs with the same number of tasks instead.
+func BenchmarkAllocsPerTask(b *testing.B) {
+	in := bigFrameOnce()
+	ctx := context.Background()
+	client := engine.NewClient(sumModel)
+	for _, batch := range allocBatchSizes {
+		b.Run(fmt.Sprintf("batch-%d", batch), func(b *testing.B) {
+			opts := engine.Options{BatchSize: batch, Executors: 1}
+			tasks := len(engine.Plan(bigRows, batch))
+			b.ReportAllocs()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for b.Loop() {
+				if _, err := client.RunFrame(ctx, in, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.ReadMemStats(&after)
+			runs := float64(b.N)
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/runs/float64(tasks), "allocs/task")
+			b.ReportMetric(float64(tasks), "tasks")
+			reportRows(b, bigRows)
+		})
+	}
+}
+
+// TestAllocsPerTask checks that the engine's allocations per task do not
+// grow with the batch size. Each batch size runs the same number of tasks,
+// so the per-run allocations weigh the same in each and any difference is
+// per task.
+func TestAllocsPerTask(t *testing.T) {
+	const tasks = 20
+	// slack is the allocations per task by which a larger batch may exceed
+	// the smallest: noise from goroutines that finish after Wait returns,
+	// or a slice that grows one more time.
+	const slack = 2
+	ctx := context.Background()
+	client := engine.NewClient(sumModel)
+	batches := []int{100, 1_000, 10_000}
+	perTask := make([]float64, len(batches))
+	for k, batch := range batches {
+		in := makeFrame(tasks * batch)
+		opts := engine.Options{BatchSize: batch, Executors: 1}
+		out, err := client.RunFrame(ctx, in, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSums(t, sums(t, out), tasks*batch)
+		perTask[k] = testing.AllocsPerRun(5, func() {
+			if _, err := client.RunFrame(ctx, in, opts); err != nil {
+				t.Fatal(err)
+			}
+		}) / tasks
+		t.Logf("batch %6d: %.1f allocs/task", batch, perTask[k])
+	}
+	for k := 1; k < len(batches); k++ {
+		if perTask[k] > perTask[0]+slack {
+			t.Errorf("batch %d: %.1f allocs/task, more than batch %d's %.1f + %d: allocations grow with the batch size",
+				batches[k], perTask[k], batches[0], perTask[0], slack)
+		}
+	}
+}
+
+// sumDataFrame is the cheap model written on gota, as the naive baseline
+// scores each batch.
+func sumDataFrame(batch dataframe.DataFrame) dataframe.DataFrame {
+	sum := make([]float64, batch.Nrow())
+	for _, name := range colNames {
+		for i, x := range batch.Col(name).Float() {
+			sum[i] += x
+		}
+	}
+	return dataframe.New(series.New(sum, series.Float, "sum"))
+}
+
+// naiveRun is what a user would write without dfbatch: Subset each batch,
+// score the batches on an errgroup limited to executors goroutines, and
+// RBind the outputs in order.
+func naiveRun(ctx context.Context, df dataframe.DataFrame, batchSize, executors int) (dataframe.DataFrame, error) {
+	rows := df.Nrow()
+	outs := make([]dataframe.DataFrame, (rows+batchSize-1)/batchSize)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(executors)
+	for i := range outs {
+		start, end := i*batchSize, min((i+1)*batchSize, rows)
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			indexes := make([]int, end-start)
+			for k := range indexes {
+				indexes[k] = start + k
+			}
+			batch := df.Subset(indexes)
+			if batch.Err != nil {
+				return batch.Err
+			}
+			outs[i] = sumDataFrame(batch)
+			return outs[i].Err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return dataframe.DataFrame{Err: err}, err
+	}
+	out := outs[0]
+	for _, o := range outs[1:] {
+		out = out.RBind(o)
+	}
+	return out, out.Err
+}
+
+// BenchmarkDataFrameEdges compares client.Run, gota in and gota out, with
+// naiveRun on 1M rows in batches of 10,000 with 2 executors. Target:
+// naive-gota / dfbatch at least 10.
+func BenchmarkDataFrameEdges(b *testing.B) {
+	benchmarkDataFrameEdges(b, bigDFOnce(), 10_000)
+}
+
+// BenchmarkDataFrameEdgesSmall is BenchmarkDataFrameEdges on 100,000 rows in
+// batches of 1,000 (the same 100 tasks), for a quicker run.
+func BenchmarkDataFrameEdgesSmall(b *testing.B) {
+	benchmarkDataFrameEdges(b, smallDFOnce(), 1_000)
+}
+
+func benchmarkDataFrameEdges(b *testing.B, df dataframe.DataFrame, batch int) {
+	const executors = 2
+	ctx := context.Background()
+	rows := df.Nrow()
+	runs := map[string]func() (dataframe.DataFrame, error){
+		"dfbatch": func() (dataframe.DataFrame, error) {
+			client := engine.NewClient(sumModel)
+			return client.Run(ctx, df, engine.Options{BatchSize: batch, Executors: executors})
+		},
+		"naive-gota": func() (dataframe.DataFrame, error) {
+			return naiveRun(ctx, df, batch, executors)
+		},
+	}
+	for _, name := range []string{"dfbatch", "naive-gota"} {
+		run := runs[name]
+		b.Run(name, func(b *testing.B) {
+			out, err := run()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got := out.Names(); !slices.Equal(got, []string{"sum"}) {
+				b.Fatalf("output columns %v, want [sum]", got)
+			}
+			checkSums(b, out.Col("sum").Float(), rows)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRows(b, rows)
+		})
+	}
+}
