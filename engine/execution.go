@@ -192,13 +192,13 @@ func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 		"rows_out", r.RowsOut, "duration", r.Duration, "error", err)
 }
 
-func describeStop(cause error, r Report) error {
-	return fmt.Errorf("%w after %d of %s tasks finished; Report().Rerun() lists the %d tasks to run again", cause, r.Finished, taskCount(r), len(r.Failed)+len(r.Incomplete))
-}
-
-func taskCount(r Report) string {
-	if !r.InputRead {
-		return "?"
+// describeStop explains why a run stopped early and how much of it is
+// done; total is the number of tasks, or -1 when the input was not read to
+// its end.
+func describeStop(cause error, r Report, total int) error {
+	of := "?"
+	if total >= 0 {
+		of = fmt.Sprint(total)
 	}
-	return fmt.Sprint(r.Tasks)
+	return fmt.Errorf("%w after %d of %s tasks finished; Report().Rerun() lists the %d tasks to run again", cause, r.Finished, of, len(r.Failed)+len(r.Incomplete))
 }

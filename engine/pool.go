@@ -82,16 +82,18 @@ func (p *pool) run(ctx context.Context) error {
 	}
 	e.report.Tasks = max(e.tasks, e.report.Tasks)
 	slices.SortFunc(e.report.Failed, func(a, b *TaskError) int { return a.Task.Index - b.Task.Index })
-	r := e.report
+	r, total := e.report, e.tasks
 	e.mu.Unlock()
 
 	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, ErrJobTimeout):
+		return describeStop(fmt.Errorf("%w (Options.JobTimeout = %s)", cause, p.opts.JobTimeout), r, total)
 	case cause != nil:
-		return describeStop(cause, r)
+		return describeStop(cause, r, total)
 	case errors.Is(err, errTooManyFailures):
-		return &RunError{Failed: r.Failed, Tolerated: p.opts.MaxFailedTasks, Tasks: e.tasks}
+		return &RunError{Failed: r.Failed, Tolerated: p.opts.MaxFailedTasks, Tasks: total}
 	case err != nil:
-		return describeStop(err, r)
+		return describeStop(err, r, total)
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func (c *Client) startRemote(ctx context.Context, in *frame.Frame, o Options) (*
 			err = fmt.Errorf("%w: %w", cause, err)
 		}
 		if err != nil {
-			err = fmt.Errorf("dfbatch: execution %s on the remote backend: %w", e.id, describeStop(err, r))
+			err = fmt.Errorf("dfbatch: execution %s on the remote backend: %w", e.id, describeStop(err, r, len(tasks)))
 		} else if out == nil || out.NumRows() != in.NumRows() {
 			got := 0
 			if out != nil {

@@ -396,6 +396,7 @@ func TestJobTimeoutStopsTheRun(t *testing.T) {
 	require.NoError(t, err)
 	out, err := e.Wait()
 	require.ErrorIs(t, err, engine.ErrJobTimeout)
+	assert.Contains(t, err.Error(), "job timeout exceeded (Options.JobTimeout = 50ms) after 2 of 10 tasks finished")
 	r := e.Report()
 	assert.Equal(t, engine.TimedOut, r.State)
 	assert.Empty(t, r.Failed, "interrupted tasks are incomplete, not failed")
