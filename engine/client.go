@@ -198,12 +198,8 @@ func (c *Client) start(ctx context.Context, o Options, src source, newSink func(
 		"executors", executors, "cpus", o.CPUs, "memory_mib", o.Memory)
 	go func() {
 		defer cancel(nil)
-		jobCtx := runCtx
-		if o.JobTimeout > 0 {
-			var stop context.CancelFunc
-			jobCtx, stop = context.WithTimeoutCause(runCtx, o.JobTimeout, ErrJobTimeout)
-			defer stop()
-		}
+		jobCtx, stop := withJobTimeout(runCtx, o.JobTimeout)
+		defer stop()
 		err := p.run(jobCtx)
 		out, cerr := collect(p)
 		if err == nil {

@@ -162,6 +162,15 @@ var (
 	ErrJobTimeout = errors.New("job timeout exceeded")
 )
 
+// withJobTimeout bounds ctx by Options.JobTimeout, if set, with
+// ErrJobTimeout as the cause.
+func withJobTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, d, ErrJobTimeout)
+}
+
 // finish records the end of the run and wakes every waiter.
 func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 	e.mu.Lock()

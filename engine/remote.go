@@ -38,12 +38,8 @@ func (c *Client) startRemote(ctx context.Context, in *frame.Frame, o Options) (*
 	c.logger.Info("dfbatch remote run started", "execution", e.id, "tasks", len(tasks), "batch_size", o.BatchSize, "executors", o.Executors)
 	go func() {
 		defer cancel(nil)
-		jobCtx := runCtx
-		if o.JobTimeout > 0 {
-			var stop context.CancelFunc
-			jobCtx, stop = context.WithTimeoutCause(runCtx, o.JobTimeout, ErrJobTimeout)
-			defer stop()
-		}
+		jobCtx, stop := withJobTimeout(runCtx, o.JobTimeout)
+		defer stop()
 		out, err := c.backend.Run(jobCtx, RemoteJob{ID: e.id, Input: in, Tasks: tasks, Options: o, Progress: progress})
 		e.mu.Lock()
 		failed := make(map[int]bool, len(e.report.Failed))
