@@ -138,7 +138,7 @@ func (p *pool) dispatch(ctx context.Context, jobs chan<- job) error {
 
 // execute is one executor: it loads its model instance, then scores tasks
 // until there are none left or the run stops.
-func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) (err error) {
+func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) error {
 	spec := model.Executor{
 		Index: index, CPUs: p.opts.CPUs, MemoryMiB: p.opts.Memory, GPUType: p.opts.GPUType,
 		BuildID: p.opts.BuildID, Logger: p.logger.With("executor", index),
