@@ -190,8 +190,6 @@ func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 	e.report.State = e.state
 	r := e.report
 	e.mu.Unlock()
-	e.changed.Broadcast()
-	close(e.done)
 	level := slog.LevelInfo
 	if err != nil {
 		level = slog.LevelError
@@ -199,6 +197,9 @@ func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 	logger.Log(context.Background(), level, "dfbatch run ended", "execution", e.id, "state", r.State.String(),
 		"tasks", r.Tasks, "finished", r.Finished, "failed", len(r.Failed), "incomplete", len(r.Incomplete),
 		"rows_out", r.RowsOut, "duration", r.Duration, "error", err)
+	// Waiters wake last: once Wait returns, the run does nothing more.
+	e.changed.Broadcast()
+	close(e.done)
 }
 
 // describeStop explains why a run stopped early and how much of it is
