@@ -206,9 +206,9 @@ func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 // done; total is the number of tasks, or -1 when the input was not read to
 // its end.
 func describeStop(cause error, r Report, total int) error {
-	of := "?"
-	if total >= 0 {
-		of = fmt.Sprint(total)
+	rerun := fmt.Sprintf("Report().Rerun() lists the %d tasks to run again", len(r.Failed)+len(r.Incomplete))
+	if total < 0 {
+		return fmt.Errorf("%w after %d tasks finished; %s, and the input after them was never read", cause, r.Finished, rerun)
 	}
-	return fmt.Errorf("%w after %d of %s tasks finished; Report().Rerun() lists the %d tasks to run again", cause, r.Finished, of, len(r.Failed)+len(r.Incomplete))
+	return fmt.Errorf("%w after %d of %d tasks finished; %s", cause, r.Finished, total, rerun)
 }
