@@ -123,3 +123,45 @@ func TestExecutorThreadsRoundsTheCPUBudgetUp(t *testing.T) {
 		assert.Equal(t, want, model.Executor{CPUs: cpus}.Threads(), "cpus %v", cpus)
 	}
 }
+
+func TestWithInputColumnsCarriesInputColumnsBeforeThePredictions(t *testing.T) {
+	score := model.Func(func(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+		return frame.New(frame.Float64s("score", make([]float64, in.NumRows())))
+	})
+	in, err := frame.New(frame.Strings("customer_id", []string{"a", "b"}), frame.Float64s("x", []float64{1, 2}))
+	require.NoError(t, err)
+	m, err := model.WithInputColumns(score, "customer_id").Load(context.Background(), model.Executor{})
+	require.NoError(t, err)
+	out, err := m.Predict(context.Background(), in)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"customer_id", "score"}, out.ColumnNames())
+	ids, err := out.StringCol("customer_id")
+	require.NoError(t, err)
+	assert.Equal(t, "b", ids.Value(1))
+
+	m, err = model.WithInputColumns(score, "nope").Load(context.Background(), model.Executor{})
+	require.NoError(t, err)
+	_, err = m.Predict(context.Background(), in)
+	assert.ErrorContains(t, err, `column "nope"`)
+
+	m, err = model.WithInputColumns(score, "score").Load(context.Background(), model.Executor{})
+	require.NoError(t, err)
+	clash, err := frame.New(frame.Float64s("score", []float64{1, 2}))
+	require.NoError(t, err)
+	_, err = m.Predict(context.Background(), clash)
+	assert.ErrorContains(t, err, `column "score" is both a kept input column and a model output`)
+}
+
+func TestWithInputColumnsKeepsADeclaredOutputSchema(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "score", Type: arrow.PrimitiveTypes.Float64}}, nil)
+	l := model.WithInputColumns(model.WithOutputSchema(model.Func(nil), schema), "id")
+	s, ok := l.(model.OutputSchemer)
+	require.True(t, ok)
+	input := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "x", Type: arrow.PrimitiveTypes.Float64}}, nil)
+	got, err := s.OutputSchema(input)
+	require.NoError(t, err)
+	assert.Equal(t, "id", got.Field(0).Name)
+	assert.Equal(t, "score", got.Field(1).Name)
+	_, ok = model.WithInputColumns(model.Func(nil), "id").(model.OutputSchemer)
+	assert.False(t, ok, "a loader without a schema gains none")
+}
