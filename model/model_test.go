@@ -149,7 +149,7 @@ func TestWithInputColumnsCarriesInputColumnsBeforeThePredictions(t *testing.T) {
 	clash, err := frame.New(frame.Float64s("score", []float64{1, 2}))
 	require.NoError(t, err)
 	_, err = m.Predict(context.Background(), clash)
-	assert.ErrorContains(t, err, `column "score" is both a kept input column and a model output`)
+	assert.ErrorContains(t, err, `column "score": is both a kept input column and a model output`)
 }
 
 func TestWithInputColumnsKeepsADeclaredOutputSchema(t *testing.T) {
