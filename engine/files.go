@@ -24,6 +24,8 @@ type FileJob struct {
 	// types in a folder are skipped.
 	Source string
 	// Destination is the folder for the outputs; it is created if missing.
+	// For a single Source file, it may instead name the output file, with
+	// the extension of a known format ("scored.parquet").
 	Destination string
 	// InputFormat reads every input in this format; "" goes by extension.
 	InputFormat frame.Format
@@ -69,7 +71,7 @@ func (c *Client) StartFiles(ctx context.Context, job FileJob, opts Options) (*Ex
 	if err != nil {
 		return nil, fmt.Errorf("dfbatch: %w", err)
 	}
-	if err := os.MkdirAll(job.Destination, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(inputs[0].output), 0o755); err != nil {
 		return nil, fmt.Errorf("dfbatch: FileJob.Destination: %w", err)
 	}
 	src := &filesSource{inputs: inputs, batchSize: o.BatchSize}
@@ -122,6 +124,12 @@ func listInputs(job FileJob) ([]fileInput, error) {
 		}
 	} else {
 		paths = []string{job.Source}
+		if out, ok := outputFile(job); ok {
+			if same, _ := sameFile(out.output, out.path); same {
+				return nil, fmt.Errorf("FileJob: the output of %s would overwrite it; choose another Destination", out.path)
+			}
+			return []fileInput{out}, nil
+		}
 	}
 	slices.Sort(paths)
 	inputs := make([]fileInput, len(paths))
@@ -148,6 +156,27 @@ func listInputs(job FileJob) ([]fileInput, error) {
 		inputs[i] = in
 	}
 	return inputs, nil
+}
+
+// outputFile reads a single-file job whose Destination names a file.
+func outputFile(job FileJob) (fileInput, bool) {
+	if info, err := os.Stat(job.Destination); err == nil && info.IsDir() {
+		return fileInput{}, false
+	}
+	outFmt, err := frame.FormatOf(job.Destination)
+	if err != nil {
+		return fileInput{}, false
+	}
+	in := fileInput{path: job.Source, format: job.InputFormat, output: job.Destination, outFmt: outFmt}
+	if job.OutputFormat != "" {
+		in.outFmt = job.OutputFormat
+	}
+	if in.format == "" {
+		if in.format, err = frame.FormatOf(job.Source); err != nil {
+			return fileInput{}, false
+		}
+	}
+	return in, true
 }
 
 func sameFile(a, b string) (bool, error) {

@@ -200,3 +200,16 @@ func TestStreamConsumerErrorStopsTheRun(t *testing.T) {
 	assert.Equal(t, 3, r2.Finished)
 	assert.Equal(t, 3, r2.Rerun()[0].Index)
 }
+
+func TestRunFilesWritesASingleInputToANamedOutputFile(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "customers.csv")
+	writeCSV(t, src, 0, 25)
+	dst := filepath.Join(t.TempDir(), "nested", "scored.arrow")
+	report, err := engine.NewClient(echoID).RunFiles(context.Background(), engine.FileJob{Source: src, Destination: dst}, engine.Options{BatchSize: 10})
+	require.NoError(t, err)
+	assert.Equal(t, []string{dst}, report.Outputs)
+	assert.Equal(t, seq(25), outputIDs(t, readAll(t, dst)))
+
+	_, err = engine.NewClient(echoID).RunFiles(context.Background(), engine.FileJob{Source: src, Destination: src}, engine.Options{BatchSize: 10})
+	assert.ErrorContains(t, err, "would overwrite it")
+}
