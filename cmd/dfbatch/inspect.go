@@ -1,0 +1,58 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dfbatch/dfbatch/model/onnx"
+)
+
+func inspectCommand(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return usageError{errors.New("usage: dfbatch inspect PATH")}
+	}
+	s, err := onnx.Inspect(args[0])
+	if err != nil {
+		return usageError{err}
+	}
+	fmt.Fprintf(stdout, "model:     %s\n", args[0])
+	if s.Producer != "" {
+		fmt.Fprintf(stdout, "producer:  %s\n", s.Producer)
+	}
+	domains := make([]string, 0, len(s.Opsets))
+	for d, v := range s.Opsets {
+		domains = append(domains, fmt.Sprintf("%s %d", d, v))
+	}
+	slices.Sort(domains)
+	fmt.Fprintf(stdout, "ir:        %d\nopsets:    %s\n", s.IRVersion, strings.Join(domains, ", "))
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "\ninputs:\t\t")
+	for _, t := range s.Inputs {
+		fmt.Fprintf(w, "  %s\t%s\t[%s]\n", t.Name, t.Type, strings.Join(t.Shape, ", "))
+	}
+	fmt.Fprintln(w, "outputs:\t\t")
+	for _, t := range s.Outputs {
+		fmt.Fprintf(w, "  %s\t%s\t[%s]\n", t.Name, t.Type, strings.Join(t.Shape, ", "))
+	}
+	fmt.Fprintln(w, "operators:\t\t")
+	unsupported := 0
+	for _, o := range s.Operators {
+		status := "supported"
+		if !o.Supported {
+			status = "NOT SUPPORTED"
+			unsupported++
+		}
+		fmt.Fprintf(w, "  %s\t%s x%d\t%s\n", o.Domain, o.Type, o.Nodes, status)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if unsupported > 0 {
+		fmt.Fprintf(stdout, "\n%d operator types are not supported: this model cannot run here.\n", unsupported)
+	}
+	return nil
+}

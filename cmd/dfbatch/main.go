@@ -1,0 +1,82 @@
+// Command dfbatch scores files with a model in batches, and inspects
+// models.
+//
+//	dfbatch run --model churn.onnx --input customers.csv --output scored/ --batch-size 10000
+//	dfbatch inspect churn.onnx
+//
+// Exit codes: 0 success, 2 bad usage (flags, options, a model or input
+// that cannot be used), 3 tasks failed (their row ranges are listed), 1
+// any other error.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes that tell success, bad usage and failed tasks apart.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitTasksFailed = 3
+)
+
+// usageError marks errors in what the user asked for.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = runCommand(args[1:], stdout, stderr)
+	case "inspect":
+		err = inspectCommand(args[1:], stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "dfbatch: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "dfbatch: %v\n", err)
+	var failed tasksFailedError
+	var u usageError
+	switch {
+	case errors.As(err, &failed):
+		return exitTasksFailed
+	case errors.As(err, &u):
+		return exitUsage
+	}
+	return exitError
+}
+
+const usage = `dfbatch scores files with a model in batches.
+
+Commands:
+  dfbatch run --model PATH --input FILE|FOLDER --output FILE|FOLDER --batch-size N [flags]
+  dfbatch inspect PATH
+
+Run "dfbatch run -h" for the run flags.
+
+Exit codes: 0 success, 1 error, 2 bad usage, 3 tasks failed.
+`

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
+	"github.com/dfbatch/dfbatch/model/onnx"
+)
+
+// tasksFailedError is a run that stopped because tasks failed.
+type tasksFailedError struct{ error }
+
+func (t tasksFailedError) Unwrap() error { return t.error }
+
+// keyValues collects repeated k=v flags.
+type keyValues map[string]string
+
+func (kv keyValues) String() string { return fmt.Sprint(map[string]string(kv)) }
+
+func (kv keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", s)
+	}
+	kv[k] = v
+	return nil
+}
+
+// list parses comma-separated names.
+type list []string
+
+func (l *list) String() string { return strings.Join(*l, ",") }
+
+func (l *list) Set(s string) error {
+	for _, name := range strings.Split(s, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			*l = append(*l, name)
+		}
+	}
+	return nil
+}
+
+func runCommand(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dfbatch run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		modelPath = fs.String("model", "", "ONNX model file")
+		input     = fs.String("input", "", "input file or folder of CSV, Parquet or Arrow files")
+		output    = fs.String("output", "", "output folder, or output file for a single input file")
+		format    = fs.String("format", "", "output format: csv, parquet or arrow (default: the input's)")
+		batch     = fs.Int("batch-size", 0, "rows per task (required)")
+		executors = fs.Int("executors", 0, "tasks at once (default 1)")
+		cpus      = fs.Float64("cpus", 0, "threads per executor (default 1)")
+		memory    = fs.Int("memory", 0, "memory budget per executor, MiB (default: none)")
+		instance  = fs.String("instance", "", "size preset instead of --cpus/--memory: tiny, small, medium, large, xlarge")
+		taskTO    = fs.Duration("task-timeout", 0, "time limit per task attempt, e.g. 30s (default: none)")
+		jobTO     = fs.Duration("job-timeout", 0, "time limit for the whole run, e.g. 1h (default: none)")
+		retries   = fs.Int("retries", 0, "times a failed task is tried again")
+		maxFailed = fs.Int("max-failed-tasks", 0, "failed tasks tolerated before the run stops")
+		params    = keyValues{}
+		outputs   = keyValues{}
+		features  list
+		keep      list
+	)
+	fs.Var(params, "param", "a parameter the model sees, key=value (repeatable)")
+	fs.Var(outputs, "rename", "rename a model output column, onnx_name=column (repeatable)")
+	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
+	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	case *modelPath == "":
+		return usageError{errors.New("--model is required")}
+	case *input == "":
+		return usageError{errors.New("--input is required")}
+	case *output == "":
+		return usageError{errors.New("--output is required")}
+	}
+	var outFormat frame.Format
+	if *format != "" {
+		f, err := frame.ParseFormat(*format)
+		if err != nil {
+			return usageError{fmt.Errorf("--format: %w", err)}
+		}
+		outFormat = f
+	}
+	loader, err := onnx.Open(*modelPath, onnx.Options{Features: features, Outputs: outputs})
+	if err != nil {
+		return usageError{err}
+	}
+	var l model.Loader = loader
+	if len(keep) > 0 {
+		l = model.WithInputColumns(loader, keep...)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	client := engine.NewClient(l)
+	e, err := client.StartFiles(ctx, engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat}, engine.Options{
+		BatchSize: *batch, Executors: *executors, CPUs: *cpus, Memory: *memory, Instance: *instance,
+		Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	progress := newProgress(stderr)
+	progress.follow(e)
+	_, err = e.Wait()
+	report := e.Report()
+	progress.done(report)
+	for _, path := range report.Outputs {
+		fmt.Fprintln(stdout, path)
+	}
+	if err == nil {
+		return nil
+	}
+	rerun := report.Rerun()
+	for _, f := range report.Failed {
+		fmt.Fprintf(stderr, "failed: %v\n", f)
+	}
+	for _, t := range report.Incomplete {
+		fmt.Fprintf(stderr, "not done: %v\n", t)
+	}
+	if len(report.Failed) > 0 {
+		return tasksFailedError{fmt.Errorf("%d tasks failed, %d to re-run: %w", len(report.Failed), len(rerun), err)}
+	}
+	return err
+}
+
+// progress draws a run's progress on stderr: one line redrawn in place on a
+// terminal, plain lines every few seconds otherwise.
+type progress struct {
+	w        io.Writer
+	terminal bool
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+func newProgress(w io.Writer) *progress {
+	terminal := false
+	if f, ok := w.(*os.File); ok {
+		if info, err := f.Stat(); err == nil {
+			terminal = info.Mode()&os.ModeCharDevice != 0
+		}
+	}
+	return &progress{w: w, terminal: terminal, stop: make(chan struct{}), stopped: make(chan struct{})}
+}
+
+func (p *progress) follow(e *engine.Execution) {
+	every := 5 * time.Second
+	if p.terminal {
+		every = 200 * time.Millisecond
+	}
+	go func() {
+		defer close(p.stopped)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-e.Done():
+				return
+			case <-tick.C:
+				p.draw(e.Status())
+			}
+		}
+	}()
+}
+
+func (p *progress) draw(s engine.Status) {
+	line := statusLine(s)
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// statusLine is "tasks 12/20 (60%) 1.21M rows/s ETA 3s", or "tasks 12/?"
+// while the input's length is unknown.
+func statusLine(s engine.Status) string {
+	rate := 0.0
+	if secs := s.Elapsed.Seconds(); secs > 0 {
+		rate = float64(s.Rows) / secs
+	}
+	line := fmt.Sprintf("tasks %d/", s.Finished)
+	if s.Tasks < 0 {
+		line += "?"
+	} else {
+		line += fmt.Sprintf("%d (%d%%)", s.Tasks, percent(s.Finished, s.Tasks))
+	}
+	line += fmt.Sprintf(" %.2fM rows/s", rate/1e6)
+	if s.Failed > 0 {
+		line += fmt.Sprintf(" %d failed", s.Failed)
+	}
+	if s.Tasks > 0 && s.Finished > 0 && s.Finished < s.Tasks {
+		eta := time.Duration(float64(s.Elapsed) / float64(s.Finished) * float64(s.Tasks-s.Finished))
+		line += fmt.Sprintf(" ETA %s", eta.Round(time.Second))
+	}
+	return line
+}
+
+func percent(n, of int) int {
+	if of == 0 {
+		return 100
+	}
+	return n * 100 / of
+}
+
+func (p *progress) done(r engine.Report) {
+	close(p.stop)
+	<-p.stopped
+	if p.terminal {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintf(p.w, "%s: %d/%d tasks, %d rows in, %d rows out, %s\n", r.State, r.Finished, r.Tasks, r.RowsIn, r.RowsOut, r.Duration.Round(time.Millisecond))
+}

@@ -1,0 +1,125 @@
+package onnx_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model/onnx"
+	"github.com/stretchr/testify/require"
+)
+
+const fixtures = "../../testdata/onnx"
+
+// fixtureInput is a fixture's input: one float column per feature.
+type fixtureInput struct {
+	Rows     int                  `json:"rows"`
+	Features []string             `json:"features"`
+	Columns  map[string][]float32 `json:"columns"`
+}
+
+// fixtureOutputs are ONNX Runtime's outputs on the fixture's input.
+type fixtureOutputs struct {
+	Runtime string `json:"runtime"`
+	Outputs []struct {
+		Name  string    `json:"name"`
+		DType string    `json:"dtype"`
+		Shape []int     `json:"shape"`
+		Data  []float64 `json:"data"`
+	} `json:"outputs"`
+}
+
+func readJSON(t *testing.T, name string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtures, name))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, v))
+}
+
+func inputFrame(t *testing.T, in fixtureInput) *frame.Frame {
+	t.Helper()
+	cols := make([]frame.Column, len(in.Features))
+	for i, name := range in.Features {
+		cols[i] = frame.Float32s(name, in.Columns[name])
+	}
+	f, err := frame.New(cols...)
+	require.NoError(t, err)
+	return f
+}
+
+// assertClose checks got against ONNX Runtime's want within 1e-5
+// relative (with a 1e-6 floor for values near zero).
+func assertClose(t *testing.T, want []float64, got []float64, what string) {
+	t.Helper()
+	require.Len(t, got, len(want), what)
+	for i := range want {
+		tol := 1e-5*math.Abs(want[i]) + 1e-6
+		if math.Abs(got[i]-want[i]) > tol {
+			t.Fatalf("%s[%d] = %v, ONNX Runtime gives %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+func floats(t *testing.T, f *frame.Frame, name string) []float64 {
+	t.Helper()
+	a, err := f.Col(name)
+	require.NoError(t, err)
+	out := make([]float64, a.Len())
+	m, err := f.Select(name)
+	require.NoError(t, err)
+	_, err = m.Float64Matrix(out, name)
+	require.NoError(t, err)
+	return out
+}
+
+func TestDenseModelsMatchONNXRuntime(t *testing.T) {
+	for _, tc := range []struct {
+		fixture  string
+		features bool // bind the single [N,F] input by the feature list
+	}{
+		{"mlp", true},
+		{"mlp_ops", true},
+		{"logreg_gemm", true},
+		{"multi_input", false},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			var in fixtureInput
+			readJSON(t, tc.fixture+".input.json", &in)
+			var want fixtureOutputs
+			readJSON(t, tc.fixture+".expected.json", &want)
+			opts := onnx.Options{}
+			if tc.features {
+				opts.Features = in.Features
+			}
+			l, err := onnx.Open(filepath.Join(fixtures, tc.fixture+".onnx"), opts)
+			require.NoError(t, err)
+			// Batches of 16: 37 rows make 16, 16 and a short last 5, so each
+			// executor meets two row counts.
+			out, err := engine.NewClient(l).RunFrame(context.Background(), inputFrame(t, in), engine.Options{BatchSize: 16, Executors: 2})
+			require.NoError(t, err)
+			for _, o := range want.Outputs {
+				width := 1
+				for _, d := range o.Shape[1:] {
+					width *= d
+				}
+				if width == 1 {
+					assertClose(t, o.Data, floats(t, out, o.Name), o.Name)
+					continue
+				}
+				for j := range width {
+					col := make([]float64, in.Rows)
+					for r := range col {
+						col[r] = o.Data[r*width+j]
+					}
+					name := o.Name + "_" + string(rune('0'+j))
+					assertClose(t, col, floats(t, out, name), name)
+				}
+			}
+		})
+	}
+}
