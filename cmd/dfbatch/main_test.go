@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const fixtures = "../../testdata/onnx"
+
+// mlpCSV writes the mlp fixture's input as a CSV with an id column.
+func mlpCSV(t *testing.T) (path string, features []string) {
+	t.Helper()
+	var in struct {
+		Rows     int                  `json:"rows"`
+		Features []string             `json:"features"`
+		Columns  map[string][]float32 `json:"columns"`
+	}
+	data, err := os.ReadFile(filepath.Join(fixtures, "mlp.input.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &in))
+	var b strings.Builder
+	b.WriteString("id," + strings.Join(in.Features, ",") + "\n")
+	for r := range in.Rows {
+		fmt.Fprintf(&b, "row%d", r)
+		for _, f := range in.Features {
+			fmt.Fprintf(&b, ",%v", in.Columns[f][r])
+		}
+		b.WriteString("\n")
+	}
+	path = filepath.Join(t.TempDir(), "input.csv")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	return path, in.Features
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestRunScoresAFileAndKeepsColumns(t *testing.T) {
+	input, features := mlpCSV(t)
+	output := filepath.Join(t.TempDir(), "scored.parquet")
+	code, stdout, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
+		"--batch-size", "10", "--executors", "2", "--features", strings.Join(features, ","), "--keep-columns", "id",
+		"--rename", "output=Churn_Probability")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, output+"\n", stdout)
+	assert.Contains(t, stderr, "succeeded: 4/4 tasks, 37 rows in, 37 rows out")
+
+	r, err := frame.OpenFile(output, "")
+	require.NoError(t, err)
+	defer r.Close()
+	f, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"id", "Churn_Probability"}, f.ColumnNames())
+	ids, err := f.StringCol("id")
+	require.NoError(t, err)
+	assert.Equal(t, "row36", ids.Value(36))
+	_, err = r.Next()
+	assert.ErrorIs(t, err, io.EOF)
+}
+
+func TestRunExitCodesTellUsageFromFailedTasks(t *testing.T) {
+	input, features := mlpCSV(t)
+	model := filepath.Join(fixtures, "mlp.onnx")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no command", nil, exitUsage, "Commands:"},
+		{"unknown command", []string{"score"}, exitUsage, `unknown command "score"`},
+		{"missing model", []string{"run", "--input", input, "--output", t.TempDir(), "--batch-size", "5"}, exitUsage, "--model is required"},
+		{"bad flag", []string{"run", "--batch-size", "many"}, exitUsage, "invalid value"},
+		{"bad format", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5", "--format", "xlsx"}, exitUsage, "--format"},
+		{"no batch size", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--features", strings.Join(features, ",")}, exitUsage, "Options.BatchSize must be > 0"},
+		{"features needed", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5"}, exitUsage, "name the feature columns"},
+		{"missing feature column", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5",
+			"--features", strings.Join(append(features[:15:15], "nope"), ",")}, exitTasksFailed, `column "nope"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(tc.args...)
+			assert.Equal(t, tc.code, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+}
+
+func TestRunListsTheFailedTasksRowRanges(t *testing.T) {
+	input, features := mlpCSV(t)
+	bad := append(features[:15:15], "id") // a string column where a number belongs
+	code, _, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", t.TempDir(),
+		"--batch-size", "10", "--features", strings.Join(bad, ","), "--max-failed-tasks", "1")
+	assert.Equal(t, exitTasksFailed, code)
+	assert.Contains(t, stderr, "input.csv rows 0-9")
+	assert.Contains(t, stderr, `column "id": is utf8, not numeric`)
+}
+
+func TestInspectListsInputsOutputsAndOperators(t *testing.T) {
+	code, stdout, stderr := runCLI("inspect", filepath.Join(fixtures, "mlp.onnx"))
+	require.Equal(t, exitOK, code, stderr)
+	for _, want := range []string{"ai.onnx 17", "input", "FLOAT", "[N, 16]", "output", "Gemm x3", "supported"} {
+		assert.Contains(t, stdout, want)
+	}
+	code, _, stderr = runCLI("inspect", "nope.onnx")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "nope.onnx")
+}
