@@ -17,7 +17,6 @@ import (
 	"runtime"
 
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/gpu"
 	"github.com/dfbatch/dfbatch/model"
 	"github.com/go-gota/gota/dataframe"
 )
@@ -30,6 +29,7 @@ type Client struct {
 	logger    *slog.Logger
 	backend   Backend
 	instances map[string]Instance
+	warm      *warmPool
 }
 
 // ClientOption configures a Client.
@@ -55,7 +55,7 @@ func WithInstances(presets map[string]Instance) ClientOption {
 // NewClient returns a client for the model that loader builds. A
 // model.Func or model.DataFrameFunc is its own loader.
 func NewClient(loader model.Loader, opts ...ClientOption) *Client {
-	c := &Client{loader: loader, logger: slog.New(slog.DiscardHandler), instances: maps.Clone(Instances)}
+	c := &Client{loader: loader, logger: slog.New(slog.DiscardHandler), instances: maps.Clone(Instances), warm: &warmPool{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -181,18 +181,15 @@ func (c *Client) start(ctx context.Context, o Options, src source, newSink func(
 		c.logger.Warn("executors x cpus exceeds this machine's CPUs; executors will compete for cores",
 			"executors", o.Executors, "cpus", o.CPUs, "machine_cpus", cores)
 	}
-	var devices [][]gpu.Device
-	if o.GPUs > 0 {
-		var err error
-		if devices, err = gpu.Assign(executors, o.GPUs, o.GPUType); err != nil {
-			return nil, fmt.Errorf("dfbatch: Options.GPUs = %d: %w", o.GPUs, err)
-		}
+	specs, err := c.executorSpecs(o, executors)
+	if err != nil {
+		return nil, err
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	e := newExecution(o, cancel)
 	e.tasks = src.total()
 	e.report = Report{ExecutionID: e.id, Started: e.started, Tasks: max(e.tasks, 0)}
-	p := &pool{exec: e, opts: o, loader: c.loader, logger: c.logger, src: src, executors: executors, devices: devices}
+	p := &pool{exec: e, opts: o, loader: c.loader, logger: c.logger, src: src, executors: executors, specs: specs, warm: c.warm}
 	p.sink = newSink(p)
 	c.logger.Info("dfbatch run started", "execution", e.id, "tasks", e.tasks, "batch_size", o.BatchSize,
 		"executors", executors, "cpus", o.CPUs, "memory_mib", o.Memory)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/gpu"
 	"github.com/dfbatch/dfbatch/model"
 	"golang.org/x/sync/errgroup"
 )
@@ -31,7 +30,8 @@ type pool struct {
 	sink      sink
 	window    chan struct{} // nil when outputs are retained, not streamed
 	executors int
-	devices   [][]gpu.Device
+	specs     []model.Executor // one per executor
+	warm      *warmPool
 
 	// firstOutput is the first output's schema, which every later output
 	// must match.
@@ -139,27 +139,14 @@ func (p *pool) dispatch(ctx context.Context, jobs chan<- job) error {
 // execute is one executor: it loads its model instance, then scores tasks
 // until there are none left or the run stops.
 func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) error {
-	spec := model.Executor{
-		Index: index, CPUs: p.opts.CPUs, MemoryMiB: p.opts.Memory, GPUType: p.opts.GPUType,
-		BuildID: p.opts.BuildID, Logger: p.logger.With("executor", index),
-	}
-	if p.devices != nil {
-		spec.Devices = p.devices[index]
-	}
-	m, err := p.load(ctx, spec)
+	m, release, err := p.acquire(ctx, p.specs[index])
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("executor %d: loading the model: %w", index, err)
 	}
-	if c, ok := m.(io.Closer); ok {
-		defer func() {
-			if cerr := c.Close(); cerr != nil {
-				p.logger.Warn("closing the model failed", "executor", index, "error", cerr)
-			}
-		}()
-	}
+	defer release()
 	// One context per executor carries the parameters; tasks add to it.
 	params := model.WithParameters(ctx, p.opts.Parameters)
 	for j := range jobs {
@@ -183,13 +170,27 @@ func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) error {
 	return nil
 }
 
-func (p *pool) load(ctx context.Context, spec model.Executor) (m model.Model, err error) {
+// acquire gives an executor its model instance: a warm one kept by
+// Client.WarmUp if one matches and is free, else a new one. release gives
+// the instance back or closes it.
+func (p *pool) acquire(ctx context.Context, spec model.Executor) (m model.Model, release func(), err error) {
+	if in, ok := p.warm.take(spec); ok {
+		return in.model, func() { p.warm.give(in, p.logger) }, nil
+	}
+	if m, err = loadModel(ctx, p.loader, spec); err != nil {
+		return nil, nil, err
+	}
+	return m, func() { closeModel(m, p.logger) }, nil
+}
+
+// loadModel calls the loader, turning a panic or a nil model into an error.
+func loadModel(ctx context.Context, loader model.Loader, spec model.Executor) (m model.Model, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
-	m, err = p.loader.Load(ctx, spec)
+	m, err = loader.Load(ctx, spec)
 	if err == nil && m == nil {
 		err = errors.New("the loader returned no model")
 	}
