@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	onnxgo "github.com/owulveryck/onnx-go"
+	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
 	"gorgonia.org/tensor"
 )
@@ -44,6 +45,7 @@ type denseGraph struct {
 // width (the product of its dimensions after the batch dimension).
 type tensorSpec struct {
 	name  string
+	elem  onnxpb.TensorProto_DataType
 	dtype tensor.Dtype
 	width int
 	// dims are the dimensions after the batch dimension.

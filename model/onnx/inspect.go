@@ -89,7 +89,9 @@ func domainName(d string) string {
 
 // supported reports whether the runner can run n.
 func supported(n *onnxpb.NodeProto) bool {
-	return domainName(n.GetDomain()) == "ai.onnx" && slices.Contains(gorgonnxOperators, n.GetOpType())
+	domain := onnxpb.CanonicalDomain(n.GetDomain())
+	return (domain == onnxpb.DefaultDomain && slices.Contains(gorgonnxOperators, n.GetOpType())) ||
+		slices.Contains(mlOperators[domain], n.GetOpType())
 }
 
 func describe(v *onnxpb.ValueInfoProto) Tensor {

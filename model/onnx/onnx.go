@@ -9,11 +9,15 @@
 package onnx
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
@@ -24,8 +28,12 @@ type Options struct {
 	// its own name.
 	Features []string
 	// Outputs renames model outputs to output columns: ONNX output name ->
-	// column name (the prefix, for an [N,K] output).
+	// column name (the prefix, for an [N,K] output), or one column of an
+	// [N,K] output ("probabilities_1") -> its name.
 	Outputs map[string]string
+	// Columns are the output columns to return, after renaming; unset,
+	// all of them.
+	Columns []string
 }
 
 // Loader holds a checked model. It is safe for concurrent use; Load gives
@@ -36,7 +44,13 @@ type Loader struct {
 	proto   *onnxpb.ModelProto
 	opts    Options
 	inputs  []tensorSpec
-	outputs []tensorSpec
+	outputs []string
+	// mlGraph says the graph runs on the pure-Go ML operators, compiled
+	// in mlNodes; otherwise it runs on gorgonia.
+	mlGraph bool
+	mlNodes []mlNode
+	// schema is the output's, learned by running the model on one row.
+	schema *arrow.Schema
 }
 
 // Open reads and checks the ONNX model at path. An operator the runner
@@ -65,35 +79,69 @@ func New(name string, data []byte, opts Options) (*Loader, error) {
 	return l, nil
 }
 
-// probe builds and runs the graph once on a zero row, so that whatever
-// gorgonia cannot build fails at load time, not in the first task.
+// probe runs the model once on a zero row, so that whatever cannot run
+// fails at load time, not in the first task, and so that the output's
+// columns are known before any task.
 func (l *Loader) probe() error {
-	g := &denseGraph{model: l.data, inputs: l.inputs, graphs: map[int]*gorgoniaGraph{}}
-	outs, err := g.run(1, func(int, any) error { return nil })
+	m, err := l.Load(context.Background(), model.Executor{})
 	if err != nil {
 		return err
 	}
-	for i, t := range outs {
-		if len(t.Shape()) == 0 || t.Shape()[0] != 1 {
-			return fmt.Errorf("output %q has shape %v for a 1-row input: its first dimension is not the batch", l.outputs[i].name, t.Shape())
+	var cols []frame.Column
+	for i := range l.inputs {
+		for _, name := range l.inputColumns(i) {
+			cols = append(cols, frame.Float64s(name, []float64{0}))
 		}
 	}
+	zero, err := frame.New(dedupe(cols)...)
+	if err != nil {
+		return err
+	}
+	out, err := m.Predict(context.Background(), zero)
+	if err != nil {
+		return fmt.Errorf("a trial run on one row: %w", err)
+	}
+	l.schema = out.Schema()
 	return nil
 }
 
+// dedupe drops columns whose name came earlier.
+func dedupe(cols []frame.Column) []frame.Column {
+	seen := map[string]bool{}
+	out := cols[:0]
+	for _, c := range cols {
+		if !seen[c.Name] {
+			seen[c.Name] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // check reads the graph's inputs and outputs and refuses operators the
-// runner lacks and inputs it cannot feed.
+// runner lacks and inputs it cannot feed. A graph with ai.onnx.ml operators
+// runs on the pure-Go ML graph, any other on gorgonia.
 func (l *Loader) check() error {
 	g := l.proto.GetGraph()
 	if g == nil || len(g.GetNode()) == 0 {
 		return fmt.Errorf("the model has no graph nodes")
 	}
 	for _, n := range g.GetNode() {
-		if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
-			return unsupported(n)
+		if onnxpb.CanonicalDomain(n.GetDomain()) == onnxpb.MLDomain {
+			l.mlGraph = true
 		}
-		if !slices.Contains(gorgonnxOperators, n.GetOpType()) {
-			return unsupported(n)
+	}
+	if l.mlGraph {
+		nodes, err := compileML(g)
+		if err != nil {
+			return err
+		}
+		l.mlNodes = nodes
+	} else {
+		for _, n := range g.GetNode() {
+			if onnxpb.CanonicalDomain(n.GetDomain()) != onnxpb.DefaultDomain || !slices.Contains(gorgonnxOperators, n.GetOpType()) {
+				return unsupportedIn(n, gorgonnxOperators)
+			}
 		}
 	}
 	initialized := map[string]bool{}
@@ -104,18 +152,14 @@ func (l *Loader) check() error {
 		if initialized[v.GetName()] {
 			continue // a weight, not a graph input
 		}
-		spec, err := specOf(v)
+		spec, err := specOf(v, l.mlGraph)
 		if err != nil {
 			return fmt.Errorf("input %q: %w", v.GetName(), err)
 		}
 		l.inputs = append(l.inputs, spec)
 	}
 	for _, v := range g.GetOutput() {
-		spec, err := specOf(v)
-		if err != nil {
-			return fmt.Errorf("output %q: %w", v.GetName(), err)
-		}
-		l.outputs = append(l.outputs, spec)
+		l.outputs = append(l.outputs, v.GetName())
 	}
 	return l.checkBinding()
 }
@@ -157,11 +201,9 @@ func inputNames(specs []tensorSpec) string {
 	return strings.Join(names, ", ")
 }
 
-// unsupported is the load-time error for an operator the runner lacks.
-func unsupported(n *onnxpb.NodeProto) error {
-	domain := n.GetDomain()
-	if domain == "" {
-		domain = "ai.onnx"
-	}
-	return fmt.Errorf("operator %s (domain %s) of node %q is not supported; supported: %s", n.GetOpType(), domain, n.GetName(), strings.Join(gorgonnxOperators, ", "))
+// unsupportedIn is the load-time error for an operator the runner lacks.
+func unsupportedIn(n *onnxpb.NodeProto, supported []string) error {
+	list := slices.Clone(supported)
+	slices.Sort(list)
+	return fmt.Errorf("operator %s (domain %s) of node %q is not supported; supported: %s", n.GetOpType(), onnxpb.CanonicalDomain(n.GetDomain()), n.GetName(), strings.Join(list, ", "))
 }

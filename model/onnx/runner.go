@@ -3,6 +3,7 @@ package onnx
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/frame"
@@ -11,21 +12,23 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// specOf reads a graph input's or output's element type and the
-// dimensions after its batch dimension.
-func specOf(v *onnxpb.ValueInfoProto) (tensorSpec, error) {
+// specOf reads a graph input's element type and the dimensions after its
+// batch dimension. The ML graph also takes int64 inputs.
+func specOf(v *onnxpb.ValueInfoProto, ml bool) (tensorSpec, error) {
 	dims, _, elem, ok := onnxpb.ShapeOf(v)
 	if !ok {
 		return tensorSpec{}, fmt.Errorf("has no tensor type")
 	}
-	spec := tensorSpec{name: v.GetName(), width: 1}
-	switch elem {
-	case onnxpb.TensorProto_FLOAT:
+	spec := tensorSpec{name: v.GetName(), width: 1, elem: elem}
+	switch {
+	case elem == onnxpb.TensorProto_FLOAT:
 		spec.dtype = tensor.Float32
-	case onnxpb.TensorProto_DOUBLE:
+	case elem == onnxpb.TensorProto_DOUBLE:
 		spec.dtype = tensor.Float64
+	case elem == onnxpb.TensorProto_INT64 && ml:
+		spec.dtype = tensor.Int64
 	default:
-		return spec, fmt.Errorf("has element type %s; the gorgonia runner takes float and double tensors", elem)
+		return spec, fmt.Errorf("has element type %s; supported: FLOAT, DOUBLE (and INT64 for ai.onnx.ml models)", elem)
 	}
 	if len(dims) == 0 {
 		return spec, fmt.Errorf("is a scalar; a batch input needs a leading batch dimension")
@@ -44,44 +47,15 @@ func specOf(v *onnxpb.ValueInfoProto) (tensorSpec, error) {
 
 // Load builds the model instance of one executor.
 func (l *Loader) Load(ctx context.Context, exec model.Executor) (model.Model, error) {
+	if l.mlGraph {
+		return &mlModel{l: l}, nil
+	}
 	return &denseModel{l: l, graph: &denseGraph{model: l.data, inputs: l.inputs, graphs: map[int]*gorgoniaGraph{}}}, nil
 }
 
 // OutputSchema returns the output columns, so that a run over no rows still
 // has them.
-func (l *Loader) OutputSchema(*arrow.Schema) (*arrow.Schema, error) {
-	var fields []arrow.Field
-	for _, out := range l.outputs {
-		if out.width < 0 {
-			return nil, fmt.Errorf("output %q has a dynamic width, known only once the model runs", out.name)
-		}
-		t := arrow.DataType(arrow.PrimitiveTypes.Float32)
-		if out.dtype == tensor.Float64 {
-			t = arrow.PrimitiveTypes.Float64
-		}
-		for _, name := range l.columnNames(out, out.width) {
-			fields = append(fields, arrow.Field{Name: name, Type: t, Nullable: true})
-		}
-	}
-	return arrow.NewSchema(fields, nil), nil
-}
-
-// columnNames names the width columns of an output: the output's name (or
-// its rename) for one column, with a _0, _1... suffix for several.
-func (l *Loader) columnNames(out tensorSpec, width int) []string {
-	base := out.name
-	if rename, ok := l.opts.Outputs[out.name]; ok {
-		base = rename
-	}
-	if width == 1 {
-		return []string{base}
-	}
-	names := make([]string, width)
-	for j := range names {
-		names[j] = fmt.Sprintf("%s_%d", base, j)
-	}
-	return names
-}
+func (l *Loader) OutputSchema(*arrow.Schema) (*arrow.Schema, error) { return l.schema, nil }
 
 // inputColumns are the frame columns input i is made of.
 func (l *Loader) inputColumns(i int) []string {
@@ -100,15 +74,10 @@ type denseModel struct {
 // Predict fills the graph's inputs from the frame's columns, runs it and
 // turns each output into columns.
 func (m *denseModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
-	rows := in.NumRows()
-	if rows == 0 {
-		schema, err := m.l.OutputSchema(in.Schema())
-		if err != nil {
-			return nil, err
-		}
-		return frame.Empty(schema), nil
+	if in.NumRows() == 0 && m.l.schema != nil {
+		return frame.Empty(m.l.schema), nil
 	}
-	outs, err := m.graph.run(rows, func(i int, buf any) error {
+	outs, err := m.graph.run(in.NumRows(), func(i int, buf any) error {
 		cols := m.l.inputColumns(i)
 		var err error
 		switch b := buf.(type) {
@@ -124,48 +93,156 @@ func (m *denseModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame
 	if err != nil {
 		return nil, err
 	}
-	var cols []frame.Column
+	values := make([]*matrix, len(outs))
 	for i, t := range outs {
-		spec := m.l.outputs[i]
-		c, err := m.l.outputColumns(spec, t, rows)
-		if err != nil {
-			return nil, fmt.Errorf("output %q: %w", spec.name, err)
+		if values[i], err = fromTensor(t, in.NumRows()); err != nil {
+			return nil, fmt.Errorf("output %q: %w", m.l.outputs[i], err)
 		}
-		cols = append(cols, c...)
 	}
-	return frame.New(cols...)
+	return m.l.outputFrame(values)
 }
 
-// outputColumns copies an [N], [N,1] or [N,K] output into columns; the
-// graph reuses its output buffers on the next run.
-func (l *Loader) outputColumns(spec tensorSpec, t tensor.Tensor, rows int) ([]frame.Column, error) {
+// fromTensor copies a gorgonia output, whose buffer the graph reuses.
+func fromTensor(t tensor.Tensor, rows int) (*matrix, error) {
 	shape := t.Shape()
 	if len(shape) == 0 || shape[0] != rows {
 		return nil, fmt.Errorf("has shape %v for %d input rows", shape, rows)
 	}
-	width := 1
+	out := &matrix{rows: rows, width: 1, oneD: len(shape) == 1}
 	for _, d := range shape[1:] {
-		width *= d
+		out.width *= d
 	}
-	names := l.columnNames(spec, width)
-	cols := make([]frame.Column, width)
 	switch data := t.Data().(type) {
 	case []float32:
-		for j := range cols {
-			cols[j] = frame.Float32s(names[j], strided(data, j, width, rows))
-		}
+		out.f32 = slices.Clone(data[:rows*out.width])
 	case []float64:
-		for j := range cols {
-			cols[j] = frame.Float64s(names[j], strided(data, j, width, rows))
-		}
+		out.f64 = slices.Clone(data[:rows*out.width])
 	default:
 		return nil, fmt.Errorf("has element type %T; expected float32 or float64", t.Data())
 	}
-	return cols, nil
+	return out, nil
+}
+
+// mlModel is one executor's instance of a graph of ML operators. The
+// compiled nodes are read-only, so instances share them.
+type mlModel struct {
+	l *Loader
+}
+
+// Predict feeds the frame's columns to the graph inputs and runs the nodes
+// in order.
+func (m *mlModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+	if in.NumRows() == 0 && m.l.schema != nil {
+		return frame.Empty(m.l.schema), nil
+	}
+	env := make(map[string]*matrix, len(m.l.inputs)+len(m.l.mlNodes))
+	for i, spec := range m.l.inputs {
+		x, err := inputMatrix(in, spec, m.l.inputColumns(i))
+		if err != nil {
+			return nil, err
+		}
+		env[spec.name] = x
+	}
+	for _, n := range m.l.mlNodes {
+		args := make([]*matrix, len(n.inputs))
+		for i, name := range n.inputs {
+			if args[i] = env[name]; args[i] == nil && name != "" {
+				return nil, fmt.Errorf("node %q: input %q is not computed before it", n.name, name)
+			}
+		}
+		outs, err := n.run(args)
+		if err != nil {
+			return nil, fmt.Errorf("node %q: %w", n.name, err)
+		}
+		for i, name := range n.outputs {
+			if i < len(outs) && name != "" {
+				env[name] = outs[i]
+			}
+		}
+	}
+	values := make([]*matrix, len(m.l.outputs))
+	for i, name := range m.l.outputs {
+		if values[i] = env[name]; values[i] == nil {
+			return nil, fmt.Errorf("output %q is computed by no node", name)
+		}
+	}
+	return m.l.outputFrame(values)
+}
+
+// inputMatrix reads the columns of one graph input.
+func inputMatrix(in *frame.Frame, spec tensorSpec, cols []string) (*matrix, error) {
+	x := &matrix{rows: in.NumRows(), width: len(cols)}
+	var err error
+	switch spec.dtype {
+	case tensor.Float32:
+		x.f32, err = in.Float32Matrix(nil, cols...)
+	case tensor.Float64:
+		x.f64, err = in.Float64Matrix(nil, cols...)
+	default:
+		var f []float64
+		if f, err = in.Float64Matrix(nil, cols...); err == nil {
+			x.i64 = make([]int64, len(f))
+			for i, v := range f {
+				x.i64[i] = int64(v)
+			}
+		}
+	}
+	return x, err
+}
+
+// outputFrame turns the graph's outputs into columns: one for an [N] or
+// [N,1] output, K with a _0.._K-1 suffix for [N,K], and one per class,
+// suffixed with its label, for a ZipMap. Options.Outputs renames an output
+// or any one of its columns.
+func (l *Loader) outputFrame(values []*matrix) (*frame.Frame, error) {
+	var cols []frame.Column
+	for i, v := range values {
+		base := l.outputs[i]
+		if rename, ok := l.opts.Outputs[base]; ok {
+			base = rename
+		}
+		for j := range v.width {
+			name := base
+			switch {
+			case v.labels != nil:
+				name = base + "_" + v.labels[j]
+			case v.width > 1:
+				name = fmt.Sprintf("%s_%d", base, j)
+			}
+			if rename, ok := l.opts.Outputs[name]; ok && v.width > 1 {
+				name = rename
+			}
+			cols = append(cols, column(name, v, j))
+		}
+	}
+	out, err := frame.New(cols...)
+	if err != nil {
+		return nil, err
+	}
+	if len(l.opts.Columns) > 0 {
+		return out.Select(l.opts.Columns...)
+	}
+	return out, nil
+}
+
+// column copies column j of v.
+func column(name string, v *matrix, j int) frame.Column {
+	switch {
+	case v.f32 != nil:
+		return frame.Float32s(name, strided(v.f32, j, v.width, v.rows))
+	case v.f64 != nil:
+		return frame.Float64s(name, strided(v.f64, j, v.width, v.rows))
+	case v.i64 != nil:
+		return frame.Int64s(name, strided(v.i64, j, v.width, v.rows))
+	}
+	return frame.Strings(name, strided(v.str, j, v.width, v.rows))
 }
 
 // strided copies column j of a row-major matrix of width columns.
-func strided[T float32 | float64](data []T, j, width, rows int) []T {
+func strided[T any](data []T, j, width, rows int) []T {
+	if width == 1 {
+		return data[:rows]
+	}
 	out := make([]T, rows)
 	for r := range out {
 		out[r] = data[r*width+j]

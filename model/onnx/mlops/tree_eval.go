@@ -1,0 +1,374 @@
+package mlops
+
+import (
+	"fmt"
+	"math"
+)
+
+// float is the element type of an input: ONNX Runtime thresholds, weights
+// and sums in float32 for float input and in float64 for double input, and
+// so does this package.
+type float interface{ ~float32 | ~float64 }
+
+// node is one tree node as evaluation reads it: 20 bytes for float32, so
+// a depth-6 tree fits in a few cache lines. A leaf's children are itself,
+// so walking on from a leaf stays there; that lets several rows walk a tree
+// in lockstep for as many steps as the tree is deep, without a test per
+// step.
+type node[T float] struct {
+	// value is a branch's threshold, or a leaf's first vote (its own
+	// nodes_values entry when it has none), which single-output ensembles
+	// use directly, as ONNX Runtime does.
+	value             T
+	feature           int32
+	trueIdx, falseIdx int32
+	op                nodeOp
+}
+
+type vote[T float] struct {
+	id    int32
+	value T
+}
+
+// voteRange locates a leaf's votes: votes[first:first+n].
+type voteRange struct{ first, n int32 }
+
+// forest is an ensemble compiled for one input type.
+type forest[T float] struct {
+	nodes  []node[T]
+	ranges []voteRange // per node; zero for branches
+	votes  []vote[T]
+	roots  []int32
+	depth  []int32 // per tree: the most branches on a path from its root
+	// leq is nodes with every branch rewritten as an equivalent
+	// BRANCH_LEQ for rows without NaN (x < t is x <= the float below t;
+	// GTE and GT swap the children of LT and LEQ), so such rows walk
+	// branch-free; nil when a branch compares for equality or a threshold
+	// is NaN or -Inf, which have no such rewrite.
+	leq []node[T]
+}
+
+// values converts an attribute given as float32 or, for double models, as
+// float64 (the *_as_tensor form) to T.
+type values struct {
+	f32 []float32
+	f64 []float64
+}
+
+func (v values) at(i int) float64 {
+	if v.f32 != nil {
+		return float64(v.f32[i])
+	}
+	return v.f64[i]
+}
+
+// len reports how many values there are, whichever form holds them.
+func (v values) len() int { return max(len(v.f32), len(v.f64)) }
+
+func convert[T float](v values) []T {
+	out := make([]T, v.len())
+	for i := range out {
+		// float32 → float64 → float32 is exact, and a double attribute
+		// read for a float model rounds once, as a cast would.
+		out[i] = T(v.at(i))
+	}
+	return out
+}
+
+func buildForest[T float](s *skeleton, thresholds, weights values) *forest[T] {
+	th := convert[T](thresholds)
+	w := convert[T](weights)
+	f := &forest[T]{
+		nodes:  make([]node[T], len(s.nodes)),
+		ranges: make([]voteRange, len(s.nodes)),
+		votes:  make([]vote[T], len(s.votes)),
+		roots:  s.roots,
+		depth:  make([]int32, len(s.roots)),
+	}
+	for i, v := range s.votes {
+		f.votes[i] = vote[T]{id: v.id, value: w[v.attr]}
+	}
+	for i, sn := range s.nodes {
+		n := node[T]{value: th[sn.attr], feature: sn.feature, trueIdx: sn.trueIdx, falseIdx: sn.falseIdx, op: sn.op}
+		if sn.op == opLeaf {
+			n.trueIdx, n.falseIdx = int32(i), int32(i)
+			f.ranges[i] = voteRange{sn.trueIdx, sn.falseIdx}
+			if sn.falseIdx > 0 {
+				n.value = f.votes[sn.trueIdx].value
+			}
+		}
+		f.nodes[i] = n
+	}
+	heights := make([]int32, len(f.nodes))
+	for i := range heights {
+		heights[i] = -1
+	}
+	for t, root := range f.roots {
+		f.depth[t] = f.height(root, heights)
+	}
+	f.leq = rewriteLEQ(f.nodes)
+	return f
+}
+
+// height memoizes the longest path below i, counted in branches; the
+// skeleton has no cycles, and a node shared between branches is measured
+// once.
+func (f *forest[T]) height(i int32, memo []int32) int32 {
+	if memo[i] >= 0 {
+		return memo[i]
+	}
+	var h int32
+	if n := f.nodes[i]; n.op != opLeaf {
+		h = 1 + max(f.height(n.trueIdx, memo), f.height(n.falseIdx, memo))
+	}
+	memo[i] = h
+	return h
+}
+
+func rewriteLEQ[T float](nodes []node[T]) []node[T] {
+	out := make([]node[T], len(nodes))
+	for i, n := range nodes {
+		t := n.value
+		switch n.op {
+		case opLeaf:
+		case opLEQ, opLEQOrNaN:
+			n.op = opLEQ
+		case opGT, opGTOrNaN:
+			n.op, n.trueIdx, n.falseIdx = opLEQ, n.falseIdx, n.trueIdx
+		case opLT, opLTOrNaN:
+			n.op, n.value = opLEQ, below(t)
+		case opGTE, opGTEOrNaN:
+			n.op, n.value, n.trueIdx, n.falseIdx = opLEQ, below(t), n.falseIdx, n.trueIdx
+		default:
+			return nil
+		}
+		if n.op != opLeaf && (t != t || math.IsInf(float64(t), -1)) {
+			return nil
+		}
+		out[i] = n
+	}
+	return out
+}
+
+// below returns the largest T less than t.
+func below[T float](t T) T {
+	if _, single := any(t).(float32); single {
+		return T(math.Nextafter32(float32(t), float32(math.Inf(-1))))
+	}
+	return T(math.Nextafter(float64(t), math.Inf(-1)))
+}
+
+// leaf walks one tree from root for the row x and returns the leaf it
+// reaches. It handles every op, NaN included; rows without NaN take the
+// faster walkLEQ when the forest has a leq form.
+func (f *forest[T]) leaf(root int32, x []T) int32 {
+	nodes := f.nodes
+	i := root
+	for {
+		n := &nodes[i]
+		switch n.op {
+		case opLeaf:
+			return i
+		case opLEQ:
+			i = pick(x[n.feature] <= n.value, n)
+		case opLT:
+			i = pick(x[n.feature] < n.value, n)
+		case opGTE:
+			i = pick(x[n.feature] >= n.value, n)
+		case opGT:
+			i = pick(x[n.feature] > n.value, n)
+		case opEQ:
+			i = pick(x[n.feature] == n.value, n)
+		case opNEQ:
+			i = pick(x[n.feature] != n.value, n)
+		case opLEQOrNaN:
+			i = pick(!(x[n.feature] > n.value), n)
+		case opLTOrNaN:
+			i = pick(!(x[n.feature] >= n.value), n)
+		case opGTEOrNaN:
+			i = pick(!(x[n.feature] < n.value), n)
+		case opGTOrNaN:
+			i = pick(!(x[n.feature] <= n.value), n)
+		default: // opEQOrNaN
+			v := x[n.feature]
+			i = pick(v == n.value || v != v, n)
+		}
+	}
+}
+
+func pick[T float](cond bool, n *node[T]) int32 {
+	if cond {
+		return n.trueIdx
+	}
+	return n.falseIdx
+}
+
+// lanes is how many rows walk a tree together. Each step of a row depends
+// on the previous one, so one row at a time leaves the core waiting on
+// loads; interleaving independent rows keeps it busy, and the
+// branch-free step spares it mispredicting half of all branches.
+const lanes = 8
+
+// walkLEQ walks the leq form of the tree at root for the rows starting at
+// x[off[l]], depth steps, and leaves their leaves in idx.
+func walkLEQ[T float](nodes []node[T], root, depth int32, x []T, off *[lanes]int, idx *[lanes]int32) {
+	for l := range idx {
+		idx[l] = root
+	}
+	for range depth {
+		for l := range lanes {
+			n := &nodes[idx[l]]
+			// Both children are loaded first so the choice compiles to a
+			// conditional move, not a branch.
+			next, yes := n.falseIdx, n.trueIdx
+			if x[off[l]+int(n.feature)] <= n.value {
+				next = yes
+			}
+			idx[l] = next
+		}
+	}
+}
+
+// aggregate is how leaves' votes combine across trees.
+type aggregate uint8
+
+const (
+	aggSum aggregate = iota
+	aggAverage
+	aggMin
+	aggMax
+)
+
+var aggregateNames = [...]string{"SUM", "AVERAGE", "MIN", "MAX"}
+
+func parseAggregate(s string) (aggregate, error) {
+	if s == "" {
+		return aggSum, nil
+	}
+	for i, name := range aggregateNames {
+		if s == name {
+			return aggregate(i), nil
+		}
+	}
+	// ONNX Runtime reads any unknown name as MAX.
+	return 0, fmt.Errorf("aggregate_function %q is not one of SUM, AVERAGE, MIN, MAX", s)
+}
+
+// blockRows is how many rows share one pass over the trees: ONNX Runtime's
+// batch of 128 keeps a block of rows and one tree's nodes in L1 together.
+const blockRows = 128
+
+// blockScratch is the per-call working memory of scoreBlock.
+type blockScratch[T float] struct {
+	acc       []T    // blockRows×outputs scores
+	has       []bool // whether a vote set each score
+	clean     []int  // offsets in x of the rows without NaN
+	withNaN   []int  // offsets in x of the others
+	leavesOut [lanes]int32
+}
+
+func newBlockScratch[T float](rows, outputs int) *blockScratch[T] {
+	block := min(rows, blockRows)
+	return &blockScratch[T]{
+		acc:     make([]T, block*outputs),
+		has:     make([]bool, block*outputs),
+		clean:   make([]int, 0, block),
+		withNaN: make([]int, 0, block),
+	}
+}
+
+// scoreBlock runs every tree on rows of x (stride values apart) and
+// combines the leaves into s.acc (rows×outputs) and s.has. outputs == 1 is
+// ONNX Runtime's single-output path: each leaf gives its first vote only,
+// and has stays unused for sums.
+func (f *forest[T]) scoreBlock(x []T, rows, stride int, agg aggregate, outputs int, s *blockScratch[T]) {
+	clear(s.acc)
+	clear(s.has)
+	s.clean, s.withNaN = s.clean[:0], s.withNaN[:0]
+	for r := range rows {
+		row := x[r*stride : (r+1)*stride]
+		if f.leq != nil && !hasNaN(row) {
+			s.clean = append(s.clean, r*stride)
+		} else {
+			s.withNaN = append(s.withNaN, r*stride)
+		}
+	}
+	add := func(leaf int32, off int) {
+		r := off / max(stride, 1)
+		if outputs == 1 {
+			v := f.nodes[leaf].value
+			switch agg {
+			case aggSum, aggAverage:
+				s.acc[r] += v
+			case aggMin:
+				if !s.has[r] || v < s.acc[r] {
+					s.acc[r] = v
+				}
+				s.has[r] = true
+			case aggMax:
+				if !s.has[r] || v > s.acc[r] {
+					s.acc[r] = v
+				}
+				s.has[r] = true
+			}
+			return
+		}
+		a, h := s.acc[r*outputs:(r+1)*outputs], s.has[r*outputs:(r+1)*outputs]
+		vr := f.ranges[leaf]
+		for _, v := range f.votes[vr.first : vr.first+vr.n] {
+			switch agg {
+			case aggSum, aggAverage:
+				a[v.id] += v.value
+			case aggMin:
+				if !h[v.id] || v.value < a[v.id] {
+					a[v.id] = v.value
+				}
+			case aggMax:
+				if !h[v.id] || v.value > a[v.id] {
+					a[v.id] = v.value
+				}
+			}
+			h[v.id] = true
+		}
+	}
+	for t, root := range f.roots {
+		clean := s.clean
+		for len(clean) >= lanes {
+			off := (*[lanes]int)(clean)
+			walkLEQ(f.leq, root, f.depth[t], x, off, &s.leavesOut)
+			for l, leaf := range s.leavesOut {
+				add(leaf, off[l])
+			}
+			clean = clean[lanes:]
+		}
+		for _, off := range clean {
+			add(f.leaf(root, x[off:off+stride]), off)
+		}
+		for _, off := range s.withNaN {
+			add(f.leaf(root, x[off:off+stride]), off)
+		}
+	}
+}
+
+func hasNaN[T float](row []T) bool {
+	for _, v := range row {
+		if v != v {
+			return true
+		}
+	}
+	return false
+}
+
+// checkMatrix validates a row-major input of rows×features against the
+// width the ensemble reads.
+func checkMatrix(n, rows, features, need int) error {
+	switch {
+	case rows < 0 || features < 0:
+		return fmt.Errorf("negative shape %d×%d", rows, features)
+	case n < rows*features:
+		return fmt.Errorf("input has %d values, fewer than %d rows × %d features", n, rows, features)
+	case features < need && rows > 0:
+		return fmt.Errorf("input has %d features, the model reads feature %d", features, need-1)
+	}
+	return nil
+}
