@@ -118,3 +118,18 @@ func TestInspectListsInputsOutputsAndOperators(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "nope.onnx")
 }
+
+func TestRunScoresTheChurnExampleLikeTheGoProgram(t *testing.T) {
+	output := filepath.Join(t.TempDir(), "scored.csv")
+	code, _, stderr := runCLI("run", "--model", "../../examples/churn/churn.onnx", "--input", "../../examples/churn/customers.csv",
+		"--output", output, "--batch-size", "100", "--executors", "4", "--param", "attribute=customer_segment",
+		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,contract_type",
+		"--keep-columns", "customer_id", "--rename", "probabilities_1=Churn_Probability", "--output-columns", "Churn_Probability")
+	require.Equal(t, exitOK, code, stderr)
+	scored, err := os.ReadFile(output)
+	require.NoError(t, err)
+	lines := strings.Split(string(scored), "\n")
+	assert.Equal(t, "customer_id,Churn_Probability", lines[0])
+	assert.Equal(t, "C00001,0.2861098", lines[1], "ONNX Runtime's probability for the first customer")
+	assert.Len(t, lines, 1002) // header, 1000 rows, final newline
+}

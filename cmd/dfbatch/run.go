@@ -71,11 +71,13 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		outputs   = keyValues{}
 		features  list
 		keep      list
+		columns   list
 	)
 	fs.Var(params, "param", "a parameter the model sees, key=value (repeatable)")
 	fs.Var(outputs, "rename", "rename a model output column, onnx_name=column (repeatable)")
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
+	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -97,7 +99,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		outFormat = f
 	}
-	loader, err := onnx.Open(*modelPath, onnx.Options{Features: features, Outputs: outputs})
+	loader, err := onnx.Open(*modelPath, onnx.Options{Features: features, Outputs: outputs, Columns: columns})
 	if err != nil {
 		return usageError{err}
 	}
