@@ -111,3 +111,52 @@ func checkOutput(t *testing.T, out *frame.Frame, name, dtype string, shape []int
 	}
 }
 
+
+func TestOutputsRenameWholeOutputsOrSingleColumnsAndColumnsSelect(t *testing.T) {
+	var in mlInput
+	readJSON(t, "trees_binary.input.json", &in)
+	path := filepath.Join(fixtures, "trees_binary.onnx")
+	for _, tc := range []struct {
+		name string
+		opts onnx.Options
+		want []string
+	}{
+		{"onnx names", onnx.Options{}, []string{"label", "probabilities_0", "probabilities_1"}},
+		{"an output", onnx.Options{Outputs: map[string]string{"probabilities": "p"}}, []string{"label", "p_0", "p_1"}},
+		{"one column", onnx.Options{Outputs: map[string]string{"probabilities_1": "Churn_Probability"}}, []string{"label", "probabilities_0", "Churn_Probability"}},
+		{"selected", onnx.Options{Outputs: map[string]string{"probabilities_1": "Churn_Probability"}, Columns: []string{"Churn_Probability", "label"}}, []string{"Churn_Probability", "label"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Features = in.Features
+			l, err := onnx.Open(path, tc.opts)
+			require.NoError(t, err)
+			schema, err := l.OutputSchema(nil)
+			require.NoError(t, err)
+			out, err := engine.NewClient(l).RunFrame(context.Background(), mlFrame(t, in), engine.Options{BatchSize: 10})
+			require.NoError(t, err)
+			require.Equal(t, tc.want, out.ColumnNames())
+			require.True(t, schema.Equal(out.Schema()), "the declared schema is the output's")
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		opts onnx.Options
+		want string
+	}{
+		{"unknown rename", onnx.Options{Outputs: map[string]string{"probability": "p"}}, `renames "probability", which is neither an output nor an output column`},
+		{"unknown column", onnx.Options{Columns: []string{"score"}}, `column "score"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Features = in.Features
+			_, err := onnx.Open(path, tc.opts)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestUnsupportedOperatorsFailAtLoadNamingNodeAndList(t *testing.T) {
+	_, err := onnx.Open(filepath.Join(fixtures, "multi_input_mixed.onnx"), onnx.Options{})
+	require.Error(t, err)
+	require.ErrorContains(t, err, "operator Cast (domain ai.onnx) of node")
+	require.ErrorContains(t, err, "is not supported; supported: Abs, Add")
+}

@@ -11,6 +11,7 @@ package onnx
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -97,11 +98,34 @@ func (l *Loader) probe() error {
 	if err != nil {
 		return err
 	}
-	out, err := m.Predict(context.Background(), zero)
+	raw, err := m.(rawPredictor).predictRaw(zero)
 	if err != nil {
 		return fmt.Errorf("a trial run on one row: %w", err)
 	}
+	names := make([]string, len(raw))
+	for i, c := range raw {
+		names[i] = c.Name
+	}
+	if err := l.checkRenames(names); err != nil {
+		return err
+	}
+	out, err := l.finish(raw)
+	if err != nil {
+		return err
+	}
 	l.schema = out.Schema()
+	return nil
+}
+
+// checkRenames refuses an Options.Outputs key that names neither an
+// output nor one of its columns: the rename would silently not happen.
+func (l *Loader) checkRenames(columns []string) error {
+	for _, from := range slices.Sorted(maps.Keys(l.opts.Outputs)) {
+		if !slices.Contains(l.outputs, from) && !slices.Contains(columns, from) {
+			return fmt.Errorf("Options.Outputs renames %q, which is neither an output nor an output column; the outputs are %s and their columns %s",
+				from, strings.Join(l.outputs, ", "), strings.Join(columns, ", "))
+		}
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/frame"
@@ -71,12 +72,36 @@ type denseModel struct {
 	graph *denseGraph
 }
 
-// Predict fills the graph's inputs from the frame's columns, runs it and
-// turns each output into columns.
+// rawPredictor is a model instance of this package: it returns its
+// output columns under their ONNX names, before Options' renames.
+type rawPredictor interface {
+	predictRaw(in *frame.Frame) ([]frame.Column, error)
+}
+
+// Predict scores in; the columns take Options' names.
 func (m *denseModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
-	if in.NumRows() == 0 && m.l.schema != nil {
-		return frame.Empty(m.l.schema), nil
+	return predict(m.l, m, in)
+}
+
+// Predict scores in; the columns take Options' names.
+func (m *mlModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+	return predict(m.l, m, in)
+}
+
+func predict(l *Loader, m rawPredictor, in *frame.Frame) (*frame.Frame, error) {
+	if in.NumRows() == 0 && l.schema != nil {
+		return frame.Empty(l.schema), nil
 	}
+	cols, err := m.predictRaw(in)
+	if err != nil {
+		return nil, err
+	}
+	return l.finish(cols)
+}
+
+// predictRaw fills the graph's inputs from the frame's columns, runs it and
+// turns each output into columns.
+func (m *denseModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 	outs, err := m.graph.run(in.NumRows(), func(i int, buf any) error {
 		cols := m.l.inputColumns(i)
 		var err error
@@ -99,7 +124,7 @@ func (m *denseModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame
 			return nil, fmt.Errorf("output %q: %w", m.l.outputs[i], err)
 		}
 	}
-	return m.l.outputFrame(values)
+	return m.l.columns(values), nil
 }
 
 // fromTensor copies a gorgonia output, whose buffer the graph reuses.
@@ -129,12 +154,9 @@ type mlModel struct {
 	l *Loader
 }
 
-// Predict feeds the frame's columns to the graph inputs and runs the nodes
-// in order.
-func (m *mlModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
-	if in.NumRows() == 0 && m.l.schema != nil {
-		return frame.Empty(m.l.schema), nil
-	}
+// predictRaw feeds the frame's columns to the graph inputs and runs the
+// nodes in order.
+func (m *mlModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 	env := make(map[string]*matrix, len(m.l.inputs)+len(m.l.mlNodes))
 	for i, spec := range m.l.inputs {
 		x, err := inputMatrix(in, spec, m.l.inputColumns(i))
@@ -166,7 +188,7 @@ func (m *mlModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, e
 			return nil, fmt.Errorf("output %q is computed by no node", name)
 		}
 	}
-	return m.l.outputFrame(values)
+	return m.l.columns(values), nil
 }
 
 // inputMatrix reads the columns of one graph input.
@@ -190,29 +212,32 @@ func inputMatrix(in *frame.Frame, spec tensorSpec, cols []string) (*matrix, erro
 	return x, err
 }
 
-// outputFrame turns the graph's outputs into columns: one for an [N] or
-// [N,1] output, K with a _0.._K-1 suffix for [N,K], and one per class,
-// suffixed with its label, for a ZipMap. Options.Outputs renames an output
-// or any one of its columns.
-func (l *Loader) outputFrame(values []*matrix) (*frame.Frame, error) {
+// columns turns the graph's outputs into columns named after them: one for
+// an [N] or [N,1] output, K with a _0.._K-1 suffix for [N,K], and one per
+// class, suffixed with its label, for a ZipMap.
+func (l *Loader) columns(values []*matrix) []frame.Column {
 	var cols []frame.Column
 	for i, v := range values {
-		base := l.outputs[i]
-		if rename, ok := l.opts.Outputs[base]; ok {
-			base = rename
-		}
 		for j := range v.width {
-			name := base
+			name := l.outputs[i]
 			switch {
 			case v.labels != nil:
-				name = base + "_" + v.labels[j]
+				name += "_" + v.labels[j]
 			case v.width > 1:
-				name = fmt.Sprintf("%s_%d", base, j)
-			}
-			if rename, ok := l.opts.Outputs[name]; ok && v.width > 1 {
-				name = rename
+				name = fmt.Sprintf("%s_%d", name, j)
 			}
 			cols = append(cols, column(name, v, j))
+		}
+	}
+	return cols
+}
+
+// finish applies Options: Outputs renames an output (all its columns, as
+// a prefix) or one column, then Columns selects.
+func (l *Loader) finish(cols []frame.Column) (*frame.Frame, error) {
+	if len(l.opts.Outputs) > 0 {
+		for i := range cols {
+			cols[i].Name = l.rename(cols[i].Name)
 		}
 	}
 	out, err := frame.New(cols...)
@@ -223,6 +248,20 @@ func (l *Loader) outputFrame(values []*matrix) (*frame.Frame, error) {
 		return out.Select(l.opts.Columns...)
 	}
 	return out, nil
+}
+
+// rename gives a column its Options name: its own rename, else its
+// output's rename with the column's suffix.
+func (l *Loader) rename(column string) string {
+	if to, ok := l.opts.Outputs[column]; ok {
+		return to
+	}
+	for _, out := range l.outputs {
+		if to, ok := l.opts.Outputs[out]; ok && strings.HasPrefix(column, out+"_") {
+			return to + strings.TrimPrefix(column, out)
+		}
+	}
+	return column
 }
 
 // column copies column j of v.

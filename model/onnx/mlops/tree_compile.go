@@ -27,10 +27,8 @@ type TreeNodes struct {
 	NodesMissingValueTracksTrue []int64
 }
 
-// nodeOp is a node's comparison with its missing-value rule folded in, so
-// evaluation needs one switch per node. "OrNaN" variants send NaN to the
-// true branch; for the four orderings that is the negated opposite
-// comparison, because every comparison with NaN is false.
+// nodeOp is a node's comparison: a row goes to the true child when
+// x[feature] op threshold holds.
 type nodeOp uint8
 
 const (
@@ -41,11 +39,6 @@ const (
 	opGT
 	opEQ
 	opNEQ
-	opLEQOrNaN
-	opLTOrNaN
-	opGTEOrNaN
-	opGTOrNaN
-	opEQOrNaN
 )
 
 var nodeModes = map[string]nodeOp{
@@ -56,24 +49,6 @@ var nodeModes = map[string]nodeOp{
 	"BRANCH_GT":  opGT,
 	"BRANCH_EQ":  opEQ,
 	"BRANCH_NEQ": opNEQ,
-}
-
-// withMissingTrue returns the op that also sends NaN to the true branch.
-// BRANCH_NEQ already does: NaN != t holds.
-func (op nodeOp) withMissingTrue() nodeOp {
-	switch op {
-	case opLEQ:
-		return opLEQOrNaN
-	case opLT:
-		return opLTOrNaN
-	case opGTE:
-		return opGTEOrNaN
-	case opGT:
-		return opGTOrNaN
-	case opEQ:
-		return opEQOrNaN
-	}
-	return op
 }
 
 // leafVotes holds the class_* or target_* attributes: the weights that
@@ -100,6 +75,11 @@ type skelNode struct {
 	attr    int // index into the nodes_* attributes
 	op      nodeOp
 	feature int32
+	// nanTrue sends NaN down the true branch: BRANCH_NEQ does by its
+	// comparison (NaN != t holds), the others when
+	// nodes_missing_value_tracks_true says so; every other comparison
+	// with NaN is false.
+	nanTrue bool
 	// A branch's children, or a leaf's votes: votes[trueIdx:trueIdx+falseIdx].
 	trueIdx, falseIdx int32
 }
@@ -155,9 +135,6 @@ func compileTrees(n *TreeNodes, v *leafVotes, outputs int) (*skeleton, error) {
 		op, ok := nodeModes[n.NodesModes[i]]
 		if !ok {
 			return nil, fmt.Errorf("nodes_modes[%d] is %q, not one of BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, BRANCH_EQ, BRANCH_NEQ, LEAF", i, n.NodesModes[i])
-		}
-		if op != opLeaf && len(n.NodesMissingValueTracksTrue) > 0 && n.NodesMissingValueTracksTrue[i] == 1 {
-			op = op.withMissingTrue()
 		}
 		ops[i] = op
 		f := n.NodesFeatureIDs[i]
@@ -244,7 +221,10 @@ func compileTrees(n *TreeNodes, v *leafVotes, outputs int) (*skeleton, error) {
 				case 0:
 					state[a] = open
 					pos[a] = int32(len(s.nodes))
-					s.nodes = append(s.nodes, skelNode{attr: a, op: ops[a], feature: int32(max(n.NodesFeatureIDs[a], 0))})
+					s.nodes = append(s.nodes, skelNode{
+						attr: a, op: ops[a], feature: int32(max(n.NodesFeatureIDs[a], 0)),
+						nanTrue: ops[a] == opNEQ || len(n.NodesMissingValueTracksTrue) > 0 && n.NodesMissingValueTracksTrue[a] == 1,
+					})
 					if ops[a] == opLeaf {
 						state[a] = done
 						stack = stack[:len(stack)-1]

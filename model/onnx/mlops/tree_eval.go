@@ -10,7 +10,7 @@ import (
 // so does this package.
 type float interface{ ~float32 | ~float64 }
 
-// node is one tree node as evaluation reads it: 20 bytes for float32, so
+// node is one tree node as evaluation reads it: 24 bytes for float32, so
 // a depth-6 tree fits in a few cache lines. A leaf's children are itself,
 // so walking on from a leaf stays there; that lets several rows walk a tree
 // in lockstep for as many steps as the tree is deep, without a test per
@@ -19,10 +19,10 @@ type node[T float] struct {
 	// value is a branch's threshold, or a leaf's first vote (its own
 	// nodes_values entry when it has none), which single-output ensembles
 	// use directly, as ONNX Runtime does.
-	value             T
-	feature           int32
-	trueIdx, falseIdx int32
-	op                nodeOp
+	value                     T
+	feature                   int32
+	trueIdx, falseIdx, nanIdx int32 // nanIdx is where a NaN feature goes
+	op                        nodeOp
 }
 
 type vote[T float] struct {
@@ -41,10 +41,10 @@ type forest[T float] struct {
 	roots  []int32
 	depth  []int32 // per tree: the most branches on a path from its root
 	// leq is nodes with every branch rewritten as an equivalent
-	// BRANCH_LEQ for rows without NaN (x < t is x <= the float below t;
-	// GTE and GT swap the children of LT and LEQ), so such rows walk
-	// branch-free; nil when a branch compares for equality or a threshold
-	// is NaN or -Inf, which have no such rewrite.
+	// BRANCH_LEQ (x < t is x <= the float below t; GTE and GT swap the
+	// children of LT and LEQ; nanIdx keeps NaN where it went), so rows walk
+	// it branch-free; nil when a branch compares for equality or a
+	// threshold is NaN or -Inf, which have no such rewrite.
 	leq []node[T]
 }
 
@@ -89,9 +89,12 @@ func buildForest[T float](s *skeleton, thresholds, weights values) *forest[T] {
 		f.votes[i] = vote[T]{id: v.id, value: w[v.attr]}
 	}
 	for i, sn := range s.nodes {
-		n := node[T]{value: th[sn.attr], feature: sn.feature, trueIdx: sn.trueIdx, falseIdx: sn.falseIdx, op: sn.op}
+		n := node[T]{value: th[sn.attr], feature: sn.feature, trueIdx: sn.trueIdx, falseIdx: sn.falseIdx, nanIdx: sn.falseIdx, op: sn.op}
+		if sn.nanTrue {
+			n.nanIdx = sn.trueIdx
+		}
 		if sn.op == opLeaf {
-			n.trueIdx, n.falseIdx = int32(i), int32(i)
+			n.trueIdx, n.falseIdx, n.nanIdx = int32(i), int32(i), int32(i)
 			f.ranges[i] = voteRange{sn.trueIdx, sn.falseIdx}
 			if sn.falseIdx > 0 {
 				n.value = f.votes[sn.trueIdx].value
@@ -130,14 +133,12 @@ func rewriteLEQ[T float](nodes []node[T]) []node[T] {
 	for i, n := range nodes {
 		t := n.value
 		switch n.op {
-		case opLeaf:
-		case opLEQ, opLEQOrNaN:
-			n.op = opLEQ
-		case opGT, opGTOrNaN:
+		case opLeaf, opLEQ:
+		case opGT:
 			n.op, n.trueIdx, n.falseIdx = opLEQ, n.falseIdx, n.trueIdx
-		case opLT, opLTOrNaN:
+		case opLT:
 			n.op, n.value = opLEQ, below(t)
-		case opGTE, opGTEOrNaN:
+		case opGTE:
 			n.op, n.value, n.trueIdx, n.falseIdx = opLEQ, below(t), n.falseIdx, n.trueIdx
 		default:
 			return nil
@@ -159,48 +160,41 @@ func below[T float](t T) T {
 }
 
 // leaf walks one tree from root for the row x and returns the leaf it
-// reaches. It handles every op, NaN included; rows without NaN take the
-// faster walkLEQ when the forest has a leq form.
+// reaches. It handles every op; walkLEQ is the faster walk for forests
+// that have a leq form.
 func (f *forest[T]) leaf(root int32, x []T) int32 {
 	nodes := f.nodes
 	i := root
 	for {
 		n := &nodes[i]
-		switch n.op {
-		case opLeaf:
+		if n.op == opLeaf {
 			return i
+		}
+		v := x[n.feature]
+		var yes bool
+		switch n.op {
 		case opLEQ:
-			i = pick(x[n.feature] <= n.value, n)
+			yes = v <= n.value
 		case opLT:
-			i = pick(x[n.feature] < n.value, n)
+			yes = v < n.value
 		case opGTE:
-			i = pick(x[n.feature] >= n.value, n)
+			yes = v >= n.value
 		case opGT:
-			i = pick(x[n.feature] > n.value, n)
+			yes = v > n.value
 		case opEQ:
-			i = pick(x[n.feature] == n.value, n)
-		case opNEQ:
-			i = pick(x[n.feature] != n.value, n)
-		case opLEQOrNaN:
-			i = pick(!(x[n.feature] > n.value), n)
-		case opLTOrNaN:
-			i = pick(!(x[n.feature] >= n.value), n)
-		case opGTEOrNaN:
-			i = pick(!(x[n.feature] < n.value), n)
-		case opGTOrNaN:
-			i = pick(!(x[n.feature] <= n.value), n)
-		default: // opEQOrNaN
-			v := x[n.feature]
-			i = pick(v == n.value || v != v, n)
+			yes = v == n.value
+		default: // opNEQ
+			yes = v != n.value
+		}
+		switch {
+		case v != v:
+			i = n.nanIdx
+		case yes:
+			i = n.trueIdx
+		default:
+			i = n.falseIdx
 		}
 	}
-}
-
-func pick[T float](cond bool, n *node[T]) int32 {
-	if cond {
-		return n.trueIdx
-	}
-	return n.falseIdx
 }
 
 // lanes is how many rows walk a tree together. Each step of a row depends
@@ -218,11 +212,15 @@ func walkLEQ[T float](nodes []node[T], root, depth int32, x []T, off *[lanes]int
 	for range depth {
 		for l := range lanes {
 			n := &nodes[idx[l]]
-			// Both children are loaded first so the choice compiles to a
-			// conditional move, not a branch.
-			next, yes := n.falseIdx, n.trueIdx
-			if x[off[l]+int(n.feature)] <= n.value {
+			// The children are loaded first so the choice compiles to
+			// conditional moves, not branches.
+			next, yes, nan := n.falseIdx, n.trueIdx, n.nanIdx
+			v := x[off[l]+int(n.feature)]
+			if v <= n.value {
 				next = yes
+			}
+			if v != v {
+				next = nan
 			}
 			idx[l] = next
 		}
@@ -260,21 +258,15 @@ const blockRows = 128
 
 // blockScratch is the per-call working memory of scoreBlock.
 type blockScratch[T float] struct {
-	acc       []T    // blockRows×outputs scores
-	has       []bool // whether a vote set each score
-	clean     []int  // offsets in x of the rows without NaN
-	withNaN   []int  // offsets in x of the others
-	leavesOut [lanes]int32
+	acc    []T    // blockRows×outputs scores
+	has    []bool // whether a vote set each score
+	off    [lanes]int
+	leaves [lanes]int32
 }
 
 func newBlockScratch[T float](rows, outputs int) *blockScratch[T] {
 	block := min(rows, blockRows)
-	return &blockScratch[T]{
-		acc:     make([]T, block*outputs),
-		has:     make([]bool, block*outputs),
-		clean:   make([]int, 0, block),
-		withNaN: make([]int, 0, block),
-	}
+	return &blockScratch[T]{acc: make([]T, block*outputs), has: make([]bool, block*outputs)}
 }
 
 // scoreBlock runs every tree on rows of x (stride values apart) and
@@ -284,79 +276,63 @@ func newBlockScratch[T float](rows, outputs int) *blockScratch[T] {
 func (f *forest[T]) scoreBlock(x []T, rows, stride int, agg aggregate, outputs int, s *blockScratch[T]) {
 	clear(s.acc)
 	clear(s.has)
-	s.clean, s.withNaN = s.clean[:0], s.withNaN[:0]
-	for r := range rows {
-		row := x[r*stride : (r+1)*stride]
-		if f.leq != nil && !hasNaN(row) {
-			s.clean = append(s.clean, r*stride)
-		} else {
-			s.withNaN = append(s.withNaN, r*stride)
-		}
-	}
-	add := func(leaf int32, off int) {
-		r := off / max(stride, 1)
-		if outputs == 1 {
-			v := f.nodes[leaf].value
-			switch agg {
-			case aggSum, aggAverage:
-				s.acc[r] += v
-			case aggMin:
-				if !s.has[r] || v < s.acc[r] {
-					s.acc[r] = v
-				}
-				s.has[r] = true
-			case aggMax:
-				if !s.has[r] || v > s.acc[r] {
-					s.acc[r] = v
-				}
-				s.has[r] = true
-			}
-			return
-		}
-		a, h := s.acc[r*outputs:(r+1)*outputs], s.has[r*outputs:(r+1)*outputs]
-		vr := f.ranges[leaf]
-		for _, v := range f.votes[vr.first : vr.first+vr.n] {
-			switch agg {
-			case aggSum, aggAverage:
-				a[v.id] += v.value
-			case aggMin:
-				if !h[v.id] || v.value < a[v.id] {
-					a[v.id] = v.value
-				}
-			case aggMax:
-				if !h[v.id] || v.value > a[v.id] {
-					a[v.id] = v.value
-				}
-			}
-			h[v.id] = true
-		}
-	}
 	for t, root := range f.roots {
-		clean := s.clean
-		for len(clean) >= lanes {
-			off := (*[lanes]int)(clean)
-			walkLEQ(f.leq, root, f.depth[t], x, off, &s.leavesOut)
-			for l, leaf := range s.leavesOut {
-				add(leaf, off[l])
+		if f.leq == nil {
+			for r := range rows {
+				f.add(f.leaf(root, x[r*stride:(r+1)*stride]), r, agg, outputs, s)
 			}
-			clean = clean[lanes:]
+			continue
 		}
-		for _, off := range clean {
-			add(f.leaf(root, x[off:off+stride]), off)
-		}
-		for _, off := range s.withNaN {
-			add(f.leaf(root, x[off:off+stride]), off)
+		for r := 0; r < rows; r += lanes {
+			// A short last group repeats its last row in the spare lanes.
+			for l := range lanes {
+				s.off[l] = min(r+l, rows-1) * stride
+			}
+			walkLEQ(f.leq, root, f.depth[t], x, &s.off, &s.leaves)
+			for l, leaf := range s.leaves[:min(lanes, rows-r)] {
+				f.add(leaf, r+l, agg, outputs, s)
+			}
 		}
 	}
 }
 
-func hasNaN[T float](row []T) bool {
-	for _, v := range row {
-		if v != v {
-			return true
+// add combines the votes of leaf into row r's scores.
+func (f *forest[T]) add(leaf int32, r int, agg aggregate, outputs int, s *blockScratch[T]) {
+	if outputs == 1 {
+		v := f.nodes[leaf].value
+		switch agg {
+		case aggSum, aggAverage:
+			s.acc[r] += v
+		case aggMin:
+			if !s.has[r] || v < s.acc[r] {
+				s.acc[r] = v
+			}
+			s.has[r] = true
+		case aggMax:
+			if !s.has[r] || v > s.acc[r] {
+				s.acc[r] = v
+			}
+			s.has[r] = true
 		}
+		return
 	}
-	return false
+	a, h := s.acc[r*outputs:(r+1)*outputs], s.has[r*outputs:(r+1)*outputs]
+	vr := f.ranges[leaf]
+	for _, v := range f.votes[vr.first : vr.first+vr.n] {
+		switch agg {
+		case aggSum, aggAverage:
+			a[v.id] += v.value
+		case aggMin:
+			if !h[v.id] || v.value < a[v.id] {
+				a[v.id] = v.value
+			}
+		case aggMax:
+			if !h[v.id] || v.value > a[v.id] {
+				a[v.id] = v.value
+			}
+		}
+		h[v.id] = true
+	}
 }
 
 // checkMatrix validates a row-major input of rows×features against the
