@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sync"
 
-	onnxgo "github.com/owulveryck/onnx-go"
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	onnxgo "github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
 	"gorgonia.org/tensor"
 )

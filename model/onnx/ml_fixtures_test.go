@@ -111,7 +111,6 @@ func checkOutput(t *testing.T, out *frame.Frame, name, dtype string, shape []int
 	}
 }
 
-
 func TestOutputsRenameWholeOutputsOrSingleColumnsAndColumnsSelect(t *testing.T) {
 	var in mlInput
 	readJSON(t, "trees_binary.input.json", &in)
