@@ -82,7 +82,7 @@ func TestRunExitCodesTellUsageFromFailedTasks(t *testing.T) {
 	}{
 		{"no command", nil, exitUsage, "Commands:"},
 		{"unknown command", []string{"score"}, exitUsage, `unknown command "score"`},
-		{"missing model", []string{"run", "--input", input, "--output", t.TempDir(), "--batch-size", "5"}, exitUsage, "--model is required"},
+		{"missing model", []string{"run", "--input", input, "--output", t.TempDir(), "--batch-size", "5"}, exitUsage, "give one (dfbatch run --model-id ID) or set DFBATCH_MODEL_ID"},
 		{"bad flag", []string{"run", "--batch-size", "many"}, exitUsage, "invalid value"},
 		{"bad format", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5", "--format", "xlsx"}, exitUsage, "--format"},
 		{"no batch size", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--features", strings.Join(features, ",")}, exitUsage, "Options.BatchSize must be > 0"},
@@ -132,4 +132,35 @@ func TestRunScoresTheChurnExampleLikeTheGoProgram(t *testing.T) {
 	assert.Equal(t, "customer_id,Churn_Probability", lines[0])
 	assert.Equal(t, "C00001,0.2861098", lines[1], "ONNX Runtime's probability for the first customer")
 	assert.Len(t, lines, 1002) // header, 1000 rows, final newline
+}
+
+func TestRunTakesTheModelAndItsDefaultsFromTheStore(t *testing.T) {
+	store := t.TempDir()
+	build := filepath.Join(store, "churn", "7")
+	require.NoError(t, os.MkdirAll(build, 0o755))
+	model, err := os.ReadFile("../../examples/churn/churn.onnx")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(build, "churn.onnx"), model, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(build, "deployment.json"), []byte(`{
+  "model": "churn.onnx",
+  "batch": {"batch_size": 250, "executors": 2},
+  "features": ["age", "tenure_months", "monthly_charges", "total_charges", "support_calls", "contract_type"],
+  "outputs": {"probabilities_1": "Churn_Probability"},
+  "keep_columns": ["customer_id"]
+}`), 0o644))
+	t.Setenv("DFBATCH_MODEL_STORE", store)
+	t.Setenv("DFBATCH_MODEL_ID", "churn")
+
+	output := filepath.Join(t.TempDir(), "scored.csv")
+	code, _, stderr := runCLI("run", "--input", "../../examples/churn/customers.csv", "--output", output)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "succeeded: 4/4 tasks", "batch_size 250 from the deployment")
+	scored, err := os.ReadFile(output)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(scored), "customer_id,label,probabilities_0,Churn_Probability\nC00001,0,"), string(scored[:80]))
+
+	code, _, stderr = runCLI("run", "--model-id", "churn", "--build-id", "8", "--input", "../../examples/churn/customers.csv", "--output", output)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `"8"`)
+	assert.Contains(t, stderr, "7")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
+	"github.com/dfbatch/dfbatch/model/registry"
 )
 
 // tasksFailedError is a run that stopped because tasks failed.
@@ -55,6 +56,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		modelPath = fs.String("model", "", "ONNX model file")
+		modelID   = fs.String("model-id", "", "model id in the model store ($DFBATCH_MODEL_STORE, default ./models); default $DFBATCH_MODEL_ID")
+		buildID   = fs.String("build-id", "", "build of --model-id (default: the latest)")
 		input     = fs.String("input", "", "input file or folder of CSV, Parquet or Arrow files")
 		output    = fs.String("output", "", "output folder, or output file for a single input file")
 		format    = fs.String("format", "", "output format: csv, parquet or arrow (default: the input's)")
@@ -84,8 +87,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case fs.NArg() > 0:
 		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	case *modelPath == "":
-		return usageError{errors.New("--model is required")}
+	case *modelPath != "" && (*modelID != "" || *buildID != ""):
+		return usageError{errors.New("--model and --model-id/--build-id are exclusive: a file, or a model from the store")}
 	case *input == "":
 		return usageError{errors.New("--input is required")}
 	case *output == "":
@@ -99,18 +102,46 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		outFormat = f
 	}
-	loader, err := onnx.Open(*modelPath, onnx.Options{Features: features, Outputs: outputs, Columns: columns})
-	if err != nil {
-		return usageError{err}
-	}
-	var l model.Loader = loader
-	if len(keep) > 0 {
-		l = model.WithInputColumns(loader, keep...)
+	var (
+		l        model.Loader
+		deployed engine.Options
+	)
+	if *modelPath != "" {
+		loader, err := onnx.Open(*modelPath, onnx.Options{Features: features, Outputs: outputs, Columns: columns})
+		if err != nil {
+			return usageError{err}
+		}
+		l = loader
+		if len(keep) > 0 {
+			l = model.WithInputColumns(loader, keep...)
+		}
+	} else {
+		d, err := registry.Resolve(*modelID, *buildID)
+		if err != nil {
+			return usageError{fmt.Errorf("%w (or name a model file with --model)", err)}
+		}
+		// Flags given on the command line override the deployment's.
+		if len(features) > 0 {
+			d.Config.Features = features
+		}
+		if len(outputs) > 0 {
+			d.Config.Outputs = outputs
+		}
+		if len(keep) > 0 {
+			d.Config.KeepColumns = keep
+		}
+		if len(columns) > 0 {
+			return usageError{errors.New("--output-columns goes with --model; a deployment names its outputs in deployment.json")}
+		}
+		if l, err = d.Loader(); err != nil {
+			return usageError{err}
+		}
+		deployed = deployedOptions(d)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	client := engine.NewClient(l)
+	client := engine.NewClient(l, engine.WithDefaults(deployed))
 	e, err := client.StartFiles(ctx, engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat}, engine.Options{
 		BatchSize: *batch, Executors: *executors, CPUs: *cpus, Memory: *memory, Instance: *instance,
 		Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
@@ -140,6 +171,17 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		return tasksFailedError{fmt.Errorf("%d tasks failed, %d to re-run: %w", len(report.Failed), len(rerun), err)}
 	}
 	return err
+}
+
+// deployedOptions are a deployment's batch defaults as engine options.
+func deployedOptions(d *registry.Deployment) engine.Options {
+	b := d.Config.Batch
+	return engine.Options{
+		BatchSize: b.BatchSize, Executors: b.Executors, CPUs: b.CPUs, Memory: b.Memory, GPUs: b.GPUs,
+		GPUType: b.GPUType, Instance: b.Instance, IAMRoleARN: b.IAMRoleARN, Parameters: b.Parameters,
+		JobTimeout: time.Duration(b.JobTimeout), TaskTimeout: time.Duration(b.TaskTimeout),
+		Retries: b.Retries, MaxFailedTasks: b.MaxFailedTasks, BuildID: d.BuildID,
+	}
 }
 
 // progress draws a run's progress on stderr: one line redrawn in place on a
