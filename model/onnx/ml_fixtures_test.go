@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
@@ -55,6 +57,9 @@ func TestMLModelsMatchONNXRuntime(t *testing.T) {
 		"trees_binary", "trees_multiclass", "trees_rf_multiclass", "trees_rf_binary", "trees_regressor",
 		"trees_rf_regressor", "trees_modes", "trees_aggregate_average", "trees_aggregate_min", "trees_aggregate_max",
 		"trees_probit", "trees_softmax_zero", "churn",
+		"logreg", "logreg_single_row", "logreg_multiclass", "logreg_zipmap",
+		"ml_scaler", "ml_normalizer_l1", "ml_normalizer_l2", "ml_normalizer_max",
+		"ml_linear_regressor", "ml_linear_regressor_2t", "ml_cast", "ml_chain",
 	} {
 		t.Run(name, func(t *testing.T) {
 			var in mlInput
@@ -76,6 +81,10 @@ func TestMLModelsMatchONNXRuntime(t *testing.T) {
 // values: floats within 1e-5 relative, integers and strings exactly.
 func checkOutput(t *testing.T, out *frame.Frame, name, dtype string, shape []int, data []json.RawMessage) {
 	t.Helper()
+	if strings.HasPrefix(dtype, "seq(map") {
+		checkZipMap(t, out, name, data)
+		return
+	}
 	rows := shape[0]
 	width := 1
 	for _, d := range shape[1:] {
@@ -102,12 +111,40 @@ func checkOutput(t *testing.T, out *frame.Frame, name, dtype string, shape []int
 			default:
 				var want float64
 				require.NoError(t, json.Unmarshal(raw, &want))
-				got := a.(*array.Float32).Value(r)
-				if math.Abs(float64(got)-want) > 1e-5*math.Abs(want)+1e-6 {
-					t.Fatalf("%s row %d = %v, ONNX Runtime gives %v", col, r, got, want)
-				}
+				checkFloat(t, a, r, want, col)
 			}
 		}
+	}
+}
+
+// checkZipMap compares a ZipMap output, one column per class label, with
+// ONNX Runtime's maps.
+func checkZipMap(t *testing.T, out *frame.Frame, name string, data []json.RawMessage) {
+	t.Helper()
+	for r, raw := range data {
+		var want map[string]float64
+		require.NoError(t, json.Unmarshal(raw, &want))
+		for label, p := range want {
+			a, err := out.Col(name + "_" + label)
+			require.NoError(t, err)
+			checkFloat(t, a, r, p, name+"_"+label)
+		}
+	}
+}
+
+func checkFloat(t *testing.T, a arrow.Array, r int, want float64, col string) {
+	t.Helper()
+	var got float64
+	switch c := a.(type) {
+	case *array.Float32:
+		got = float64(c.Value(r))
+	case *array.Float64:
+		got = c.Value(r)
+	default:
+		t.Fatalf("%s is %s, not a float column", col, a.DataType())
+	}
+	if math.Abs(got-want) > 1e-5*math.Abs(want)+1e-6 {
+		t.Fatalf("%s row %d = %v, ONNX Runtime gives %v", col, r, got, want)
 	}
 }
 

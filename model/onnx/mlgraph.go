@@ -3,7 +3,6 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/dfbatch/dfbatch/model/onnx/mlops"
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
@@ -33,8 +32,23 @@ type mlNode struct {
 
 // mlOperators are the operators the pure-Go ML graph runs, by domain.
 var mlOperators = map[string][]string{
-	onnxpb.MLDomain:      {"TreeEnsembleClassifier", "TreeEnsembleRegressor", "ZipMap"},
+	onnxpb.MLDomain: {"TreeEnsembleClassifier", "TreeEnsembleRegressor", "LinearClassifier", "LinearRegressor",
+		"Normalizer", "Scaler", "ZipMap"},
 	onnxpb.DefaultDomain: {"Cast", "Identity"},
+}
+
+// classifier is what the tree and linear classifiers share: a label and a
+// score per class for each row.
+type classifier interface {
+	NumClasses() int
+	LabelStrings() []string
+	Predict(x []float32, rows, features int, labels []int64, scores []float32) error
+	PredictFloat64(x []float64, rows, features int, labels []int64, scores []float32) error
+}
+
+// rowMapper maps each input row to a row of float scores.
+type rowMapper interface {
+	Predict(x []float32, rows, features int, out []float32) error
 }
 
 // compileML compiles a graph of ML operators, or returns the error of the
@@ -67,6 +81,40 @@ func compileMLNode(n *onnxpb.NodeProto) (func([]*matrix) ([]*matrix, error), err
 			return nil, wrap(err)
 		}
 		return func(in []*matrix) ([]*matrix, error) { return runClassifier(m, in[0]) }, nil
+	case domain == onnxpb.MLDomain && n.GetOpType() == "LinearClassifier":
+		a := mlops.LinearClassifierAttrs{PostTransform: onnxpb.AttrStringOr(n, "post_transform", "NONE")}
+		a.Coefficients, _ = onnxpb.AttrFloats(n, "coefficients")
+		a.Intercepts, _ = onnxpb.AttrFloats(n, "intercepts")
+		a.ClassLabelsInts, _ = onnxpb.AttrInts(n, "classlabels_ints")
+		a.ClassLabelsStrings, _ = onnxpb.AttrStrings(n, "classlabels_strings")
+		m, err := mlops.NewLinearClassifier(a)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return func(in []*matrix) ([]*matrix, error) { return runClassifier(m, in[0]) }, nil
+	case domain == onnxpb.MLDomain && n.GetOpType() == "LinearRegressor":
+		a := mlops.LinearRegressorAttrs{PostTransform: onnxpb.AttrStringOr(n, "post_transform", "NONE"), Targets: onnxpb.AttrIntOr(n, "targets", 1)}
+		a.Coefficients, _ = onnxpb.AttrFloats(n, "coefficients")
+		a.Intercepts, _ = onnxpb.AttrFloats(n, "intercepts")
+		m, err := mlops.NewLinearRegressor(a)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return mapRows(m, func(int) int { return m.NumTargets() }), nil
+	case domain == onnxpb.MLDomain && n.GetOpType() == "Normalizer":
+		m, err := mlops.NewNormalizer(onnxpb.AttrStringOr(n, "norm", "MAX"))
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return mapRows(m, func(features int) int { return features }), nil
+	case domain == onnxpb.MLDomain && n.GetOpType() == "Scaler":
+		offset, _ := onnxpb.AttrFloats(n, "offset")
+		scale, _ := onnxpb.AttrFloats(n, "scale")
+		m, err := mlops.NewScaler(offset, scale)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return mapRows(m, func(features int) int { return features }), nil
 	case domain == onnxpb.MLDomain && n.GetOpType() == "TreeEnsembleRegressor":
 		attrs, err := regressorAttrs(n)
 		if err != nil {
@@ -76,19 +124,21 @@ func compileMLNode(n *onnxpb.NodeProto) (func([]*matrix) ([]*matrix, error), err
 		if err != nil {
 			return nil, wrap(err)
 		}
-		return func(in []*matrix) ([]*matrix, error) { return runRegressor(m, in[0]) }, nil
+		return mapRows(m, func(int) int { return m.NumTargets() }), nil
 	case domain == onnxpb.MLDomain && n.GetOpType() == "ZipMap":
-		labels, err := zipMapLabels(n)
+		ints, _ := onnxpb.AttrInts(n, "classlabels_int64s")
+		strs, _ := onnxpb.AttrStrings(n, "classlabels_strings")
+		z, err := mlops.NewZipMap(ints, strs)
 		if err != nil {
 			return nil, wrap(err)
 		}
 		return func(in []*matrix) ([]*matrix, error) {
 			x := in[0]
-			if x.f32 == nil || x.width != len(labels) {
-				return nil, fmt.Errorf("ZipMap takes [N,%d] float scores, got [%d,%d]", len(labels), x.rows, x.width)
+			if err := z.CheckWidth(x.width); err != nil {
+				return nil, err
 			}
 			out := *x
-			out.labels = labels
+			out.labels = z.Keys()
 			return []*matrix{&out}, nil
 		}, nil
 	case domain == onnxpb.DefaultDomain && n.GetOpType() == "Identity":
@@ -117,22 +167,24 @@ func mlSupportedList() []string {
 	return names
 }
 
-// float32Input returns x as float32, converting integer inputs.
+// float32Input returns x as float32, converting other numbers.
 func float32Input(x *matrix) []float32 {
-	switch {
-	case x.f32 != nil:
+	if x.f32 != nil {
 		return x.f32
-	case x.i64 != nil:
-		out := make([]float32, len(x.i64))
-		for i, v := range x.i64 {
-			out[i] = float32(v)
-		}
-		return out
 	}
-	return nil
+	out := make([]float32, x.rows*x.width)
+	for i := range out {
+		switch {
+		case x.f64 != nil:
+			out[i] = float32(x.f64[i])
+		case x.i64 != nil:
+			out[i] = float32(x.i64[i])
+		}
+	}
+	return out
 }
 
-func runClassifier(m *mlops.TreeEnsembleClassifier, x *matrix) ([]*matrix, error) {
+func runClassifier(m classifier, x *matrix) ([]*matrix, error) {
 	k := m.NumClasses()
 	labels := make([]int64, x.rows)
 	scores := make([]float32, x.rows*k)
@@ -155,34 +207,27 @@ func runClassifier(m *mlops.TreeEnsembleClassifier, x *matrix) ([]*matrix, error
 	return []*matrix{label, {rows: x.rows, width: k, f32: scores}}, nil
 }
 
-func runRegressor(m *mlops.TreeEnsembleRegressor, x *matrix) ([]*matrix, error) {
-	out := make([]float32, x.rows*m.NumTargets())
-	var err error
-	if x.f64 != nil {
-		err = m.PredictFloat64(x.f64, x.rows, x.width, out)
-	} else {
-		err = m.Predict(float32Input(x), x.rows, x.width, out)
+// mapRows runs a row mapper whose output width width(features) gives. A
+// mapper with a float64 path gets double input as it is, as ONNX Runtime
+// computes it.
+func mapRows(m rowMapper, width func(features int) int) func([]*matrix) ([]*matrix, error) {
+	return func(in []*matrix) ([]*matrix, error) {
+		x := in[0]
+		w := width(x.width)
+		out := make([]float32, x.rows*w)
+		var err error
+		if f, ok := m.(interface {
+			PredictFloat64(x []float64, rows, features int, out []float32) error
+		}); ok && x.f64 != nil {
+			err = f.PredictFloat64(x.f64, x.rows, x.width, out)
+		} else {
+			err = m.Predict(float32Input(x), x.rows, x.width, out)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []*matrix{{rows: x.rows, width: w, f32: out}}, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return []*matrix{{rows: x.rows, width: m.NumTargets(), f32: out}}, nil
-}
-
-// zipMapLabels are the column suffixes a ZipMap gives its classes.
-func zipMapLabels(n *onnxpb.NodeProto) ([]string, error) {
-	if s, ok := onnxpb.AttrStrings(n, "classlabels_strings"); ok {
-		return s, nil
-	}
-	ints, ok := onnxpb.AttrInts(n, "classlabels_int64s")
-	if !ok {
-		return nil, fmt.Errorf("has neither classlabels_strings nor classlabels_int64s")
-	}
-	labels := make([]string, len(ints))
-	for i, v := range ints {
-		labels[i] = strconv.FormatInt(v, 10)
-	}
-	return labels, nil
 }
 
 // cast converts x's elements as ONNX Cast does for the types tabular

@@ -150,11 +150,15 @@ func (l *Loader) check() error {
 	if g == nil || len(g.GetNode()) == 0 {
 		return fmt.Errorf("the model has no graph nodes")
 	}
+	// A graph the ML runner can run whole runs there (tree ensembles, linear
+	// models, and the Casts around them); a graph with ML operators must.
+	mlWhole, mlAny := true, false
 	for _, n := range g.GetNode() {
-		if onnxpb.CanonicalDomain(n.GetDomain()) == onnxpb.MLDomain {
-			l.mlGraph = true
-		}
+		domain := onnxpb.CanonicalDomain(n.GetDomain())
+		mlAny = mlAny || domain == onnxpb.MLDomain
+		mlWhole = mlWhole && slices.Contains(mlOperators[domain], n.GetOpType())
 	}
+	l.mlGraph = mlWhole || mlAny
 	if l.mlGraph {
 		nodes, err := compileML(g)
 		if err != nil {

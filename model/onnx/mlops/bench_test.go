@@ -2,6 +2,7 @@ package mlops
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -57,7 +58,7 @@ func BenchmarkTreeEnsembleClassifier(b *testing.B) {
 		}
 		labels := make([]int64, rows)
 		scores := make([]float32, rows*2)
-		b.Run(itoa(rows)+"rows", func(b *testing.B) {
+		b.Run(strconv.Itoa(rows)+"rows", func(b *testing.B) {
 			for b.Loop() {
 				if err := m.Predict(x, rows, features, labels, scores); err != nil {
 					b.Fatal(err)
@@ -66,12 +67,4 @@ func BenchmarkTreeEnsembleClassifier(b *testing.B) {
 			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
-}
-
-func itoa(n int) string {
-	const digits = "0123456789"
-	if n < 10 {
-		return digits[n : n+1]
-	}
-	return itoa(n/10) + digits[n%10:n%10+1]
 }

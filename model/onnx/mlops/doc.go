@@ -8,11 +8,17 @@
 // XGBoost, LightGBM and CatBoost) emit them for nearly every tree or linear
 // model, so this package fills the gap in pure Go.
 //
-// The reference is ONNX Runtime's CPU implementation, not only the ONNX
-// specification: the runner's fixtures are ONNX Runtime's outputs, and where
-// the two disagree (the binary classifier with one weight column, transforms
-// ONNX Runtime silently skips, defaults it chooses differently) this package
-// follows ONNX Runtime and says so in the doc comment of the operator.
+// The reference is ONNX Runtime's CPU implementation (1.30), not only the
+// ONNX specification: the runner's fixtures are ONNX Runtime's outputs, and
+// where the two disagree (the two-class classifiers, transforms ONNX Runtime
+// silently skips) this package follows ONNX Runtime and says so in the doc
+// comment of the operator. It refuses, with an error naming the attribute
+// and index, the few models that ONNX Runtime runs but that make no sense:
+// unknown enum names, which ONNX Runtime maps to some default; tree nodes
+// that cannot be reached from the tree's first node, which ONNX Runtime
+// takes as the root and ignores the rest; a tree whose nodes are not
+// listed together, which it counts twice; and outputs it writes out of
+// place.
 //
 // The package knows nothing of protobuf: constructors take the operator's
 // attributes as plain Go values, named after the ONNX attributes, and

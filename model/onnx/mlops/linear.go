@@ -91,8 +91,9 @@ func (m *LinearClassifier) NumClasses() int { return max(m.classes, 2) }
 // NumFeatures is the number of features an input row must have.
 func (m *LinearClassifier) NumFeatures() int { return m.features }
 
-// LabelStrings returns classlabels_strings, which the labels Predict writes
-// index, or nil when the labels are the int64 values themselves.
+// LabelStrings returns classlabels_strings when the labels are strings, and
+// Predict then writes indexes into it; it returns nil when the labels are
+// int64s, which Predict writes as they are.
 func (m *LinearClassifier) LabelStrings() []string { return m.strings }
 
 // Predict scores rows of x, a row-major rows×features float32 matrix, into

@@ -20,8 +20,8 @@ type TreeEnsembleClassifierAttrs struct {
 	// (classlabels_strings): exactly one is set.
 	ClassLabelsInt64s  []int64
 	ClassLabelsStrings []string
-	// BaseValues (base_values) or BaseValuesAsTensor: at most one value per
-	// class.
+	// BaseValues (base_values) or BaseValuesAsTensor: empty, one value per
+	// class, or a single value for two classes, which goes to class 0.
 	BaseValues         []float32
 	BaseValuesAsTensor []float64
 	PostTransform      string // post_transform: NONE (default), LOGISTIC, SOFTMAX, SOFTMAX_ZERO or PROBIT
@@ -30,19 +30,22 @@ type TreeEnsembleClassifierAttrs struct {
 // TreeEnsembleClassifier is a compiled TreeEnsembleClassifier. Its outputs
 // are a label per row and a rows×NumClasses() float32 score matrix.
 //
-// It reproduces ONNX Runtime, whose two-class rules are its own. Call s0
-// and s1 the summed votes for class 0 and 1, and a model one-column when all
-// its weights are for a single class id (XGBoost's, LightGBM's and
+// It reproduces ONNX Runtime 1.30, whose two-class rules are its own. Call
+// s0 and s1 the summed votes for class 0 and 1, and a model one-column when
+// all its weights are for a single class id (XGBoost's, LightGBM's and
 // scikit-learn's binary exports):
 //   - A one-column model's label is the second label when the voted
-//     class's score exceeds 0.5 if no weight is negative, or 0 if one is.
-//     Other two-class models give label 1 or 0, the numbers rather than the
-//     labels, as the second class's score is positive or not.
-//   - When class 1 got no votes and there are fewer than two base values,
-//     the scores are [1-s0, s0] if no weight is negative and [-s0, s0], or
-//     [σ(-s0), σ(s0)] under LOGISTIC, otherwise: no other transform
-//     applies, not even LOGISTIC in the first case, and PROBIT writes
-//     probit(s0) and leaves the second column 0.
+//     class's raw score exceeds 0.5 if no weight is negative, or 0 if one
+//     is. Other two-class models give label 1 or 0, the numbers rather than
+//     the labels, as the second class's score is positive or not.
+//   - When class 1 got no votes and there are fewer than two base values, a
+//     one-column model's scores are [σ(-s0), σ(s0)] under LOGISTIC, and
+//     [1-s0, s0] if no weight is negative or [-s0, s0] if one is under the
+//     other transforms, which are not applied; PROBIT writes probit(s0) and
+//     leaves the second column 0. A model with votes for both classes acts
+//     as one with a negative weight when there is no base value, and with
+//     one writes s0 and leaves the second column 0 (ONNX Runtime leaves it
+//     unwritten).
 //   - Otherwise both columns go through the transform, and a class that got
 //     no votes scores 0, its base value dropped. With two base values and
 //     votes for class 1, class 1 scores base_values[1] + s0 and class 0 its
@@ -147,8 +150,9 @@ func (m *TreeEnsembleClassifier) NumClasses() int { return m.classes }
 // NumFeatures is the fewest features an input row must have.
 func (m *TreeEnsembleClassifier) NumFeatures() int { return m.numFeatures }
 
-// LabelStrings returns classlabels_strings, which the labels Predict writes
-// index, or nil when the labels are the int64 values themselves.
+// LabelStrings returns classlabels_strings when the labels are strings, and
+// Predict then writes indexes into it; it returns nil when the labels are
+// int64s, which Predict writes as they are.
 func (m *TreeEnsembleClassifier) LabelStrings() []string { return m.strings }
 
 // Predict scores rows of x, a row-major rows×features float32 matrix, into

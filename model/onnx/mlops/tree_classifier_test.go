@@ -197,3 +197,23 @@ func TestClassifierAcceptsNilLabels(t *testing.T) {
 	require.NoError(t, m.Predict([]float32{0, 1}, 2, 1, nil, scores))
 	assert.InDeltaSlice(t, []float64{0.7, 0.3, 0.4, 0.6}, toFloat64(scores), 1e-6)
 }
+
+func TestPredictIsSafeForConcurrentUse(t *testing.T) {
+	m := binaryStumps(t, []int64{0}, 0.3, "LOGISTIC", nil)
+	done := make(chan []float32)
+	for range 4 {
+		go func() {
+			scores := make([]float32, 4)
+			for range 100 {
+				if err := m.Predict([]float32{0, 1}, 2, 1, nil, scores); err != nil {
+					scores = nil
+					break
+				}
+			}
+			done <- scores
+		}()
+	}
+	for range 4 {
+		assert.InDeltaSlice(t, []float64{sigmoid(-0.3), sigmoid(0.3), sigmoid(-0.6), sigmoid(0.6)}, toFloat64(<-done), 1e-6)
+	}
+}

@@ -221,8 +221,12 @@ func compileTrees(n *TreeNodes, v *leafVotes, outputs int) (*skeleton, error) {
 				case 0:
 					state[a] = open
 					pos[a] = int32(len(s.nodes))
+					var feature int32 // a leaf reads none, whatever its attribute says
+					if ops[a] != opLeaf {
+						feature = int32(n.NodesFeatureIDs[a])
+					}
 					s.nodes = append(s.nodes, skelNode{
-						attr: a, op: ops[a], feature: int32(max(n.NodesFeatureIDs[a], 0)),
+						attr: a, op: ops[a], feature: feature,
 						nanTrue: ops[a] == opNEQ || len(n.NodesMissingValueTracksTrue) > 0 && n.NodesMissingValueTracksTrue[a] == 1,
 					})
 					if ops[a] == opLeaf {

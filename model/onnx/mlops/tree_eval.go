@@ -48,8 +48,8 @@ type forest[T float] struct {
 	leq []node[T]
 }
 
-// values converts an attribute given as float32 or, for double models, as
-// float64 (the *_as_tensor form) to T.
+// values holds an attribute given as float32 or, for double models, as
+// float64 (the *_as_tensor form).
 type values struct {
 	f32 []float32
 	f64 []float64
