@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -163,4 +165,10 @@ func TestRunTakesTheModelAndItsDefaultsFromTheStore(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, `"8"`)
 	assert.Contains(t, stderr, "7")
+}
+
+func TestStatusLineShowsTasksRateAndETA(t *testing.T) {
+	assert.Equal(t, "tasks 5/20 (25%) 0.50M rows/s ETA 6s", statusLine(engine.Status{Tasks: 20, Finished: 5, Rows: 1_000_000, Elapsed: 2 * time.Second}))
+	assert.Equal(t, "tasks 5/? 0.50M rows/s 1 failed", statusLine(engine.Status{Tasks: -1, Finished: 5, Failed: 1, Rows: 1_000_000, Elapsed: 2 * time.Second}))
+	assert.Equal(t, "tasks 0/0 (100%) 0.00M rows/s", statusLine(engine.Status{}))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/model/onnx"
+	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"google.golang.org/protobuf/proto"
 	"github.com/stretchr/testify/require"
 )
 
@@ -195,4 +198,29 @@ func TestUnsupportedOperatorsFailAtLoadNamingNodeAndList(t *testing.T) {
 	require.Error(t, err)
 	require.ErrorContains(t, err, "operator Cast (domain ai.onnx) of node")
 	require.ErrorContains(t, err, "is not supported; supported: Abs, Add")
+}
+
+func TestBadModelFilesFailAtLoadNamingTheFile(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.onnx")
+	require.NoError(t, os.WriteFile(garbage, []byte("this is not a model"), 0o644))
+	_, err := onnx.Open(garbage, onnx.Options{})
+	require.ErrorContains(t, err, "garbage.onnx")
+
+	_, err = onnx.Open(filepath.Join(dir, "missing.onnx"), onnx.Options{})
+	require.ErrorContains(t, err, "missing.onnx")
+
+	data, err := os.ReadFile(filepath.Join(fixtures, "trees_binary.onnx"))
+	require.NoError(t, err)
+	m, err := onnxpb.Decode(data)
+	require.NoError(t, err)
+	for _, o := range m.GetOpsetImport() {
+		if o.GetDomain() == onnxpb.MLDomain {
+			o.Version = proto.Int64(5)
+		}
+	}
+	newer, err := proto.Marshal(m)
+	require.NoError(t, err)
+	_, err = onnx.New("newer.onnx", newer, onnx.Options{})
+	require.ErrorContains(t, err, "newer.onnx: the model imports ai.onnx.ml opset 5; supported: 1 to 4")
 }

@@ -37,6 +37,10 @@ type Options struct {
 	Columns []string
 }
 
+// maxMLOpset is the newest ai.onnx.ml opset whose operators this runner
+// implements.
+const maxMLOpset = 4
+
 // Loader holds a checked model. It is safe for concurrent use; Load gives
 // each executor its own instance.
 type Loader struct {
@@ -149,6 +153,11 @@ func (l *Loader) check() error {
 	g := l.proto.GetGraph()
 	if g == nil || len(g.GetNode()) == 0 {
 		return fmt.Errorf("the model has no graph nodes")
+	}
+	// ai.onnx.ml opset 5 replaced the tree ensembles this runner implements
+	// (opsets 1 to 3, unchanged in 4) with a new TreeEnsemble operator.
+	if v := onnxpb.Opset(l.proto, onnxpb.MLDomain); v > maxMLOpset {
+		return fmt.Errorf("the model imports %s opset %d; supported: 1 to %d", onnxpb.MLDomain, v, maxMLOpset)
 	}
 	// A graph the ML runner can run whole runs there (tree ensembles, linear
 	// models, and the Casts around them); a graph with ML operators must.
