@@ -16,8 +16,8 @@ import (
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/model/onnx"
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
-	"google.golang.org/protobuf/proto"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 )
 
 // mlInput is a fixture input whose nulls stand for NaN, and whose declared
