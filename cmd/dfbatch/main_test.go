@@ -168,7 +168,18 @@ func TestRunTakesTheModelAndItsDefaultsFromTheStore(t *testing.T) {
 }
 
 func TestStatusLineShowsTasksRateAndETA(t *testing.T) {
-	assert.Equal(t, "tasks 5/20 (25%) 0.50M rows/s ETA 6s", statusLine(engine.Status{Tasks: 20, Finished: 5, Rows: 1_000_000, Elapsed: 2 * time.Second}))
-	assert.Equal(t, "tasks 5/? 0.50M rows/s 1 failed", statusLine(engine.Status{Tasks: -1, Finished: 5, Failed: 1, Rows: 1_000_000, Elapsed: 2 * time.Second}))
-	assert.Equal(t, "tasks 0/0 (100%) 0.00M rows/s", statusLine(engine.Status{}))
+	assert.Equal(t, "tasks 5/20 (25%) 0.50M rows/s ETA 6s", statusLine(engine.Status{Tasks: 20, Finished: 5, Rows: 1_000_000, Elapsed: 2 * time.Second}, 0))
+	assert.Equal(t, "tasks 5/? 0.50M rows/s 1 failed", statusLine(engine.Status{Tasks: -1, Finished: 5, Failed: 1, Rows: 1_000_000, Elapsed: 2 * time.Second}, 0))
+	assert.Equal(t, "tasks 0/0 (100%) 0.00M rows/s", statusLine(engine.Status{}, 0))
+}
+
+func TestStatusLineDrawsAnEstimatedTotal(t *testing.T) {
+	assert.Equal(t, "tasks 5/~20 (25%) 0.50M rows/s ETA ~6s", statusLine(engine.Status{Tasks: -1, Finished: 5, Rows: 1_000_000, Elapsed: 2 * time.Second}, 20))
+}
+
+func TestCountCSVRowsEstimatesDataRows(t *testing.T) {
+	input, _ := mlpCSV(t)
+	assert.Equal(t, 37, countCSVRows(input))
+	assert.Equal(t, 37, countCSVRows(filepath.Dir(input)))
+	assert.Zero(t, countCSVRows(filepath.Join(fixtures, "mlp.onnx")))
 }

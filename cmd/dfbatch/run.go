@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -150,6 +152,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	progress := newProgress(stderr)
+	progress.expectRows = countCSVRows(*input)
 	progress.follow(e)
 	_, err = e.Wait()
 	report := e.Report()
@@ -189,8 +192,11 @@ func deployedOptions(d *registry.Deployment) engine.Options {
 type progress struct {
 	w        io.Writer
 	terminal bool
-	stop     chan struct{}
-	stopped  chan struct{}
+	// expectRows estimates the input's rows, for a percentage and an ETA
+	// while the engine cannot know the number of tasks yet; 0 if unknown.
+	expectRows int
+	stop       chan struct{}
+	stopped    chan struct{}
 }
 
 func newProgress(w io.Writer) *progress {
@@ -219,14 +225,18 @@ func (p *progress) follow(e *engine.Execution) {
 			case <-e.Done():
 				return
 			case <-tick.C:
-				p.draw(e.Status())
+				p.draw(e.Status(), e.Options().BatchSize)
 			}
 		}
 	}()
 }
 
-func (p *progress) draw(s engine.Status) {
-	line := statusLine(s)
+func (p *progress) draw(s engine.Status, batchSize int) {
+	estimate := 0
+	if p.expectRows > 0 {
+		estimate = (p.expectRows + batchSize - 1) / batchSize
+	}
+	line := statusLine(s, estimate)
 	if p.terminal {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 		return
@@ -234,28 +244,65 @@ func (p *progress) draw(s engine.Status) {
 	fmt.Fprintln(p.w, line)
 }
 
-// statusLine is "tasks 12/20 (60%) 1.21M rows/s ETA 3s", or "tasks 12/?"
-// while the input's length is unknown.
-func statusLine(s engine.Status) string {
+// statusLine is "tasks 12/20 (60%) 1.21M rows/s ETA 3s". While the number
+// of tasks is unknown, it is estimate, drawn "12/~20", or "12/?" without
+// one.
+func statusLine(s engine.Status, estimate int) string {
 	rate := 0.0
 	if secs := s.Elapsed.Seconds(); secs > 0 {
 		rate = float64(s.Rows) / secs
 	}
+	total, approx := s.Tasks, ""
+	if total < 0 && estimate > 0 {
+		total, approx = estimate, "~"
+	}
 	line := fmt.Sprintf("tasks %d/", s.Finished)
-	if s.Tasks < 0 {
+	if total < 0 {
 		line += "?"
 	} else {
-		line += fmt.Sprintf("%d (%d%%)", s.Tasks, percent(s.Finished, s.Tasks))
+		line += fmt.Sprintf("%s%d (%d%%)", approx, total, percent(min(s.Finished, total), total))
 	}
 	line += fmt.Sprintf(" %.2fM rows/s", rate/1e6)
 	if s.Failed > 0 {
 		line += fmt.Sprintf(" %d failed", s.Failed)
 	}
-	if s.Tasks > 0 && s.Finished > 0 && s.Finished < s.Tasks {
-		eta := time.Duration(float64(s.Elapsed) / float64(s.Finished) * float64(s.Tasks-s.Finished))
-		line += fmt.Sprintf(" ETA %s", eta.Round(time.Second))
+	if total > 0 && s.Finished > 0 && s.Finished < total {
+		eta := time.Duration(float64(s.Elapsed) / float64(s.Finished) * float64(total-s.Finished))
+		line += fmt.Sprintf(" ETA %s%s", approx, eta.Round(time.Second))
 	}
 	return line
+}
+
+// countCSVRows estimates the data rows of a CSV input, a file or a folder's
+// .csv files, by counting lines: quoted line breaks make it an estimate.
+// Other formats count 0 (unknown).
+func countCSVRows(input string) int {
+	paths := []string{input}
+	if info, err := os.Stat(input); err == nil && info.IsDir() {
+		paths, _ = filepath.Glob(filepath.Join(input, "*.csv"))
+	}
+	rows := 0
+	buf := make([]byte, 1<<20)
+	for _, path := range paths {
+		if !strings.EqualFold(filepath.Ext(path), ".csv") {
+			return 0
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return 0
+		}
+		lines := 0
+		for {
+			n, err := f.Read(buf)
+			lines += bytes.Count(buf[:n], []byte{'\n'})
+			if err != nil {
+				break
+			}
+		}
+		f.Close()
+		rows += max(lines-1, 0) // the header
+	}
+	return rows
 }
 
 func percent(n, of int) int {
