@@ -105,6 +105,9 @@ func listInputs(job FileJob) ([]fileInput, error) {
 	}
 	var paths []string
 	if info.IsDir() {
+		if _, err := frame.FormatOf(job.Destination); err == nil && !isDir(job.Destination) {
+			return nil, fmt.Errorf("FileJob.Destination %s names a file, but Source %s is a folder of inputs: name a folder for the outputs", job.Destination, job.Source)
+		}
 		entries, err := os.ReadDir(job.Source)
 		if err != nil {
 			return nil, fmt.Errorf("FileJob.Source: %w", err)
@@ -160,7 +163,7 @@ func listInputs(job FileJob) ([]fileInput, error) {
 
 // outputFile reads a single-file job whose Destination names a file.
 func outputFile(job FileJob) (fileInput, bool) {
-	if info, err := os.Stat(job.Destination); err == nil && info.IsDir() {
+	if isDir(job.Destination) {
 		return fileInput{}, false
 	}
 	outFmt, err := frame.FormatOf(job.Destination)
@@ -177,6 +180,11 @@ func outputFile(job FileJob) (fileInput, bool) {
 		}
 	}
 	return in, true
+}
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
 }
 
 func sameFile(a, b string) (bool, error) {
