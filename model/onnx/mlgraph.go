@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/dfbatch/dfbatch/model/onnx/mlops"
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
@@ -33,7 +34,7 @@ type mlNode struct {
 // mlOperators are the operators the pure-Go ML graph runs, by domain.
 var mlOperators = map[string][]string{
 	onnxpb.MLDomain: {"TreeEnsembleClassifier", "TreeEnsembleRegressor", "LinearClassifier", "LinearRegressor",
-		"Normalizer", "Scaler", "ZipMap"},
+		"Normalizer", "Scaler", "Imputer", "Binarizer", "ZipMap"},
 	onnxpb.DefaultDomain: {"Cast", "Identity"},
 }
 
@@ -125,6 +126,37 @@ func compileMLNode(n *onnxpb.NodeProto) (func([]*matrix) ([]*matrix, error), err
 			return nil, wrap(err)
 		}
 		return mapRows(m, func(int) int { return m.NumTargets() }), nil
+	case domain == onnxpb.MLDomain && n.GetOpType() == "Imputer":
+		a := mlops.ImputerAttrs{
+			ReplacedValueFloat: onnxpb.AttrFloatOr(n, "replaced_value_float", 0),
+			ReplacedValueInt64: onnxpb.AttrIntOr(n, "replaced_value_int64", 0),
+		}
+		a.ImputedValueFloats, _ = onnxpb.AttrFloats(n, "imputed_value_floats")
+		a.ImputedValueInt64s, _ = onnxpb.AttrInts(n, "imputed_value_int64s")
+		m, err := mlops.NewImputer(a)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return func(in []*matrix) ([]*matrix, error) {
+			x := in[0]
+			out := &matrix{rows: x.rows, width: x.width, oneD: x.oneD}
+			var err error
+			if x.i64 != nil {
+				out.i64 = make([]int64, len(x.i64))
+				err = m.PredictInt64(x.i64, x.rows, x.width, out.i64)
+			} else {
+				out.f32 = make([]float32, x.rows*x.width)
+				err = m.Predict(float32Input(x), x.rows, x.width, out.f32)
+			}
+			return []*matrix{out}, err
+		}, nil
+	case domain == onnxpb.MLDomain && n.GetOpType() == "Binarizer":
+		threshold := onnxpb.AttrFloatOr(n, "threshold", 0)
+		return func(in []*matrix) ([]*matrix, error) {
+			x := in[0]
+			out := &matrix{rows: x.rows, width: x.width, oneD: x.oneD, f32: make([]float32, x.rows*x.width)}
+			return []*matrix{out}, mlops.Binarize(float32Input(x), threshold, out.f32)
+		}, nil
 	case domain == onnxpb.MLDomain && n.GetOpType() == "ZipMap":
 		ints, _ := onnxpb.AttrInts(n, "classlabels_int64s")
 		strs, _ := onnxpb.AttrStrings(n, "classlabels_strings")
@@ -261,10 +293,23 @@ func cast(x *matrix, to onnxpb.TensorProto_DataType) (*matrix, error) {
 	case onnxpb.TensorProto_INT64:
 		out.i64 = make([]int64, n)
 		for i := range out.i64 {
-			out.i64[i] = int64(get(i)) // truncation toward zero, as ONNX Runtime
+			if x.i64 != nil {
+				out.i64[i] = x.i64[i]
+			} else {
+				out.i64[i] = mlops.CastFloatToInt64(get(i))
+			}
+		}
+	case onnxpb.TensorProto_STRING:
+		out.str = make([]string, n)
+		for i := range out.str {
+			if x.i64 != nil {
+				out.str[i] = strconv.FormatInt(x.i64[i], 10)
+			} else {
+				out.str[i] = mlops.CastFloatToString(get(i))
+			}
 		}
 	default:
-		return nil, fmt.Errorf("Cast to %s is not supported; supported: FLOAT, DOUBLE, INT64", to)
+		return nil, fmt.Errorf("Cast to %s is not supported; supported: FLOAT, DOUBLE, INT64, STRING", to)
 	}
 	return out, nil
 }
