@@ -1,0 +1,78 @@
+package sgemm
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 says the assembly kernels can run: they need AVX2 and FMA (and
+// the OS saving YMM registers, which cpu.X86.HasAVX includes).
+var useAVX2 = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// useAVX512 says the 32-column kernel can run.
+var useAVX512 = useAVX2 && cpu.X86.HasAVX512F
+
+// panelWidth is the column tile of the kernel this CPU runs.
+var panelWidth = func() int {
+	if useAVX512 {
+		return 32
+	}
+	return 16
+}()
+
+// kernel6x16 is the assembly micro-kernel: C[6 x 16] = S + A[6 x k] x B
+// panel (k rows of 16), then ReLU when relu != 0, where S is init's row in
+// every row, or C itself when init is nil. lda and ldc count float32s.
+//
+//go:noescape
+func kernel6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, init *float32, relu int)
+
+// kernel6x32 is kernel6x16 over 32 columns, with AVX-512.
+//
+//go:noescape
+func kernel6x32(k int, a *float32, lda int, b *float32, c *float32, ldc int, init *float32, relu int)
+
+// dots6 is the assembly kernel of narrow products: out[r*ldo] += A row r
+// . w for the 6 rows of a tile, over k columns, k a multiple of 8.
+//
+//go:noescape
+func dots6(k int, a *float32, lda int, w *float32, out *float32, ldo int)
+
+// dotTile adds A row r . w to out[r*ldo] for the 6 rows of a tile.
+func dotTile(a []float32, lda int, w []float32, out []float32, ldo int) {
+	k := len(w)
+	if !useAVX2 || k < 8 {
+		dotTileGo(a, lda, w, out, ldo)
+		return
+	}
+	body := k &^ 7
+	_ = a[(RowPad-1)*lda+k-1]
+	_ = out[(RowPad-1)*ldo]
+	dots6(body, &a[0], lda, &w[0], &out[0], ldo)
+	if body < k {
+		for r := range RowPad {
+			out[r*ldo] += dotGo(a[r*lda+body:r*lda+k], w[body:])
+		}
+	}
+}
+
+func kernel(width, k int, a []float32, lda int, panel []float32, c []float32, ldc int, init []float32, relu bool) {
+	asm := kernel6x16
+	switch {
+	case width == 32 && useAVX512:
+		asm = kernel6x32
+	case width != 16 || !useAVX2:
+		kernelGo(width, k, a, lda, panel, c, ldc, init, relu)
+		return
+	}
+	// The bounds the assembly relies on, checked once per tile.
+	_ = a[(RowPad-1)*lda+k-1]
+	_ = panel[k*width-1]
+	_ = c[(RowPad-1)*ldc+width-1]
+	var from *float32
+	if init != nil {
+		from = &init[:width][0]
+	}
+	flag := 0
+	if relu {
+		flag = 1
+	}
+	asm(k, &a[0], lda, &panel[0], &c[0], ldc, from, flag)
+}
