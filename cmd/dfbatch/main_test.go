@@ -91,6 +91,11 @@ func TestRunExitCodesTellUsageFromFailedTasks(t *testing.T) {
 		{"features needed", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5"}, exitUsage, "name the feature columns"},
 		{"missing feature column", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5",
 			"--features", strings.Join(append(features[:15:15], "nope"), ",")}, exitTasksFailed, `column "nope"`},
+		{"unknown runtime", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5", "--runtime", "tensorrt"},
+			exitUsage, `--runtime: unknown ONNX runtime "tensorrt"; known: go, onnxruntime`},
+		{"missing ONNX Runtime library", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5",
+			"--features", strings.Join(features, ","), "--runtime", "onnxruntime", "--ort-lib", filepath.Join(t.TempDir(), "libonnxruntime.so.1")},
+			exitUsage, "ONNX Runtime"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)
@@ -182,4 +187,54 @@ func TestCountCSVRowsEstimatesDataRows(t *testing.T) {
 	assert.Equal(t, 37, countCSVRows(input))
 	assert.Equal(t, 37, countCSVRows(filepath.Dir(input)))
 	assert.Zero(t, countCSVRows(filepath.Join(fixtures, "mlp.onnx")))
+}
+
+// scoredColumn reads a float column of a CSV the run wrote.
+func scoredColumn(t *testing.T, path, name string) []float64 {
+	t.Helper()
+	r, err := frame.OpenFile(path, "")
+	require.NoError(t, err)
+	defer r.Close()
+	f, err := r.Next()
+	require.NoError(t, err)
+	values, err := f.Float64Matrix(nil, name)
+	require.NoError(t, err)
+	return values
+}
+
+func TestRunRuntimeFlagPicksONNXRuntime(t *testing.T) {
+	if os.Getenv("DFBATCH_ORT_LIB") == "" {
+		t.Skip("ONNX Runtime's library is not installed: run bench/peers/setup.sh and set DFBATCH_ORT_LIB to the libonnxruntime.so.1 it prints")
+	}
+	input, features := mlpCSV(t)
+	dir := t.TempDir()
+	for _, runtime := range []string{"go", "onnxruntime"} {
+		code, _, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", filepath.Join(dir, runtime+".csv"),
+			"--batch-size", "10", "--executors", "2", "--features", strings.Join(features, ","), "--runtime", runtime)
+		require.Equal(t, exitOK, code, stderr)
+	}
+	assert.InDeltaSlice(t, scoredColumn(t, filepath.Join(dir, "go.csv"), "output"), scoredColumn(t, filepath.Join(dir, "onnxruntime.csv"), "output"), 1e-5)
+}
+
+func TestRunRuntimeFlagOverridesTheDeployments(t *testing.T) {
+	store := t.TempDir()
+	build := filepath.Join(store, "mlp", "1")
+	require.NoError(t, os.MkdirAll(build, 0o755))
+	model, err := os.ReadFile(filepath.Join(fixtures, "mlp.onnx"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(build, "mlp.onnx"), model, 0o644))
+	input, features := mlpCSV(t)
+	config, err := json.Marshal(map[string]any{"model": "mlp.onnx", "features": features, "runtime": "onnxruntime"})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(build, "deployment.json"), config, 0o644))
+	t.Setenv("DFBATCH_MODEL_STORE", store)
+	missing := filepath.Join(t.TempDir(), "libonnxruntime.so.1")
+
+	code, _, stderr := runCLI("run", "--model-id", "mlp", "--input", input, "--output", t.TempDir(), "--batch-size", "10", "--ort-lib", missing)
+	assert.Equal(t, exitUsage, code, "the deployment's runtime needs the library --ort-lib names")
+	assert.Contains(t, stderr, "deployment.json")
+	assert.Contains(t, stderr, "ONNX Runtime")
+
+	code, _, stderr = runCLI("run", "--model-id", "mlp", "--input", input, "--output", t.TempDir(), "--batch-size", "10", "--ort-lib", missing, "--runtime", "go")
+	assert.Equal(t, exitOK, code, stderr)
 }

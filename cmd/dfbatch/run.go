@@ -72,6 +72,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		jobTO     = fs.Duration("job-timeout", 0, "time limit for the whole run, e.g. 1h (default: none)")
 		retries   = fs.Int("retries", 0, "times a failed task is tried again")
 		maxFailed = fs.Int("max-failed-tasks", 0, "failed tasks tolerated before the run stops")
+		runtime   = fs.String("runtime", "", "what runs the model: go (pure Go) or onnxruntime (ONNX Runtime's library, see --ort-lib); default go, or the deployment's")
+		ortLib    = fs.String("ort-lib", "", "ONNX Runtime's shared library (libonnxruntime.so) for --runtime onnxruntime (default $"+onnx.ORTLibraryEnv+"; bench/peers/setup.sh installs one)")
 		params    = keyValues{}
 		outputs   = keyValues{}
 		features  list
@@ -96,6 +98,10 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	case *output == "":
 		return usageError{errors.New("--output is required")}
 	}
+	rt, err := onnx.ParseRuntime(*runtime)
+	if err != nil {
+		return usageError{fmt.Errorf("--runtime: %w", err)}
+	}
 	var outFormat frame.Format
 	if *format != "" {
 		f, err := frame.ParseFormat(*format)
@@ -109,7 +115,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		deployed engine.Options
 	)
 	if *modelPath != "" {
-		loader, err := onnx.Open(*modelPath, onnx.Options{Features: features, Outputs: outputs, Columns: columns})
+		loader, err := onnx.Open(*modelPath, onnx.Options{Features: features, Outputs: outputs, Columns: columns, Runtime: rt, ORTLibrary: *ortLib})
 		if err != nil {
 			return usageError{err}
 		}
@@ -132,6 +138,10 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		if len(keep) > 0 {
 			d.Config.KeepColumns = keep
 		}
+		if *runtime != "" {
+			d.Config.Runtime = rt
+		}
+		d.ORTLibrary = *ortLib
 		if len(columns) > 0 {
 			return usageError{errors.New("--output-columns goes with --model; a deployment names its outputs in deployment.json")}
 		}

@@ -86,6 +86,7 @@ func TestDenseModelsMatchONNXRuntime(t *testing.T) {
 		{"mlp_ops", true},
 		{"logreg_gemm", true},
 		{"multi_input", false},
+		{"multi_input_mixed", false},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			var in fixtureInput

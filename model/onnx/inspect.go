@@ -90,7 +90,7 @@ func domainName(d string) string {
 // supported reports whether the runner can run n.
 func supported(n *onnxpb.NodeProto) bool {
 	domain := onnxpb.CanonicalDomain(n.GetDomain())
-	return (domain == onnxpb.DefaultDomain && slices.Contains(gorgonnxOperators, n.GetOpType())) ||
+	return (domain == onnxpb.DefaultDomain && (slices.Contains(planOperators, n.GetOpType()) || slices.Contains(gorgonnxOperators, n.GetOpType()))) ||
 		slices.Contains(mlOperators[domain], n.GetOpType())
 }
 

@@ -194,10 +194,31 @@ func TestOutputsRenameWholeOutputsOrSingleColumnsAndColumnsSelect(t *testing.T) 
 }
 
 func TestUnsupportedOperatorsFailAtLoadNamingNodeAndList(t *testing.T) {
-	_, err := onnx.Open(filepath.Join(fixtures, "multi_input_mixed.onnx"), onnx.Options{})
+	m := decodeFixture(t, "mlp")
+	m.Graph.Node[1].OpType = proto.String("Celu")
+	data, err := proto.Marshal(m)
+	require.NoError(t, err)
+	_, err = onnx.New("celu.onnx", data, onnx.Options{Features: names("x", 16)})
 	require.Error(t, err)
-	require.ErrorContains(t, err, "operator Cast (domain ai.onnx) of node")
+	require.ErrorContains(t, err, "operator Celu (domain ai.onnx) of node")
 	require.ErrorContains(t, err, "is not supported; supported: Abs, Add")
+}
+
+func decodeFixture(t *testing.T, name string) *onnxpb.ModelProto {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtures, name+".onnx"))
+	require.NoError(t, err)
+	m, err := onnxpb.Decode(data)
+	require.NoError(t, err)
+	return m
+}
+
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return out
 }
 
 func TestBadModelFilesFailAtLoadNamingTheFile(t *testing.T) {

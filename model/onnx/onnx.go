@@ -10,6 +10,8 @@ package onnx
 
 import (
 	"context"
+	"errors"
+	"io"
 	"fmt"
 	"maps"
 	"os"
@@ -35,6 +37,39 @@ type Options struct {
 	// Columns are the output columns to return, after renaming; unset,
 	// all of them.
 	Columns []string
+	// Runtime is what runs the graph: RuntimeGo (the default) or
+	// RuntimeORT.
+	Runtime Runtime
+	// ORTLibrary is the path of ONNX Runtime's shared library
+	// (libonnxruntime.so) for RuntimeORT; unset, $DFBATCH_ORT_LIB.
+	ORTLibrary string
+}
+
+// Runtime names what runs a model's graph.
+type Runtime string
+
+const (
+	// RuntimeGo runs the graph in this process in pure Go: dense networks
+	// on a compiled plan of fused layers (or on gorgonia for operators the
+	// plan lacks), ai.onnx.ml graphs on the ML operators. No cgo, no
+	// shared library.
+	RuntimeGo Runtime = "go"
+	// RuntimeORT runs the graph on ONNX Runtime, loaded from its shared
+	// library at load time, for operators the Go runtime lacks. Each
+	// executor gets its own session with as many intra-op threads as its
+	// CPUs. It needs cgo.
+	RuntimeORT Runtime = "onnxruntime"
+)
+
+// ParseRuntime reads a runtime's name: "go" or "onnxruntime" (also "ort").
+func ParseRuntime(s string) (Runtime, error) {
+	switch strings.ToLower(s) {
+	case "", string(RuntimeGo):
+		return RuntimeGo, nil
+	case string(RuntimeORT), "ort":
+		return RuntimeORT, nil
+	}
+	return "", fmt.Errorf("unknown ONNX runtime %q; known: %s, %s", s, RuntimeGo, RuntimeORT)
 }
 
 // maxMLOpset is the newest ai.onnx.ml opset whose operators this runner
@@ -54,6 +89,10 @@ type Loader struct {
 	// in mlNodes; otherwise it runs on gorgonia.
 	mlGraph bool
 	mlNodes []mlNode
+	// plan is the compiled dense graph; nil for ML graphs and for dense
+	// graphs that run on gorgonia, notPlanned saying why.
+	plan       *plan
+	notPlanned error
 	// schema is the output's, learned by running the model on one row.
 	schema *arrow.Schema
 }
@@ -75,13 +114,36 @@ func New(name string, data []byte, opts Options) (*Loader, error) {
 		return nil, fmt.Errorf("onnx: %s: %w", name, err)
 	}
 	l := &Loader{name: name, data: data, proto: proto, opts: opts}
-	if err := l.check(); err != nil {
+	check := l.check
+	switch opts.Runtime {
+	case "", RuntimeGo:
+	case RuntimeORT:
+		check = l.checkORT
+	default:
+		return nil, fmt.Errorf("onnx: %s: Options.Runtime %q is not a runtime; use %q or %q", name, opts.Runtime, RuntimeGo, RuntimeORT)
+	}
+	if err := check(); err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", name, err)
 	}
 	if err := l.probe(); err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", name, err)
 	}
 	return l, nil
+}
+
+// Path says what runs the graph, for logs and benchmarks: "compiled
+// plan", "ML operators", "ONNX Runtime", or "gorgonia" with the reason the
+// plan could not take the graph.
+func (l *Loader) Path() string {
+	switch {
+	case l.opts.Runtime == RuntimeORT:
+		return "ONNX Runtime"
+	case l.mlGraph:
+		return "ML operators"
+	case l.plan != nil:
+		return "compiled plan"
+	}
+	return fmt.Sprintf("gorgonia (not compiled: %v)", l.notPlanned)
 }
 
 // probe runs the model once on a zero row, so that whatever cannot run
@@ -91,6 +153,9 @@ func (l *Loader) probe() error {
 	m, err := l.Load(context.Background(), model.Executor{})
 	if err != nil {
 		return err
+	}
+	if c, ok := m.(io.Closer); ok {
+		defer c.Close()
 	}
 	var cols []frame.Column
 	for i := range l.inputs {
@@ -174,12 +239,6 @@ func (l *Loader) check() error {
 			return err
 		}
 		l.mlNodes = nodes
-	} else {
-		for _, n := range g.GetNode() {
-			if onnxpb.CanonicalDomain(n.GetDomain()) != onnxpb.DefaultDomain || !slices.Contains(gorgonnxOperators, n.GetOpType()) {
-				return unsupportedIn(n, gorgonnxOperators)
-			}
-		}
 	}
 	initialized := map[string]bool{}
 	for _, t := range g.GetInitializer() {
@@ -189,7 +248,7 @@ func (l *Loader) check() error {
 		if initialized[v.GetName()] {
 			continue // a weight, not a graph input
 		}
-		spec, err := specOf(v, l.mlGraph)
+		spec, err := specOf(v)
 		if err != nil {
 			return fmt.Errorf("input %q: %w", v.GetName(), err)
 		}
@@ -198,7 +257,42 @@ func (l *Loader) check() error {
 	for _, v := range g.GetOutput() {
 		l.outputs = append(l.outputs, v.GetName())
 	}
-	return l.checkBinding()
+	if err := l.checkBinding(); err != nil {
+		return err
+	}
+	if l.mlGraph {
+		return nil
+	}
+	return l.checkDense(g)
+}
+
+// checkDense compiles a graph of standard operators into a plan, or when
+// the plan lacks one of its operators or shapes, checks that gorgonia can
+// run it instead.
+func (l *Loader) checkDense(g *onnxpb.GraphProto) error {
+	p, err := compilePlan(g, l.inputs)
+	var why *errNotPlanned
+	if !errors.As(err, &why) {
+		l.plan = p
+		return err
+	}
+	l.notPlanned = why
+	supported := slices.Concat(planOperators, gorgonnxOperators)
+	slices.Sort(supported)
+	for _, n := range g.GetNode() {
+		if onnxpb.CanonicalDomain(n.GetDomain()) != onnxpb.DefaultDomain || !slices.Contains(gorgonnxOperators, n.GetOpType()) {
+			if !slices.Contains(planOperators, n.GetOpType()) {
+				return unsupportedIn(n, slices.Compact(supported))
+			}
+			return fmt.Errorf("operator %s of node %q needs the compiled plan, which cannot run this graph: %w", n.GetOpType(), n.GetName(), why)
+		}
+	}
+	for _, in := range l.inputs {
+		if in.elem == onnxpb.TensorProto_INT64 {
+			return fmt.Errorf("input %q is INT64, which only the compiled plan reads (through a Cast to float), and it cannot run this graph: %w", in.name, why)
+		}
+	}
+	return nil
 }
 
 // checkBinding makes sure every input can be fed from frame columns.

@@ -14,8 +14,8 @@ import (
 )
 
 // specOf reads a graph input's element type and the dimensions after its
-// batch dimension. The ML graph also takes int64 inputs.
-func specOf(v *onnxpb.ValueInfoProto, ml bool) (tensorSpec, error) {
+// batch dimension.
+func specOf(v *onnxpb.ValueInfoProto) (tensorSpec, error) {
 	dims, _, elem, ok := onnxpb.ShapeOf(v)
 	if !ok {
 		return tensorSpec{}, fmt.Errorf("has no tensor type")
@@ -26,10 +26,10 @@ func specOf(v *onnxpb.ValueInfoProto, ml bool) (tensorSpec, error) {
 		spec.dtype = tensor.Float32
 	case elem == onnxpb.TensorProto_DOUBLE:
 		spec.dtype = tensor.Float64
-	case elem == onnxpb.TensorProto_INT64 && ml:
+	case elem == onnxpb.TensorProto_INT64:
 		spec.dtype = tensor.Int64
 	default:
-		return spec, fmt.Errorf("has element type %s; supported: FLOAT, DOUBLE (and INT64 for ai.onnx.ml models)", elem)
+		return spec, fmt.Errorf("has element type %s; supported: FLOAT, DOUBLE, INT64", elem)
 	}
 	if len(dims) == 0 {
 		return spec, fmt.Errorf("is a scalar; a batch input needs a leading batch dimension")
@@ -48,8 +48,14 @@ func specOf(v *onnxpb.ValueInfoProto, ml bool) (tensorSpec, error) {
 
 // Load builds the model instance of one executor.
 func (l *Loader) Load(ctx context.Context, exec model.Executor) (model.Model, error) {
+	if l.opts.Runtime == RuntimeORT {
+		return l.loadORT(exec)
+	}
 	if l.mlGraph {
 		return &mlModel{l: l}, nil
+	}
+	if l.plan != nil {
+		return newPlanModel(l), nil
 	}
 	return &denseModel{l: l, graph: &denseGraph{model: l.data, inputs: l.inputs, graphs: map[int]*gorgoniaGraph{}}}, nil
 }

@@ -30,9 +30,14 @@ type Deployment struct {
 	// ModelPath is the model file: Config.Model within Dir.
 	ModelPath string
 	// Config is deployment.json as read and checked. Loader reads it when
-	// called, so a caller may first override its features, outputs or kept
-	// columns (command-line flags over the deployed values).
+	// called, so a caller may first override its features, outputs, kept
+	// columns or runtime (command-line flags over the deployed values).
 	Config Config
+	// ORTLibrary is the path of ONNX Runtime's shared library for a
+	// deployment that runs on onnx.RuntimeORT; unset, $DFBATCH_ORT_LIB.
+	// Where the library lives is the machine's business, not the
+	// deployment's, so deployment.json does not hold it.
+	ORTLibrary string
 }
 
 // Config is the content of deployment.json; its JSON names are the file's.
@@ -52,6 +57,10 @@ type Config struct {
 	// KeepColumns are input columns carried into the output before the
 	// predictions, so that results can be joined back to their inputs.
 	KeepColumns []string `json:"keep_columns,omitempty"`
+	// Runtime is what runs the model: "go" (onnx.RuntimeGo, the default)
+	// or "onnxruntime" (onnx.RuntimeORT), for a model whose operators only
+	// ONNX Runtime has.
+	Runtime onnx.Runtime `json:"runtime,omitempty"`
 }
 
 // Batch holds the deployed defaults of a run's options. Each field is the
@@ -77,16 +86,23 @@ type Batch struct {
 	MaxFailedTasks int      `json:"max_failed_tasks,omitempty"`
 }
 
-// Loader opens the deployment's model with its configured features and
-// output names, and carries its kept columns into the output. It returns a
-// model.Loader rather than an *onnx.Loader because kept columns wrap the
-// ONNX loader (model.WithInputColumns); without them it is the
-// *onnx.Loader itself. Opening checks the model, so it takes as long as
-// onnx.Open.
+// Loader opens the deployment's model with its configured features,
+// output names and runtime, and carries its kept columns into the output.
+// It returns a model.Loader rather than an *onnx.Loader because kept
+// columns wrap the ONNX loader (model.WithInputColumns); without them it
+// is the *onnx.Loader itself. Opening checks the model, so it takes as
+// long as onnx.Open.
 func (d *Deployment) Loader() (model.Loader, error) {
 	c := d.Config
+	rt, err := onnx.ParseRuntime(string(c.Runtime))
+	if err != nil {
+		return nil, fmt.Errorf("registry: %s: runtime: %w", d.configPath(), err)
+	}
 	// Clones, so that changing d.Config later does not change the loader.
-	l, err := onnx.Open(d.ModelPath, onnx.Options{Features: slices.Clone(c.Features), Outputs: maps.Clone(c.Outputs)})
+	l, err := onnx.Open(d.ModelPath, onnx.Options{
+		Features: slices.Clone(c.Features), Outputs: maps.Clone(c.Outputs),
+		Runtime: rt, ORTLibrary: d.ORTLibrary,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("registry: %s: %w", d.configPath(), err)
 	}
@@ -194,6 +210,9 @@ func (c Config) problems() []string {
 		if k == "" || strings.ContainsAny(k, "=\x00") {
 			add("batch.parameters: %q is not an environment variable name", k)
 		}
+	}
+	if _, err := onnx.ParseRuntime(string(c.Runtime)); err != nil {
+		add("runtime: %v", err)
 	}
 	p = append(p, columnProblems("features", c.Features)...)
 	p = append(p, columnProblems("keep_columns", c.KeepColumns)...)

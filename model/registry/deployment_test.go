@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -45,7 +46,8 @@ func TestResolveReadsEveryField(t *testing.T) {
 		},
 		"features": ["age", "tenure"],
 		"outputs": {"output": "Churn_Probability"},
-		"keep_columns": ["customer_id"]
+		"keep_columns": ["customer_id"],
+		"runtime": "onnxruntime"
 	}`)
 	require.NoError(t, err)
 	assert.Equal(t, registry.Config{
@@ -67,6 +69,7 @@ func TestResolveReadsEveryField(t *testing.T) {
 		Features:    []string{"age", "tenure"},
 		Outputs:     map[string]string{"output": "Churn_Probability"},
 		KeepColumns: []string{"customer_id"},
+		Runtime:     onnx.RuntimeORT,
 	}, d.Config)
 
 	d, _, err = resolveConfig(t, `{"model": "model.onnx", "batch": {"instance": "small"}}`)
@@ -144,6 +147,7 @@ func TestBadConfigurationsNameTheFileAndTheField(t *testing.T) {
 		{"empty output name", `{"model": "model.onnx", "outputs": {"output": ""}}`, []string{`outputs: "output": "": neither the output nor its column may be empty`}},
 		{"two outputs to one column", `{"model": "model.onnx", "outputs": {"a": "score", "b": "score"}}`, []string{`outputs: "a" and "b" are both renamed to "score"`}},
 		{"output renamed to a kept column", `{"model": "model.onnx", "outputs": {"output": "id"}, "keep_columns": ["id"]}`, []string{`outputs: "output" is renamed to "id", which is also in keep_columns`}},
+		{"unknown runtime", `{"model": "model.onnx", "runtime": "tensorrt"}`, []string{`runtime: unknown ONNX runtime "tensorrt"; known: go, onnxruntime`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,4 +281,32 @@ func TestLoaderOfAFileThatIsNoModel(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, path)
 	assert.ErrorContains(t, err, "onnx: ", "the ONNX loader's own error is kept")
+}
+
+func TestLoaderRunsTheModelOnTheDeployedRuntime(t *testing.T) {
+	features, err := json.Marshal(mlpFeatures())
+	require.NoError(t, err)
+	d, path, err := resolveConfig(t, fmt.Sprintf(`{"model": "model.onnx", "features": %s, "runtime": "ort"}`, features))
+	require.NoError(t, err, `"ort" is onnxruntime's short name`)
+
+	d.ORTLibrary = filepath.Join(t.TempDir(), "libonnxruntime.so.1") // as a --ort-lib flag would
+	_, err = d.Loader()
+	require.Error(t, err, "the deployment's runtime is used, and the library it needs is missing")
+	assert.ErrorContains(t, err, path)
+	assert.ErrorContains(t, err, "ONNX Runtime")
+
+	d.Config.Runtime = onnx.RuntimeGo // as a --runtime flag would
+	l, err := d.Loader()
+	require.NoError(t, err, "the Go runtime needs no library")
+	goOut := predict(t, l, mlpFrame(t, 5))
+
+	d.ORTLibrary = ""
+	d.Config.Runtime = onnx.RuntimeORT
+	if os.Getenv(onnx.ORTLibraryEnv) == "" {
+		t.Skipf("ONNX Runtime's library is not installed: run bench/peers/setup.sh and set %s to the libonnxruntime.so.1 it prints", onnx.ORTLibraryEnv)
+	}
+	l, err = d.Loader()
+	require.NoError(t, err)
+	ortOut := predict(t, l, mlpFrame(t, 5))
+	assert.InDeltaSlice(t, float32s(t, goOut, "output"), float32s(t, ortOut, "output"), 1e-5, "both runtimes score the deployment alike")
 }

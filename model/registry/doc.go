@@ -64,10 +64,13 @@
 //	  },
 //	  "features": ["age", "tenure", "spend"],
 //	  "outputs": {"probabilities": "Churn_Probability"},
-//	  "keep_columns": ["customer_id"]
+//	  "keep_columns": ["customer_id"],
+//	  "runtime": "go"
 //	}
 //
-// Only "model" is required. Timeouts are Go duration strings ("90s",
+// Only "model" is required. "runtime" is "go" (the default) or
+// "onnxruntime" for ONNX Runtime, whose library the machine names in
+// $DFBATCH_ORT_LIB (or Deployment.ORTLibrary). Timeouts are Go duration strings ("90s",
 // "1h30m") or numbers of seconds, the reference platform's unit. A field this package does not know is an
 // error, so that a misspelt option fails instead of being ignored. Errors
 // name the file and the field.

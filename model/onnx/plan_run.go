@@ -1,0 +1,77 @@
+package onnx
+
+import (
+	"context"
+
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model/onnx/internal/sgemm"
+	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+)
+
+// planModel is one executor's instance of a compiled dense graph: the
+// shared plan and buffers of its own, grown to the largest batch seen.
+type planModel struct {
+	l    *Loader
+	bufs [][]float32
+	// rows is how many rows (a multiple of sgemm.RowPad) bufs hold.
+	rows int
+	// wide holds a non-float input's values before conversion.
+	wide []float64
+}
+
+func newPlanModel(l *Loader) *planModel {
+	return &planModel{l: l, bufs: make([][]float32, len(l.plan.strides))}
+}
+
+// Predict scores in; the columns take Options' names.
+func (m *planModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+	return predict(m.l, m, in)
+}
+
+// predictRaw writes the frame's columns into the input buffers, runs the
+// steps and copies the outputs out of the buffers, which the next batch
+// reuses.
+func (m *planModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
+	p, rows := m.l.plan, in.NumRows()
+	if padded := sgemm.PadRows(rows); padded > m.rows {
+		for i, stride := range p.strides {
+			m.bufs[i] = make([]float32, padded*stride)
+		}
+		m.rows = padded
+	}
+	for i, input := range p.inputs {
+		dst := m.bufs[input.buf][:rows*input.width]
+		cols := m.l.inputColumns(i)
+		if input.elem == onnxpb.TensorProto_FLOAT {
+			if _, err := in.Float32Matrix(dst, cols...); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var err error
+		if m.wide, err = in.Float64Matrix(m.wide, cols...); err != nil {
+			return nil, err
+		}
+		// The graph Casts this input to float: an INT64 input first takes
+		// the integer the frame's value becomes, as ONNX Runtime's would.
+		for j, v := range m.wide {
+			if input.elem == onnxpb.TensorProto_INT64 {
+				v = float64(int64(v))
+			}
+			dst[j] = float32(v)
+		}
+	}
+	for _, s := range p.steps {
+		s.run(m.bufs, p.strides, rows)
+	}
+	values := make([]*matrix, len(p.outputs))
+	for i, v := range p.outputs {
+		src, stride := m.bufs[v.buf], p.strides[v.buf]
+		out := make([]float32, rows*v.width)
+		for r := range rows {
+			copy(out[r*v.width:(r+1)*v.width], src[r*stride:r*stride+v.width])
+		}
+		values[i] = &matrix{rows: rows, width: v.width, f32: out}
+	}
+	return m.l.columns(values), nil
+}
