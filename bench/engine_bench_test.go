@@ -1,7 +1,3 @@
-// Package bench measures the engine against its performance targets: the
-// cost of the engine around a cheap model, allocations per task, and the
-// DataFrame path against the errgroup + Subset + RBind loop a user would
-// otherwise write. See README.md for how to run it and what it compares.
 package bench
 
 import (
@@ -15,14 +11,10 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model"
 	"github.com/go-gota/gota/dataframe"
-	"github.com/go-gota/gota/series"
-	"golang.org/x/sync/errgroup"
 )
 
 const (
-	numCols = 16
 	// bigRows is the size of the headline inputs: 1M rows x 16 float64
 	// columns, 128 MB of values.
 	bigRows = 1_000_000
@@ -30,94 +22,12 @@ const (
 	smallRows = 100_000
 )
 
-// colNames are the input's columns, "x00" to "x15".
-var colNames = func() []string {
-	names := make([]string, numCols)
-	for c := range names {
-		names[c] = fmt.Sprintf("x%02d", c)
-	}
-	return names
-}()
-
-// value is the input's value at row r, column c: a multiple of 1/4 below
-// 250, so that sums are exact whatever the order of addition.
-func value(r, c int) float64 { return float64((r*7+c*13)%1000) / 4 }
-
-// sumColumns is the cheap model: the sum of the 16 float64 columns, as one
-// float64 column "sum". It reads the Arrow values in place, adds one column
-// at a time into one output slice (one sequential stream in, one out: on
-// the whole 1M-row frame this ran about 30% faster here than adding in
-// cache-sized blocks of rows) and wraps that slice without copying.
-func sumColumns(_ context.Context, in *frame.Frame) (*frame.Frame, error) {
-	sum := make([]float64, in.NumRows())
-	for _, name := range colNames {
-		a, err := in.Float64Col(name)
-		if err != nil {
-			return nil, err
-		}
-		values := a.Float64Values()
-		out := sum[:len(values)] // same length: no bounds checks below
-		for i, x := range values {
-			out[i] += x
-		}
-	}
-	return frame.New(frame.Float64s("sum", sum))
-}
-
-// batchedDirect calls the model on each batch of in in turn and joins the
-// outputs in order: the engine's data path without its executors, events
-// and bookkeeping.
-func batchedDirect(ctx context.Context, in *frame.Frame, batch int) (*frame.Frame, error) {
-	rows := in.NumRows()
-	outs := make([]*frame.Frame, 0, (rows+batch-1)/batch)
-	for start := 0; start < rows; start += batch {
-		out, err := sumColumns(ctx, in.Slice(start, min(start+batch, rows)))
-		if err != nil {
-			return nil, err
-		}
-		outs = append(outs, out)
-	}
-	return frame.Concat(outs...)
-}
-
-var sumModel = model.Func(sumColumns)
-
-// makeFrame builds a rows x 16 float64 frame of value(r, c).
-func makeFrame(rows int) *frame.Frame {
-	cols := make([]frame.Column, numCols)
-	for c, name := range colNames {
-		v := make([]float64, rows)
-		for r := range v {
-			v[r] = value(r, c)
-		}
-		cols[c] = frame.Float64s(name, v)
-	}
-	f, err := frame.New(cols...)
-	if err != nil {
-		panic(err) // distinct names, equal lengths: cannot happen
-	}
-	return f
-}
-
-// makeDataFrame builds the same values as makeFrame as a gota DataFrame.
-func makeDataFrame(rows int) dataframe.DataFrame {
-	s := make([]series.Series, numCols)
-	for c, name := range colNames {
-		v := make([]float64, rows)
-		for r := range v {
-			v[r] = value(r, c)
-		}
-		s[c] = series.New(v, series.Float, name)
-	}
-	return dataframe.New(s...)
-}
-
 // The inputs are built once per process: building them is not what is
 // measured, and a 1M-row gota frame takes a while.
 var (
-	bigFrameOnce = sync.OnceValue(func() *frame.Frame { return makeFrame(bigRows) })
-	bigDFOnce    = sync.OnceValue(func() dataframe.DataFrame { return makeDataFrame(bigRows) })
-	smallDFOnce  = sync.OnceValue(func() dataframe.DataFrame { return makeDataFrame(smallRows) })
+	bigFrameOnce = sync.OnceValue(func() *frame.Frame { return SumFrame(bigRows) })
+	bigDFOnce    = sync.OnceValue(func() dataframe.DataFrame { return SumDataFrame(bigRows) })
+	smallDFOnce  = sync.OnceValue(func() dataframe.DataFrame { return SumDataFrame(smallRows) })
 )
 
 // reportRows reports throughput, rows scored per second, for a benchmark
@@ -141,17 +51,8 @@ func sums(tb testing.TB, out *frame.Frame) []float64 {
 // checkSums fails unless got is the row sums of the rows-row input.
 func checkSums(tb testing.TB, got []float64, rows int) {
 	tb.Helper()
-	if len(got) != rows {
-		tb.Fatalf("got %d sums, want %d", len(got), rows)
-	}
-	for r, s := range got {
-		want := 0.0
-		for c := range numCols {
-			want += value(r, c)
-		}
-		if s != want {
-			tb.Fatalf("row %d: sum = %v, want %v", r, s, want)
-		}
+	if err := CheckSums(got, rows); err != nil {
+		tb.Fatal(err)
 	}
 }
 
@@ -168,28 +69,28 @@ func BenchmarkEngineOverhead(b *testing.B) {
 	ctx := context.Background()
 
 	b.Run("direct", func(b *testing.B) {
-		out, err := sumColumns(ctx, in)
+		out, err := SumColumns(ctx, in)
 		if err != nil {
 			b.Fatal(err)
 		}
 		checkSums(b, sums(b, out), bigRows)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := sumColumns(ctx, in); err != nil {
+			if _, err := SumColumns(ctx, in); err != nil {
 				b.Fatal(err)
 			}
 		}
 		reportRows(b, bigRows)
 	})
 	b.Run("direct-batched", func(b *testing.B) {
-		out, err := batchedDirect(ctx, in, batch)
+		out, err := BatchedDirect(ctx, in, batch)
 		if err != nil {
 			b.Fatal(err)
 		}
 		checkSums(b, sums(b, out), bigRows)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := batchedDirect(ctx, in, batch); err != nil {
+			if _, err := BatchedDirect(ctx, in, batch); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -197,7 +98,7 @@ func BenchmarkEngineOverhead(b *testing.B) {
 	})
 	for _, executors := range []int{1, 2} {
 		b.Run(fmt.Sprintf("engine-%d", executors), func(b *testing.B) {
-			client := engine.NewClient(sumModel)
+			client := engine.NewClient(SumModel)
 			opts := engine.Options{BatchSize: batch, Executors: executors}
 			out, err := client.RunFrame(ctx, in, opts)
 			if err != nil {
@@ -252,7 +153,7 @@ func pairedRatios(b *testing.B, names []string, runs []func(), ratios ...ratio) 
 func BenchmarkEngineOverheadPaired(b *testing.B) {
 	in := bigFrameOnce()
 	ctx := context.Background()
-	client := engine.NewClient(sumModel)
+	client := engine.NewClient(SumModel)
 	runFrame := func(executors int) func() {
 		opts := engine.Options{BatchSize: 10_000, Executors: executors}
 		return func() {
@@ -262,12 +163,12 @@ func BenchmarkEngineOverheadPaired(b *testing.B) {
 		}
 	}
 	direct := func() {
-		if _, err := sumColumns(ctx, in); err != nil {
+		if _, err := SumColumns(ctx, in); err != nil {
 			b.Fatal(err)
 		}
 	}
 	directBatched := func() {
-		if _, err := batchedDirect(ctx, in, 10_000); err != nil {
+		if _, err := BatchedDirect(ctx, in, 10_000); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -290,7 +191,7 @@ var allocBatchSizes = []int{1_000, 10_000, 100_000}
 func BenchmarkAllocsPerTask(b *testing.B) {
 	in := bigFrameOnce()
 	ctx := context.Background()
-	client := engine.NewClient(sumModel)
+	client := engine.NewClient(SumModel)
 	for _, batch := range allocBatchSizes {
 		b.Run(fmt.Sprintf("batch-%d", batch), func(b *testing.B) {
 			opts := engine.Options{BatchSize: batch, Executors: 1}
@@ -323,11 +224,11 @@ func TestAllocsPerTask(t *testing.T) {
 	// or a slice that grows one more time.
 	const slack = 2
 	ctx := context.Background()
-	client := engine.NewClient(sumModel)
+	client := engine.NewClient(SumModel)
 	batches := []int{100, 1_000, 10_000}
 	perTask := make([]float64, len(batches))
 	for k, batch := range batches {
-		in := makeFrame(tasks * batch)
+		in := SumFrame(tasks * batch)
 		opts := engine.Options{BatchSize: batch, Executors: 1}
 		out, err := client.RunFrame(ctx, in, opts)
 		if err != nil {
@@ -349,54 +250,6 @@ func TestAllocsPerTask(t *testing.T) {
 	}
 }
 
-// sumDataFrame is the cheap model written on gota, as the naive baseline
-// scores each batch.
-func sumDataFrame(batch dataframe.DataFrame) dataframe.DataFrame {
-	sum := make([]float64, batch.Nrow())
-	for _, name := range colNames {
-		for i, x := range batch.Col(name).Float() {
-			sum[i] += x
-		}
-	}
-	return dataframe.New(series.New(sum, series.Float, "sum"))
-}
-
-// naiveRun is what a user would write without dfbatch: Subset each batch,
-// score the batches on an errgroup limited to executors goroutines, and
-// RBind the outputs in order.
-func naiveRun(ctx context.Context, df dataframe.DataFrame, batchSize, executors int) (dataframe.DataFrame, error) {
-	rows := df.Nrow()
-	outs := make([]dataframe.DataFrame, (rows+batchSize-1)/batchSize)
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(executors)
-	for i := range outs {
-		start, end := i*batchSize, min((i+1)*batchSize, rows)
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			indexes := make([]int, end-start)
-			for k := range indexes {
-				indexes[k] = start + k
-			}
-			batch := df.Subset(indexes)
-			if batch.Err != nil {
-				return batch.Err
-			}
-			outs[i] = sumDataFrame(batch)
-			return outs[i].Err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return dataframe.DataFrame{Err: err}, err
-	}
-	out := outs[0]
-	for _, o := range outs[1:] {
-		out = out.RBind(o)
-	}
-	return out, out.Err
-}
-
 // BenchmarkDataFrameEdges compares client.Run, gota in and gota out, with
 // naiveRun on 1M rows in batches of 10,000 with 2 executors. Target:
 // naive-gota / dfbatch at least 10.
@@ -416,11 +269,11 @@ func benchmarkDataFrameEdges(b *testing.B, df dataframe.DataFrame, batch int) {
 	rows := df.Nrow()
 	runs := map[string]func() (dataframe.DataFrame, error){
 		"dfbatch": func() (dataframe.DataFrame, error) {
-			client := engine.NewClient(sumModel)
+			client := engine.NewClient(SumModel)
 			return client.Run(ctx, df, engine.Options{BatchSize: batch, Executors: executors})
 		},
 		"naive-gota": func() (dataframe.DataFrame, error) {
-			return naiveRun(ctx, df, batch, executors)
+			return NaiveRun(ctx, df, batch, executors)
 		},
 	}
 	for _, name := range []string{"dfbatch", "naive-gota"} {

@@ -1,0 +1,98 @@
+package bench
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Env is the machine and the versions a Compare run measured on.
+type Env struct {
+	CPU                string
+	Cores, GOMAXPROCS  int
+	LoadStart, LoadEnd string
+	GoVersion          string
+	// Commit is dfbatch's git commit, with a mark when the working tree
+	// differs from it.
+	Commit string
+	// ORTVersion and ORTLibrary are ONNX Runtime's, "" when skipped;
+	// ORTGo is the onnxruntime_go module's version.
+	ORTVersion, ORTLibrary, ORTGo string
+	Python                        *PythonInfo
+	Command                       string
+	Started                       time.Time
+	Duration                      time.Duration
+	Reps                          int
+	MinRep                        time.Duration
+}
+
+func readEnv(cfg Config) Env {
+	return Env{
+		CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		LoadStart: loadAverage(), GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		Commit: gitCommit(), ORTGo: moduleVersion("github.com/yalue/onnxruntime_go"),
+		Command: cfg.Command, Started: time.Now(), Reps: cfg.Reps, MinRep: cfg.MinRep,
+	}
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15-minute load averages.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 3 {
+		return "unknown"
+	}
+	return strings.Join(fields[:3], " ")
+}
+
+// gitCommit is HEAD's commit, marked when tracked files differ from it.
+// It only reads: no index refresh, no lock.
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	commit := strings.TrimSpace(string(out))
+	status, err := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no").Output()
+	if err == nil && len(strings.TrimSpace(string(status))) > 0 {
+		commit += " with uncommitted changes"
+	}
+	return commit
+}
+
+// moduleVersion is the version of module path built into this binary.
+func moduleVersion(path string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, d := range info.Deps {
+		if d.Path == path {
+			return d.Version
+		}
+	}
+	return ""
+}
