@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/cpu"
 )
 
 // Env is the machine and the versions a Compare run measured on.
@@ -32,7 +34,7 @@ type Env struct {
 
 func readEnv(cfg Config) Env {
 	return Env{
-		CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		CPU: cpuModel() + simd(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		LoadStart: loadAverage(), GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		Commit: gitCommit(), ORTGo: moduleVersion("github.com/yalue/onnxruntime_go"),
 		Command: cfg.Command, Started: time.Now(), Reps: cfg.Reps, MinRep: cfg.MinRep,
@@ -53,6 +55,25 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// simd lists the vector extensions that decide which GEMM kernel
+// dfbatch's dense runner uses (AVX-512F: 32 columns, else AVX2 + FMA: 16)
+// and that ONNX Runtime's kernels use too.
+func simd() string {
+	var have []string
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{{"AVX2", cpu.X86.HasAVX2}, {"FMA", cpu.X86.HasFMA}, {"AVX-512F", cpu.X86.HasAVX512F}} {
+		if f.ok {
+			have = append(have, f.name)
+		}
+	}
+	if len(have) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(have, ", ") + ")"
 }
 
 // loadAverage is /proc/loadavg's 1, 5 and 15-minute load averages.
