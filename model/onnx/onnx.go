@@ -11,8 +11,8 @@ package onnx
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -240,6 +240,18 @@ func (l *Loader) check() error {
 		}
 		l.mlNodes = nodes
 	}
+	if err := l.readSignature(g); err != nil {
+		return err
+	}
+	if l.mlGraph {
+		return nil
+	}
+	return l.checkDense(g)
+}
+
+// readSignature reads the graph's inputs (those that are not weights) and
+// outputs, and checks that frame columns can feed the inputs.
+func (l *Loader) readSignature(g *onnxpb.GraphProto) error {
 	initialized := map[string]bool{}
 	for _, t := range g.GetInitializer() {
 		initialized[t.GetName()] = true
@@ -260,10 +272,7 @@ func (l *Loader) check() error {
 	if err := l.checkBinding(); err != nil {
 		return err
 	}
-	if l.mlGraph {
-		return nil
-	}
-	return l.checkDense(g)
+	return nil
 }
 
 // checkDense compiles a graph of standard operators into a plan, or when

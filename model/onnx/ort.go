@@ -38,24 +38,7 @@ func (l *Loader) checkORT() error {
 	if g == nil || len(g.GetNode()) == 0 {
 		return fmt.Errorf("the model has no graph nodes")
 	}
-	initialized := map[string]bool{}
-	for _, t := range g.GetInitializer() {
-		initialized[t.GetName()] = true
-	}
-	for _, v := range g.GetInput() {
-		if initialized[v.GetName()] {
-			continue // a weight, not a graph input
-		}
-		spec, err := specOf(v)
-		if err != nil {
-			return fmt.Errorf("input %q: %w", v.GetName(), err)
-		}
-		l.inputs = append(l.inputs, spec)
-	}
-	for _, v := range g.GetOutput() {
-		l.outputs = append(l.outputs, v.GetName())
-	}
-	if err := l.checkBinding(); err != nil {
+	if err := l.readSignature(g); err != nil {
 		return err
 	}
 	_, outputs, err := ort.GetInputOutputInfoWithONNXData(l.data)

@@ -1,5 +1,7 @@
 package sgemm
 
+//go:generate go run gen_kernels.go
+
 import "golang.org/x/sys/cpu"
 
 // useAVX2 says the assembly kernels can run: they need AVX2 and FMA (and
