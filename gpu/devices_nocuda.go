@@ -1,0 +1,9 @@
+//go:build !cuda
+
+package gpu
+
+// Devices lists the GPUs present; this build has no CUDA, so it reports
+// ErrNoCUDA.
+func Devices() ([]Device, error) {
+	return nil, ErrNoCUDA
+}
