@@ -7,3 +7,9 @@ package gpu
 func Devices() ([]Device, error) {
 	return nil, ErrNoCUDA
 }
+
+// Open starts a stream on device d; this build has no CUDA, so it reports
+// ErrNoCUDA.
+func Open(d Device) (Stream, error) {
+	return nil, ErrNoCUDA
+}

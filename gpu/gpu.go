@@ -48,6 +48,20 @@ func (d Device) BudgetBytes() uint64 {
 	return d.MemoryBytes / uint64(max(d.Sharers, 1))
 }
 
+// Size writes a number of bytes for people: "512 B", "8.0 KiB", "40.0 MiB".
+func Size(bytes uint64) string {
+	const unit = 1024
+	if bytes < unit {
+		return fmt.Sprintf("%d B", bytes)
+	}
+	value, prefix := float64(bytes)/unit, 0
+	for value >= unit && prefix < 4 {
+		value /= unit
+		prefix++
+	}
+	return fmt.Sprintf("%.1f %ciB", value, "KMGTP"[prefix])
+}
+
 // Assign gives each of executors executors perExecutor devices of type
 // gpuType ("" for any), from the devices present (Devices); see Plan.
 func Assign(executors, perExecutor int, gpuType string) ([][]Device, error) {

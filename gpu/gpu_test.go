@@ -90,3 +90,17 @@ func TestPlanRefusesWhatThePresentDevicesCannotGive(t *testing.T) {
 	_, err = gpu.Plan(present, 1, 0, "")
 	require.ErrorContains(t, err, "1 executors of 0 GPUs each")
 }
+
+func TestSizeIsReadable(t *testing.T) {
+	assert.Equal(t, "512 B", gpu.Size(512))
+	assert.Equal(t, "16.0 KiB", gpu.Size(16<<10))
+	assert.Equal(t, "80.0 GiB", gpu.Size(80<<30))
+}
+
+func TestEmulatorIsAStream(t *testing.T) {
+	var s gpu.Stream = gpu.NewEmulator(gpu.Device{MemoryBytes: 1 << 20, Sharers: 4})
+	_, err := s.Alloc(64 << 10) // 256 KiB: the whole share
+	require.NoError(t, err)
+	_, err = s.Alloc(1)
+	require.ErrorContains(t, err, "would exceed this executor's share of it, 256.0 KiB (256.0 KiB in use)")
+}

@@ -43,6 +43,10 @@ type Options struct {
 	// ORTLibrary is the path of ONNX Runtime's shared library
 	// (libonnxruntime.so) for RuntimeORT; unset, $DFBATCH_ORT_LIB.
 	ORTLibrary string
+	// CPUFallback lets an executor that has GPUs score on the CPU when the
+	// GPU path lacks part of the model. Unset, loading the model on such
+	// an executor fails, naming what the GPU path lacks.
+	CPUFallback bool
 }
 
 // Runtime names what runs a model's graph.

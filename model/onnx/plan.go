@@ -238,7 +238,7 @@ func (b *planBuilder) node(n *onnxpb.NodeProto) error {
 			return err
 		}
 		y := b.target(n, ins[0], x.width)
-		b.p.steps = append(b.p.steps, &unaryStep{f: unaryOf(n), in: x, out: y})
+		b.p.steps = append(b.p.steps, &unaryStep{f: unaryOf(n), op: op, alpha: onnxpb.AttrFloatOr(n, "alpha", 0.01), in: x, out: y})
 		b.values[out] = y
 	case "Softmax":
 		if axis := onnxpb.AttrIntOr(n, "axis", -1); axis != 1 && axis != -1 {

@@ -40,25 +40,9 @@ func (m *planModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 		m.rows = padded
 	}
 	for i, input := range p.inputs {
-		dst := m.bufs[input.buf][:rows*input.width]
-		cols := m.l.inputColumns(i)
-		if input.elem == onnxpb.TensorProto_FLOAT {
-			if _, err := in.Float32Matrix(dst, cols...); err != nil {
-				return nil, err
-			}
-			continue
-		}
 		var err error
-		if m.wide, err = in.Float64Matrix(m.wide, cols...); err != nil {
+		if m.wide, err = readInput(in, input, m.l.inputColumns(i), m.bufs[input.buf][:rows*input.width], m.wide); err != nil {
 			return nil, err
-		}
-		// The graph Casts this input to float: an INT64 input first takes
-		// the integer the frame's value becomes, as ONNX Runtime's would.
-		for j, v := range m.wide {
-			if input.elem == onnxpb.TensorProto_INT64 {
-				v = float64(int64(v))
-			}
-			dst[j] = float32(v)
 		}
 	}
 	for _, s := range p.steps {
@@ -74,4 +58,26 @@ func (m *planModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 		values[i] = &matrix{rows: rows, width: v.width, f32: out}
 	}
 	return m.l.columns(values), nil
+}
+
+// readInput writes input's columns of in to dst, row-major. A non-float
+// input is read through wide, which it returns for reuse; the graph Casts
+// it to float, and an INT64 input first takes the integer the frame's
+// value becomes, as ONNX Runtime's would.
+func readInput(in *frame.Frame, input planInput, cols []string, dst []float32, wide []float64) ([]float64, error) {
+	if input.elem == onnxpb.TensorProto_FLOAT {
+		_, err := in.Float32Matrix(dst, cols...)
+		return wide, err
+	}
+	wide, err := in.Float64Matrix(wide, cols...)
+	if err != nil {
+		return wide, err
+	}
+	for j, v := range wide {
+		if input.elem == onnxpb.TensorProto_INT64 {
+			v = float64(int64(v))
+		}
+		dst[j] = float32(v)
+	}
+	return wide, nil
 }

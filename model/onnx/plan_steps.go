@@ -23,6 +23,8 @@ func (l *denseLayer) run(bufs [][]float32, strides []int, rows int) {
 // unaryStep applies an elementwise function, a row at a time.
 type unaryStep struct {
 	f       func(y, x []float32)
+	op      string
+	alpha   float32 // LeakyRelu's slope
 	in, out planValue
 }
 

@@ -48,6 +48,9 @@ func specOf(v *onnxpb.ValueInfoProto) (tensorSpec, error) {
 
 // Load builds the model instance of one executor.
 func (l *Loader) Load(ctx context.Context, exec model.Executor) (model.Model, error) {
+	if len(exec.Devices) > 0 {
+		return l.loadGPU(ctx, exec)
+	}
 	if l.opts.Runtime == RuntimeORT {
 		return l.loadORT(exec)
 	}

@@ -87,6 +87,23 @@ func pack(b []float32, k, n int, transposed bool, alpha float32, width int) *Pro
 	return p
 }
 
+// Unpack returns B, scaled by Pack's alpha, as K x N values row-major:
+// the layout a GPU's GEMM takes.
+func (p *Product) Unpack() []float32 {
+	out := make([]float32, p.k*p.n)
+	for i := range p.k {
+		for j := range p.n {
+			if p.rows != nil {
+				out[i*p.n+j] = p.rows[j*p.k+i]
+			} else {
+				q, c := j/p.width, j%p.width
+				out[i*p.n+j] = p.panels[(q*p.k+i)*p.width+c]
+			}
+		}
+	}
+	return out
+}
+
 // K is the number of rows of B, the width of A.
 func (p *Product) K() int { return p.k }
 

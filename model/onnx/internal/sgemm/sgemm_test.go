@@ -85,6 +85,25 @@ func TestMulMatchesANaiveProductOnEveryShapeEdge(t *testing.T) {
 	}
 }
 
+func TestUnpackGivesBackTheMatrixRowMajor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{3, 40} {
+		b := random(rng, 5*n)
+		for _, width := range []int{16, 32} {
+			got := pack(b, 5, n, false, 2, width).Unpack()
+			for i, v := range b {
+				require.Equal(t, 2*v, got[i], "n=%d width=%d [%d]", n, width, i)
+			}
+		}
+		transposed := pack(b, n, 5, true, 1, 16).Unpack() // b read as 5 x n, i.e. B = b^T of n x 5
+		for i := range n {
+			for j := range 5 {
+				require.Equal(t, b[j*n+i], transposed[i*5+j])
+			}
+		}
+	}
+}
+
 func TestReLUKeepsNaN(t *testing.T) {
 	for _, n := range []int{1, 20} {
 		p := Pack(make([]float32, 2*n), 2, n, false, 1)

@@ -1,0 +1,110 @@
+package onnx_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/gpu"
+	"github.com/dfbatch/dfbatch/model"
+	"github.com/dfbatch/dfbatch/model/onnx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var h100 = gpu.Device{Name: "NVIDIA H100 80GB HBM3", MemoryBytes: 80 << 30, ComputeMajor: 9, Sharers: 1}
+
+// onEmulatedGPU is an executor with one (emulated) H100.
+func onEmulatedGPU(t *testing.T, d gpu.Device) model.Executor {
+	t.Cleanup(onnx.EmulateGPUs())
+	return model.Executor{CPUs: 1, Devices: []gpu.Device{d}}
+}
+
+func TestGPUPathOnAnEmulatedDeviceMatchesONNXRuntime(t *testing.T) {
+	exec := onEmulatedGPU(t, h100)
+	for _, fixture := range []string{"mlp", "mlp_ops", "logreg_gemm"} {
+		t.Run(fixture, func(t *testing.T) {
+			var in fixtureInput
+			readJSON(t, fixture+".input.json", &in)
+			var want fixtureOutputs
+			readJSON(t, fixture+".expected.json", &want)
+			l, err := onnx.Open(filepath.Join(fixtures, fixture+".onnx"), onnx.Options{Features: in.Features})
+			require.NoError(t, err)
+			m, err := l.Load(context.Background(), exec)
+			require.NoError(t, err)
+			defer m.(interface{ Close() error }).Close()
+			all := inputFrame(t, in)
+			// Two batches, the second shorter, on the buffers the first made.
+			var parts []*frame.Frame
+			for _, r := range [][2]int{{0, 32}, {32, in.Rows}} {
+				out, err := m.Predict(context.Background(), all.Slice(r[0], r[1]))
+				require.NoError(t, err)
+				parts = append(parts, out)
+			}
+			out, err := frame.Concat(parts...)
+			require.NoError(t, err)
+			for _, o := range want.Outputs {
+				width := len(o.Data) / in.Rows
+				for j := range width {
+					name := o.Name
+					if width > 1 {
+						name += "_" + string(rune('0'+j))
+					}
+					col := make([]float64, in.Rows)
+					for r := range col {
+						col[r] = o.Data[r*width+j]
+					}
+					assertClose(t, col, floats(t, out, name), name)
+				}
+			}
+		})
+	}
+}
+
+func TestGPUPathFailsAtLoadNamingWhatItLacksUnlessCPUFallback(t *testing.T) {
+	exec := onEmulatedGPU(t, h100)
+	for _, tc := range []struct {
+		fixture, lacks string
+		features       bool
+	}{
+		{"multi_input", "the operators Concat", false},
+		{"trees_binary", "the ai.onnx.ml operators (TreeEnsembleClassifier)", true},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			var in fixtureInput
+			readJSON(t, tc.fixture+".input.json", &in)
+			opts := onnx.Options{}
+			if tc.features {
+				opts.Features = in.Features
+			}
+			path := filepath.Join(fixtures, tc.fixture+".onnx")
+			l, err := onnx.Open(path, opts)
+			require.NoError(t, err)
+			_, err = l.Load(context.Background(), exec)
+			require.ErrorContains(t, err, "executor 0 has GPU 0: NVIDIA H100 80GB HBM3 (81920 MiB, compute 9.0), but the GPU path lacks "+tc.lacks+"; set Options.CPUFallback")
+
+			opts.CPUFallback = true
+			l, err = onnx.Open(path, opts)
+			require.NoError(t, err)
+			m, err := l.Load(context.Background(), exec)
+			require.NoError(t, err, "with CPUFallback the executor scores on the CPU")
+			out, err := m.Predict(context.Background(), inputFrame(t, in))
+			require.NoError(t, err)
+			assert.Equal(t, in.Rows, out.NumRows())
+		})
+	}
+}
+
+func TestGPUPathKeepsToTheExecutorsShareOfTheDevice(t *testing.T) {
+	small := h100
+	small.MemoryBytes, small.Sharers = 32<<10, 2 // 16 KiB each: less than the weights (21 KiB)
+	exec := onEmulatedGPU(t, small)
+	var in fixtureInput
+	readJSON(t, "mlp.input.json", &in)
+	l, err := onnx.Open(filepath.Join(fixtures, "mlp.onnx"), onnx.Options{Features: in.Features})
+	require.NoError(t, err)
+	_, err = l.Load(context.Background(), exec)
+	require.ErrorContains(t, err, "uploading the weights to GPU 0")
+	require.ErrorContains(t, err, "would exceed this executor's share of it, 16.0 KiB")
+}
