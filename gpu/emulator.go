@@ -140,7 +140,8 @@ func apply(f Func, v, alpha float64) float64 {
 	case Neg:
 		return -v
 	case Softplus:
-		return math.Log1p(math.Exp(v))
+		// log(1 + e^v) without overflow: max(v, 0) + log1p(e^-|v|).
+		return math.Max(v, 0) + math.Log1p(math.Exp(-math.Abs(v)))
 	}
 	panic(fmt.Sprintf("gpu: no elementwise function %v", f))
 }

@@ -71,7 +71,8 @@ func unaryOf(n *onnxpb.NodeProto) func(y, x []float32) {
 	case "Neg":
 		return elementwise(func(v float64) float64 { return -v })
 	case "Softplus":
-		return elementwise(func(v float64) float64 { return math.Log1p(math.Exp(v)) })
+		// log(1 + e^v) without overflow: max(v, 0) + log1p(e^-|v|).
+		return elementwise(func(v float64) float64 { return math.Max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))) })
 	}
 	panic("onnx: no elementwise function for " + n.GetOpType())
 }
