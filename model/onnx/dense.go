@@ -1,14 +1,111 @@
+//go:build !cuda
+
 package onnx
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"sync"
+
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
 
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	onnxgo "github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
 	"gorgonia.org/tensor"
 )
+
+// fallbackName names the runtime of graphs the compiled plan cannot take.
+const fallbackName = "gorgonia"
+
+// loadFallback builds an executor's instance of a graph the compiled plan
+// cannot take, on gorgonia.
+func (l *Loader) loadFallback() (model.Model, error) {
+	return &denseModel{l: l, graph: &denseGraph{model: l.data, inputs: l.inputs, graphs: map[int]*gorgoniaGraph{}}}, nil
+}
+
+// denseModel is one executor's instance of a model of standard operators.
+type denseModel struct {
+	l     *Loader
+	graph *denseGraph
+}
+
+// Predict scores in; the columns take Options' names.
+func (m *denseModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+	return predict(m.l, m, in)
+}
+
+// predictRaw fills the graph's inputs from the frame's columns, runs it and
+// turns each output into columns.
+func (m *denseModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
+	outs, err := m.graph.run(in.NumRows(), func(i int, buf any) error {
+		cols := m.l.inputColumns(i)
+		var err error
+		switch b := buf.(type) {
+		case []float32:
+			_, err = in.Float32Matrix(b, cols...)
+		case []float64:
+			_, err = in.Float64Matrix(b, cols...)
+		default:
+			err = fmt.Errorf("input %q: unexpected buffer %T", m.l.inputs[i].name, buf)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	values := make([]*matrix, len(outs))
+	for i, t := range outs {
+		if values[i], err = fromTensor(t, in.NumRows()); err != nil {
+			return nil, fmt.Errorf("output %q: %w", m.l.outputs[i], err)
+		}
+	}
+	return m.l.columns(values), nil
+}
+
+// fromTensor copies a gorgonia output, whose buffer the graph reuses.
+func fromTensor(t tensor.Tensor, rows int) (*matrix, error) {
+	shape := t.Shape()
+	if len(shape) == 0 || shape[0] != rows {
+		return nil, fmt.Errorf("has shape %v for %d input rows", shape, rows)
+	}
+	out := &matrix{rows: rows, width: 1, oneD: len(shape) == 1}
+	for _, d := range shape[1:] {
+		out.width *= d
+	}
+	switch data := t.Data().(type) {
+	case []float32:
+		out.f32 = slices.Clone(data[:rows*out.width])
+	case []float64:
+		out.f64 = slices.Clone(data[:rows*out.width])
+	default:
+		return nil, fmt.Errorf("has element type %T; expected float32 or float64", t.Data())
+	}
+	return out, nil
+}
+
+// checkFallback checks that gorgonia can run a graph the compiled plan
+// cannot take (why).
+func (l *Loader) checkFallback(g *onnxpb.GraphProto, why *errNotPlanned) error {
+	supported := slices.Concat(planOperators, gorgonnxOperators)
+	slices.Sort(supported)
+	for _, n := range g.GetNode() {
+		if onnxpb.CanonicalDomain(n.GetDomain()) != onnxpb.DefaultDomain || !slices.Contains(gorgonnxOperators, n.GetOpType()) {
+			if !slices.Contains(planOperators, n.GetOpType()) {
+				return unsupportedIn(n, slices.Compact(supported))
+			}
+			return fmt.Errorf("operator %s of node %q needs the compiled plan, which cannot run this graph: %w", n.GetOpType(), n.GetName(), why)
+		}
+	}
+	for _, in := range l.inputs {
+		if in.elem == onnxpb.TensorProto_INT64 {
+			return fmt.Errorf("input %q is INT64, which only the compiled plan reads (through a Cast to float), and it cannot run this graph: %w", in.name, why)
+		}
+	}
+	return nil
+}
 
 // gorgonnxOperators are the standard-domain operators onnx-go v0.5.0's
 // gorgonia backend implements (its registry is unexported, so this mirrors
@@ -39,17 +136,6 @@ type denseGraph struct {
 	model  []byte
 	inputs []tensorSpec
 	graphs map[int]*gorgoniaGraph
-}
-
-// tensorSpec is one graph input or output: its name, element type and
-// width (the product of its dimensions after the batch dimension).
-type tensorSpec struct {
-	name  string
-	elem  onnxpb.TensorProto_DataType
-	dtype tensor.Dtype
-	width int
-	// dims are the dimensions after the batch dimension.
-	dims []int
 }
 
 type gorgoniaGraph struct {

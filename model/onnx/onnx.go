@@ -147,7 +147,7 @@ func (l *Loader) Path() string {
 	case l.plan != nil:
 		return "compiled plan"
 	}
-	return fmt.Sprintf("gorgonia (not compiled: %v)", l.notPlanned)
+	return fmt.Sprintf("%s (not compiled: %v)", fallbackName, l.notPlanned)
 }
 
 // probe runs the model once on a zero row, so that whatever cannot run
@@ -290,22 +290,7 @@ func (l *Loader) checkDense(g *onnxpb.GraphProto) error {
 		return err
 	}
 	l.notPlanned = why
-	supported := slices.Concat(planOperators, gorgonnxOperators)
-	slices.Sort(supported)
-	for _, n := range g.GetNode() {
-		if onnxpb.CanonicalDomain(n.GetDomain()) != onnxpb.DefaultDomain || !slices.Contains(gorgonnxOperators, n.GetOpType()) {
-			if !slices.Contains(planOperators, n.GetOpType()) {
-				return unsupportedIn(n, slices.Compact(supported))
-			}
-			return fmt.Errorf("operator %s of node %q needs the compiled plan, which cannot run this graph: %w", n.GetOpType(), n.GetName(), why)
-		}
-	}
-	for _, in := range l.inputs {
-		if in.elem == onnxpb.TensorProto_INT64 {
-			return fmt.Errorf("input %q is INT64, which only the compiled plan reads (through a Cast to float), and it cannot run this graph: %w", in.name, why)
-		}
-	}
-	return nil
+	return l.checkFallback(g, why)
 }
 
 // checkBinding makes sure every input can be fed from frame columns.

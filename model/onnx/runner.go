@@ -3,7 +3,6 @@ package onnx
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -12,6 +11,17 @@ import (
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	"gorgonia.org/tensor"
 )
+
+// tensorSpec is one graph input or output: its name, element type and
+// width (the product of its dimensions after the batch dimension).
+type tensorSpec struct {
+	name  string
+	elem  onnxpb.TensorProto_DataType
+	dtype tensor.Dtype
+	width int
+	// dims are the dimensions after the batch dimension.
+	dims []int
+}
 
 // specOf reads a graph input's element type and the dimensions after its
 // batch dimension.
@@ -60,7 +70,7 @@ func (l *Loader) Load(ctx context.Context, exec model.Executor) (model.Model, er
 	if l.plan != nil {
 		return newPlanModel(l), nil
 	}
-	return &denseModel{l: l, graph: &denseGraph{model: l.data, inputs: l.inputs, graphs: map[int]*gorgoniaGraph{}}}, nil
+	return l.loadFallback()
 }
 
 // OutputSchema returns the output columns, so that a run over no rows still
@@ -75,21 +85,10 @@ func (l *Loader) inputColumns(i int) []string {
 	return []string{l.inputs[i].name}
 }
 
-// denseModel is one executor's instance of a model of standard operators.
-type denseModel struct {
-	l     *Loader
-	graph *denseGraph
-}
-
 // rawPredictor is a model instance of this package: it returns its
 // output columns under their ONNX names, before Options' renames.
 type rawPredictor interface {
 	predictRaw(in *frame.Frame) ([]frame.Column, error)
-}
-
-// Predict scores in; the columns take Options' names.
-func (m *denseModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
-	return predict(m.l, m, in)
 }
 
 // Predict scores in; the columns take Options' names.
@@ -106,55 +105,6 @@ func predict(l *Loader, m rawPredictor, in *frame.Frame) (*frame.Frame, error) {
 		return nil, err
 	}
 	return l.finish(cols)
-}
-
-// predictRaw fills the graph's inputs from the frame's columns, runs it and
-// turns each output into columns.
-func (m *denseModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
-	outs, err := m.graph.run(in.NumRows(), func(i int, buf any) error {
-		cols := m.l.inputColumns(i)
-		var err error
-		switch b := buf.(type) {
-		case []float32:
-			_, err = in.Float32Matrix(b, cols...)
-		case []float64:
-			_, err = in.Float64Matrix(b, cols...)
-		default:
-			err = fmt.Errorf("input %q: unexpected buffer %T", m.l.inputs[i].name, buf)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	values := make([]*matrix, len(outs))
-	for i, t := range outs {
-		if values[i], err = fromTensor(t, in.NumRows()); err != nil {
-			return nil, fmt.Errorf("output %q: %w", m.l.outputs[i], err)
-		}
-	}
-	return m.l.columns(values), nil
-}
-
-// fromTensor copies a gorgonia output, whose buffer the graph reuses.
-func fromTensor(t tensor.Tensor, rows int) (*matrix, error) {
-	shape := t.Shape()
-	if len(shape) == 0 || shape[0] != rows {
-		return nil, fmt.Errorf("has shape %v for %d input rows", shape, rows)
-	}
-	out := &matrix{rows: rows, width: 1, oneD: len(shape) == 1}
-	for _, d := range shape[1:] {
-		out.width *= d
-	}
-	switch data := t.Data().(type) {
-	case []float32:
-		out.f32 = slices.Clone(data[:rows*out.width])
-	case []float64:
-		out.f64 = slices.Clone(data[:rows*out.width])
-	default:
-		return nil, fmt.Errorf("has element type %T; expected float32 or float64", t.Data())
-	}
-	return out, nil
 }
 
 // mlModel is one executor's instance of a graph of ML operators. The

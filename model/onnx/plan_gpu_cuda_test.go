@@ -1,0 +1,53 @@
+//go:build cuda
+
+package onnx_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/gpu"
+	"github.com/dfbatch/dfbatch/model/onnx"
+	"github.com/stretchr/testify/require"
+)
+
+// TestGPUPathOnTheDeviceMatchesONNXRuntime runs the dense fixtures through
+// the engine on this machine's GPU, two executors sharing it, in batches
+// of 16 (so a short last batch too), against ONNX Runtime's CPU outputs
+// within 1e-4 relative. It skips where there is no GPU.
+func TestGPUPathOnTheDeviceMatchesONNXRuntime(t *testing.T) {
+	devices, err := gpu.Devices()
+	if err != nil || len(devices) == 0 {
+		t.Skipf("no GPU here: %v", err)
+	}
+	t.Log(devices[0])
+	for _, fixture := range []string{"mlp", "mlp_ops", "logreg_gemm"} {
+		t.Run(fixture, func(t *testing.T) {
+			var in fixtureInput
+			readJSON(t, fixture+".input.json", &in)
+			var want fixtureOutputs
+			readJSON(t, fixture+".expected.json", &want)
+			l, err := onnx.Open(filepath.Join(fixtures, fixture+".onnx"), onnx.Options{Features: in.Features})
+			require.NoError(t, err)
+			out, err := engine.NewClient(l).RunFrame(context.Background(), inputFrame(t, in), engine.Options{BatchSize: 16, Executors: 2, GPUs: 1})
+			require.NoError(t, err)
+			for _, o := range want.Outputs {
+				width := len(o.Data) / in.Rows
+				for j := range width {
+					name := o.Name
+					if width > 1 {
+						name += "_" + string(rune('0'+j))
+					}
+					got := floats(t, out, name)
+					for r := range in.Rows {
+						w := o.Data[r*width+j]
+						require.InDelta(t, w, got[r], 1e-4*math.Abs(w)+1e-6, "%s of row %d", name, r)
+					}
+				}
+			}
+		})
+	}
+}
