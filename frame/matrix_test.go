@@ -1,6 +1,7 @@
 package frame_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"unsafe"
@@ -221,4 +222,31 @@ func dateColumn(n int) arrow.Array {
 		b.Append(arrow.Date32(19000 + i))
 	}
 	return b.NewArray()
+}
+
+// BenchmarkFloat32Matrix reads frames of 16 and 256 float32 columns into
+// row-major matrices, as a dense model's input is read.
+func BenchmarkFloat32Matrix(b *testing.B) {
+	for _, width := range []int{16, 256} {
+		b.Run(fmt.Sprintf("65536x%d", width), func(b *testing.B) {
+			rows := 65536
+			cols := make([]frame.Column, width)
+			names := make([]string, width)
+			for j := range cols {
+				names[j] = fmt.Sprintf("f%d", j)
+				cols[j] = frame.Float32s(names[j], make([]float32, rows))
+			}
+			f, err := frame.New(cols...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := make([]float32, rows*width)
+			for b.Loop() {
+				if _, err := f.Float32Matrix(dst, names...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows*width)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
+		})
+	}
 }
