@@ -118,6 +118,9 @@ type Results struct {
 	Rows []Row
 	// Notes are the lines about skipped peers and errors.
 	Notes []string
+	// GPU is the GPU comparison's section, measured by its own command
+	// (go run -tags cuda ./bench/gpu) on a machine with a GPU; "" for none.
+	GPU string
 }
 
 // installHint is how to get the peers that are skipped when absent.

@@ -54,9 +54,16 @@ func WriteMarkdown(w io.Writer, res *Results) error {
 		}
 	}
 	p("%s", readingNotes)
+	if res.GPU != "" {
+		p("\n%s\n\n%s", gpuPreface, res.GPU)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// gpuPreface says where the GPU section comes from.
+const gpuPreface = "The GPU comparison needs a GPU and a cuda build, so `bench/compare` does not run it: " +
+	"`go run -tags cuda ./bench/gpu` measures it and writes `bench/RESULTS-GPU.md`, copied below as it was last written."
 
 // comparisonNumber is the number a row's comparison starts with.
 func comparisonNumber(r Row) int {

@@ -73,6 +73,9 @@ func main() {
 	if path == "" {
 		return
 	}
+	if gpu, err := os.ReadFile(filepath.Join(root, "bench", "RESULTS-GPU.md")); err == nil {
+		res.GPU = string(gpu)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		fail(1, err)
