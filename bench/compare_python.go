@@ -97,28 +97,20 @@ func (r *runner) startPython(c *modelCase, batch, workers int, name string) (*co
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	type layer struct {
-		Weight string `json:"weight"`
-		Bias   string `json:"bias"`
-		In     int    `json:"in"`
-		Out    int    `json:"out"`
+	layers, err := c.mlp.WriteLayers(dir)
+	if err != nil {
+		return nil, err
 	}
 	spec := struct {
-		Rows     int     `json:"rows"`
-		Features int     `json:"features"`
-		Batch    int     `json:"batch"`
-		Workers  int     `json:"workers"`
-		Layers   []layer `json:"layers"`
-		Input    string  `json:"input"`
-		Expected string  `json:"expected"`
-	}{Rows: c.in.Rows, Features: c.in.Features, Batch: batch, Workers: workers, Input: "x.f32", Expected: "expected.f32"}
-	files := map[string][]float32{"x.f32": c.in.Matrix, "expected.f32": c.expected}
-	for i := range c.mlp.Weights {
-		l := layer{Weight: fmt.Sprintf("w%d.f32", i), Bias: fmt.Sprintf("b%d.f32", i), In: c.mlp.Sizes[i], Out: c.mlp.Sizes[i+1]}
-		files[l.Weight], files[l.Bias] = c.mlp.Weights[i], c.mlp.Biases[i]
-		spec.Layers = append(spec.Layers, l)
-	}
-	for file, v := range files {
+		Rows     int         `json:"rows"`
+		Features int         `json:"features"`
+		Batch    int         `json:"batch"`
+		Workers  int         `json:"workers"`
+		Layers   []LayerFile `json:"layers"`
+		Input    string      `json:"input"`
+		Expected string      `json:"expected"`
+	}{Rows: c.in.Rows, Features: c.in.Features, Batch: batch, Workers: workers, Layers: layers, Input: "x.f32", Expected: "expected.f32"}
+	for file, v := range map[string][]float32{"x.f32": c.in.Matrix, "expected.f32": c.expected} {
 		if err := WriteFloat32s(filepath.Join(dir, file), v); err != nil {
 			return nil, err
 		}

@@ -324,6 +324,32 @@ func NewInputs(seed uint64, rows, features int) *Inputs {
 	return &Inputs{Rows: rows, Features: features, Matrix: x, Frame: f}
 }
 
+// LayerFile is one layer of an MLP as the Python peers read it: its
+// weight and bias files and its widths.
+type LayerFile struct {
+	Weight string `json:"weight"`
+	Bias   string `json:"bias"`
+	In     int    `json:"in"`
+	Out    int    `json:"out"`
+}
+
+// WriteLayers writes each layer's weights ([out, in] row-major, PyTorch's
+// Linear.weight) and biases into dir as raw float32 files.
+func (m *MLP) WriteLayers(dir string) ([]LayerFile, error) {
+	var layers []LayerFile
+	for i := range m.Weights {
+		l := LayerFile{Weight: fmt.Sprintf("w%d.f32", i), Bias: fmt.Sprintf("b%d.f32", i), In: m.Sizes[i], Out: m.Sizes[i+1]}
+		if err := WriteFloat32s(filepath.Join(dir, l.Weight), m.Weights[i]); err != nil {
+			return nil, err
+		}
+		if err := WriteFloat32s(filepath.Join(dir, l.Bias), m.Biases[i]); err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+	}
+	return layers, nil
+}
+
 // WriteFloat32s writes v to path as raw little-endian float32s, as
 // numpy's fromfile(path, dtype="<f4") reads them.
 func WriteFloat32s(path string, v []float32) error {

@@ -1,6 +1,9 @@
 package gpu
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Stream is one executor's queue of work on one device: device memory,
 // copies between it and pinned host memory, and the operations the dense
@@ -75,21 +78,12 @@ const (
 
 var funcNames = [...]string{"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Softplus"}
 
-func (f Func) String() string {
-	if f < 0 || int(f) >= len(funcNames) {
-		return fmt.Sprintf("Func(%d)", int(f))
-	}
-	return funcNames[f]
-}
+func (f Func) String() string { return nameIn(funcNames[:], int(f), "Func") }
 
 // FuncOf returns the elementwise function of an ONNX operator.
 func FuncOf(onnxOp string) (Func, bool) {
-	for i, name := range funcNames {
-		if name == onnxOp {
-			return Func(i), true
-		}
-	}
-	return 0, false
+	i := slices.Index(funcNames[:], onnxOp)
+	return Func(i), i >= 0
 }
 
 // Op is an elementwise operation of Stream.Combine.
@@ -105,19 +99,18 @@ const (
 
 var opNames = [...]string{"Add", "Sub", "Mul", "Div"}
 
-func (o Op) String() string {
-	if o < 0 || int(o) >= len(opNames) {
-		return fmt.Sprintf("Op(%d)", int(o))
-	}
-	return opNames[o]
-}
+func (o Op) String() string { return nameIn(opNames[:], int(o), "Op") }
 
 // OpOf returns the elementwise operation of an ONNX operator.
 func OpOf(onnxOp string) (Op, bool) {
-	for i, name := range opNames {
-		if name == onnxOp {
-			return Op(i), true
-		}
+	i := slices.Index(opNames[:], onnxOp)
+	return Op(i), i >= 0
+}
+
+// nameIn is names[i], or kind(i) for a value without a name.
+func nameIn(names []string, i int, kind string) string {
+	if i < 0 || i >= len(names) {
+		return fmt.Sprintf("%s(%d)", kind, i)
 	}
-	return 0, false
+	return names[i]
 }

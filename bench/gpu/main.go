@@ -208,19 +208,11 @@ func runTorch(ctx context.Context, python, dir string, mlp *bench.MLP, in *frame
 	if err != nil {
 		return nil, err
 	}
-	spec := map[string]any{"features": sizes[0], "check_rows": check.NumRows(), "check_input": "x.f32", "check_expected": "y.f32"}
-	var layers []map[string]any
-	for i := range mlp.Weights {
-		w, b := fmt.Sprintf("w%d.f32", i), fmt.Sprintf("b%d.f32", i)
-		if err := bench.WriteFloat32s(filepath.Join(dir, w), mlp.Weights[i]); err != nil {
-			return nil, err
-		}
-		if err := bench.WriteFloat32s(filepath.Join(dir, b), mlp.Biases[i]); err != nil {
-			return nil, err
-		}
-		layers = append(layers, map[string]any{"weight": w, "bias": b, "in": mlp.Sizes[i], "out": mlp.Sizes[i+1]})
+	layers, err := mlp.WriteLayers(dir)
+	if err != nil {
+		return nil, err
 	}
-	spec["layers"] = layers
+	spec := map[string]any{"features": sizes[0], "layers": layers, "check_rows": check.NumRows(), "check_input": "x.f32", "check_expected": "y.f32"}
 	if err := bench.WriteFloat32s(filepath.Join(dir, "x.f32"), x); err != nil {
 		return nil, err
 	}

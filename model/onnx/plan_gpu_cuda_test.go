@@ -4,7 +4,6 @@ package onnx_test
 
 import (
 	"context"
-	"math"
 	"path/filepath"
 	"testing"
 
@@ -34,20 +33,7 @@ func TestGPUPathOnTheDeviceMatchesONNXRuntime(t *testing.T) {
 			require.NoError(t, err)
 			out, err := engine.NewClient(l).RunFrame(context.Background(), inputFrame(t, in), engine.Options{BatchSize: 16, Executors: 2, GPUs: 1})
 			require.NoError(t, err)
-			for _, o := range want.Outputs {
-				width := len(o.Data) / in.Rows
-				for j := range width {
-					name := o.Name
-					if width > 1 {
-						name += "_" + string(rune('0'+j))
-					}
-					got := floats(t, out, name)
-					for r := range in.Rows {
-						w := o.Data[r*width+j]
-						require.InDelta(t, w, got[r], 1e-4*math.Abs(w)+1e-6, "%s of row %d", name, r)
-					}
-				}
-			}
+			assertOutputs(t, want, out, in.Rows, 1e-4)
 		})
 	}
 }
