@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Exit codes that tell success, bad usage and failed tasks apart.
@@ -58,7 +59,8 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "dfbatch: %v\n", err)
+	// Library errors already say they are dfbatch's.
+	fmt.Fprintf(stderr, "dfbatch: %s\n", strings.TrimPrefix(err.Error(), "dfbatch: "))
 	var failed tasksFailedError
 	var u usageError
 	switch {

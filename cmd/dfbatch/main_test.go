@@ -96,11 +96,14 @@ func TestRunExitCodesTellUsageFromFailedTasks(t *testing.T) {
 		{"missing ONNX Runtime library", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5",
 			"--features", strings.Join(features, ","), "--runtime", "onnxruntime", "--ort-lib", filepath.Join(t.TempDir(), "libonnxruntime.so.1")},
 			exitUsage, "ONNX Runtime"},
+		{"GPUs in a build without CUDA", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5",
+			"--features", strings.Join(features, ","), "--gpus", "1", "--gpu-type", "a10g"}, exitUsage, gpuRefusal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)
 			assert.Equal(t, tc.code, code, stderr)
 			assert.Contains(t, stderr, tc.want)
+			assert.NotContains(t, stderr, "dfbatch: dfbatch:", "one prefix")
 		})
 	}
 }

@@ -68,6 +68,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		cpus      = fs.Float64("cpus", 0, "threads per executor (default 1)")
 		memory    = fs.Int("memory", 0, "memory budget per executor, MiB (default: none)")
 		instance  = fs.String("instance", "", "size preset instead of --cpus/--memory: tiny, small, medium, large, xlarge")
+		gpus      = fs.Int("gpus", 0, "GPUs per executor (needs a binary built with -tags cuda; default: none)")
+		gpuType   = fs.String("gpu-type", "", "the GPUs' type, matched against their names: h100, a10g, ... (default: any)")
 		taskTO    = fs.Duration("task-timeout", 0, "time limit per task attempt, e.g. 30s (default: none)")
 		jobTO     = fs.Duration("job-timeout", 0, "time limit for the whole run, e.g. 1h (default: none)")
 		retries   = fs.Int("retries", 0, "times a failed task is tried again")
@@ -156,7 +158,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	client := engine.NewClient(l, engine.WithDefaults(deployed))
 	e, err := client.StartFiles(ctx, engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat}, engine.Options{
 		BatchSize: *batch, Executors: *executors, CPUs: *cpus, Memory: *memory, Instance: *instance,
-		Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
+		GPUs: *gpus, GPUType: *gpuType, Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
 	})
 	if err != nil {
 		return usageError{err}
