@@ -24,6 +24,8 @@ type emulated []float32
 
 func (b emulated) Len() int { return len(b) }
 
+func (b emulated) From(offset int) Buffer { return b[offset:] }
+
 func (e *Emulator) buffer(b Buffer) emulated {
 	m, ok := b.(emulated)
 	if !ok {

@@ -104,3 +104,17 @@ func TestEmulatorIsAStream(t *testing.T) {
 	_, err = s.Alloc(1)
 	require.ErrorContains(t, err, "would exceed this executor's share of it, 256.0 KiB (256.0 KiB in use)")
 }
+
+func TestEmulatorCopiesIntoAViewOfABuffer(t *testing.T) {
+	e := gpu.NewEmulator(gpu.Device{})
+	src, err := e.Alloc(4)
+	require.NoError(t, err)
+	require.NoError(t, e.CopyIn(src, []float32{1, 2, 3, 4}))
+	dst, err := e.Alloc(6)
+	require.NoError(t, err)
+	// Two rows of two values into columns 1 and 2 of a 2 x 3 matrix.
+	require.NoError(t, e.Copy(dst.From(1), 3, src, 2, 2, 2))
+	out := make([]float32, 6)
+	require.NoError(t, e.CopyOut(out, dst, 3, 2, 3))
+	assert.Equal(t, []float32{0, 1, 2, 0, 3, 4}, out)
+}

@@ -57,6 +57,9 @@ type Stream interface {
 type Buffer interface {
 	// Len is its size in float32s.
 	Len() int
+	// From is the buffer from its offset-th value on: a view of the same
+	// memory, to write columns into the middle of a matrix (a Concat).
+	From(offset int) Buffer
 }
 
 // Func is an elementwise function of Stream.Apply.

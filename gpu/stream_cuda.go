@@ -609,6 +609,13 @@ type cudaBuffer struct {
 
 func (b *cudaBuffer) Len() int { return b.n }
 
+// From is a view of b from its offset-th value on; an offset past the end
+// gives an empty view, which every operation's bounds check refuses.
+func (b *cudaBuffer) From(offset int) Buffer {
+	offset = min(max(offset, 0), b.n)
+	return &cudaBuffer{s: b.s, ptr: b.ptr + C.dfs_ptr(offset)*4, n: b.n - offset}
+}
+
 // pinnedBlock is page-locked host memory of a cudaStream.
 type pinnedBlock struct {
 	p unsafe.Pointer // C memory

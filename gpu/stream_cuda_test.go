@@ -152,6 +152,12 @@ func TestCUDAStreamCopiesLikeTheEmulator(t *testing.T) {
 		require.NoError(t, p.cuda.Sync())
 		p.compare(fmt.Sprintf("Copy width %d", width), dst, nil)
 
+		// Into the middle of each row, through a view (a Concat's columns).
+		require.NoError(t, p.cuda.Copy(dst.cuda.From(2), ldd, src.cuda, lds, testRows, width))
+		require.NoError(t, p.emu.Copy(dst.emu.From(2), ldd, src.emu, lds, testRows, width))
+		require.NoError(t, p.cuda.Sync())
+		p.compare(fmt.Sprintf("Copy width %d at column 2", width), dst, nil)
+
 		// CopyOut packs strided rows.
 		n := testRows * width
 		require.NoError(t, p.cuda.CopyOut(p.scratch[:n], src.cuda, lds, testRows, width))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dfbatch/dfbatch/gpu"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/sgemm"
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
@@ -39,9 +40,12 @@ type planValue struct {
 	buf, width int
 }
 
-// planStep is one step of a plan, run over rows rows of the buffers.
+// planStep is one step of a plan: run computes it over rows rows of the
+// buffers on the CPU; upload puts its constants on a GPU stream, once per
+// executor, and returns what queues it there for a batch.
 type planStep interface {
 	run(bufs [][]float32, strides []int, rows int)
+	upload(s gpu.Stream) (gpuRun, error)
 }
 
 // planOperators are the operators a plan compiles: the dense layers of

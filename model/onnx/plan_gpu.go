@@ -16,12 +16,6 @@ import (
 // gpu.Emulator in for it.
 var openStream = gpu.Open
 
-// gpuStep is a plan step the GPU runs: upload puts its constants on the
-// device once per executor and returns what queues the step for a batch.
-type gpuStep interface {
-	upload(s gpu.Stream) (gpuRun, error)
-}
-
 // gpuRun queues one step over rows rows of the device buffers.
 type gpuRun func(s gpu.Stream, bufs []gpu.Buffer, strides []int, rows int) error
 
@@ -98,6 +92,19 @@ func (b *binaryStep) upload(s gpu.Stream) (gpuRun, error) {
 	}, nil
 }
 
+func (c *concatStep) upload(gpu.Stream) (gpuRun, error) {
+	return func(s gpu.Stream, bufs []gpu.Buffer, strides []int, rows int) error {
+		at := 0
+		for _, in := range c.ins {
+			if err := s.Copy(bufs[c.out.buf].From(at), strides[c.out.buf], bufs[in.buf], strides[in.buf], rows, in.width); err != nil {
+				return err
+			}
+			at += in.width
+		}
+		return nil
+	}, nil
+}
+
 // gpuLacks says what of the model the GPU path cannot run, "" when it
 // can run all of it.
 func (l *Loader) gpuLacks() string {
@@ -109,26 +116,7 @@ func (l *Loader) gpuLacks() string {
 	case l.plan == nil:
 		return fmt.Sprintf("graphs the compiled plan cannot take (%v)", l.notPlanned)
 	}
-	var lacks []string
-	for _, s := range l.plan.steps {
-		if _, ok := s.(gpuStep); !ok {
-			lacks = append(lacks, stepOperator(s))
-		}
-	}
-	slices.Sort(lacks)
-	if lacks = slices.Compact(lacks); len(lacks) > 0 {
-		return "the operators " + strings.Join(lacks, ", ")
-	}
 	return ""
-}
-
-// stepOperator names the operator a step runs, for messages.
-func stepOperator(s planStep) string {
-	switch s.(type) {
-	case *concatStep:
-		return "Concat"
-	}
-	return fmt.Sprintf("%T", s)
 }
 
 // mlOperatorsIn lists the distinct ai.onnx.ml operators of g.
@@ -163,7 +151,7 @@ func (l *Loader) loadGPU(ctx context.Context, exec model.Executor) (model.Model,
 	}
 	m := &gpuModel{l: l, s: s}
 	for _, step := range l.plan.steps {
-		run, err := step.(gpuStep).upload(s)
+		run, err := step.upload(s)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("onnx: %s: executor %d: uploading the weights to %s: %w", l.name, exec.Index, exec.Devices[0], err)

@@ -23,13 +23,20 @@ func TestGPUPathOnTheDeviceMatchesONNXRuntime(t *testing.T) {
 		t.Skipf("no GPU here: %v", err)
 	}
 	t.Log(devices[0])
-	for _, fixture := range []string{"mlp", "mlp_ops", "logreg_gemm"} {
-		t.Run(fixture, func(t *testing.T) {
+	for _, tc := range []struct {
+		fixture  string
+		features bool // bind the single [N,F] input by the feature list
+	}{{"mlp", true}, {"mlp_ops", true}, {"logreg_gemm", true}, {"multi_input", false}, {"multi_input_mixed", false}} {
+		t.Run(tc.fixture, func(t *testing.T) {
 			var in fixtureInput
-			readJSON(t, fixture+".input.json", &in)
+			readJSON(t, tc.fixture+".input.json", &in)
 			var want fixtureOutputs
-			readJSON(t, fixture+".expected.json", &want)
-			l, err := onnx.Open(filepath.Join(fixtures, fixture+".onnx"), onnx.Options{Features: in.Features})
+			readJSON(t, tc.fixture+".expected.json", &want)
+			opts := onnx.Options{}
+			if tc.features {
+				opts.Features = in.Features
+			}
+			l, err := onnx.Open(filepath.Join(fixtures, tc.fixture+".onnx"), opts)
 			require.NoError(t, err)
 			out, err := engine.NewClient(l).RunFrame(context.Background(), inputFrame(t, in), engine.Options{BatchSize: 16, Executors: 2, GPUs: 1})
 			require.NoError(t, err)
