@@ -193,15 +193,6 @@ func TestOutputsRenameWholeOutputsOrSingleColumnsAndColumnsSelect(t *testing.T) 
 	}
 }
 
-func decodeFixture(t *testing.T, name string) *onnxpb.ModelProto {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(fixtures, name+".onnx"))
-	require.NoError(t, err)
-	m, err := onnxpb.Decode(data)
-	require.NoError(t, err)
-	return m
-}
-
 func names(prefix string, n int) []string {
 	out := make([]string, n)
 	for i := range out {

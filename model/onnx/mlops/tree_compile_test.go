@@ -186,12 +186,6 @@ func TestBranchFreeWalkMatchesTheGenericWalk(t *testing.T) {
 		math.Nextafter32(0.5, -1), math.Nextafter32(1, 2)}
 	for range 50 {
 		nodes := randomTrees(rng, 5, 3, ordering)
-		var leaves []int64
-		for i, m := range nodes.NodesModes {
-			if m == "LEAF" {
-				leaves = append(leaves, int64(i))
-			}
-		}
 		s, err := compileTrees(&nodes, &leafVotes{prefix: "target"}, 1)
 		require.NoError(t, err)
 		f := buildForest[float32](s, values32(nodes.NodesValues), values32(nil))
