@@ -28,6 +28,7 @@ func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string) ([]T, 
 		dst = make([]T, n)
 	}
 	dst = dst[:n]
+	arrays := make([]arrow.Array, width)
 	fills := make([]func(dst []T, stride, from, to int), width)
 	for j, name := range columns {
 		col, err := f.Col(name)
@@ -46,19 +47,70 @@ func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string) ([]T, 
 				}
 			}
 		}
+		arrays[j] = col
 	}
-	// A block of rows at a time, every column into it: writing a whole
-	// column at once would stride over the whole matrix once per column,
-	// and a wide one (256 columns of 65,536 rows is 64 MiB) then runs at
-	// memory speed. A block is about 64 KiB, which stays in cache.
-	block := max(16, (64<<10)/(max(width, 1)*8))
-	for r0 := 0; r0 < f.rows; r0 += block {
-		r1 := min(r0+block, f.rows)
+	// Features are usually all float32 or all float64: four columns of a
+	// row at a time then, which is about twice as fast.
+	if values, ok := valuesOf(arrays, (*array.Float32).Float32Values); ok {
+		transpose(dst, values, f.rows)
+		return dst, nil
+	}
+	if values, ok := valuesOf(arrays, (*array.Float64).Float64Values); ok {
+		transpose(dst, values, f.rows)
+		return dst, nil
+	}
+	for r0 := 0; r0 < f.rows; r0 += rowBlock(width) {
+		r1 := min(r0+rowBlock(width), f.rows)
 		for j, fill := range fills {
 			fill(dst[r0*width+j:], width, r0, r1)
 		}
 	}
 	return dst, nil
+}
+
+// rowBlock is how many rows of a matrix of width columns are filled at a
+// time, every column into them: about 1 MiB, which stays in L2 cache
+// while the columns' values stream in. Writing a whole column at once
+// would stride over the whole matrix once per column, and a wide one (256
+// columns of 65,536 rows is 64 MiB) then runs at memory speed; smaller
+// blocks read too little of each column at a time (measured: 64 KiB
+// blocks are half as fast on 256 columns).
+func rowBlock(width int) int { return max(16, (1024<<10)/(max(width, 1)*8)) }
+
+// valuesOf returns every array's values when all are of type A.
+func valuesOf[A arrow.Array, S float32 | float64](arrays []arrow.Array, values func(A) []S) ([][]S, bool) {
+	out := make([][]S, len(arrays))
+	for j, a := range arrays {
+		typed, ok := a.(A)
+		if !ok {
+			return nil, false
+		}
+		out[j] = values(typed)
+	}
+	return out, len(out) > 0
+}
+
+// transpose writes column j's row r to dst[r*len(cols)+j], four columns
+// of a row at a time, a block of rows at a time.
+func transpose[S, T float32 | float64](dst []T, cols [][]S, rows int) {
+	w := len(cols)
+	for r0 := 0; r0 < rows; r0 += rowBlock(w) {
+		r1 := min(r0+rowBlock(w), rows)
+		j := 0
+		for ; j+4 <= w; j += 4 {
+			c0, c1, c2, c3 := cols[j][r0:r1], cols[j+1][r0:r1], cols[j+2][r0:r1], cols[j+3][r0:r1]
+			for i := range c0 {
+				at := (r0+i)*w + j
+				d := dst[at : at+4 : at+4]
+				d[0], d[1], d[2], d[3] = T(c0[i]), T(c1[i]), T(c2[i]), T(c3[i])
+			}
+		}
+		for ; j < w; j++ {
+			for i, v := range cols[j][r0:r1] {
+				dst[(r0+i)*w+j] = T(v)
+			}
+		}
+	}
 }
 
 // spreader returns what writes rows from to to of col's values to dst[0],

@@ -113,7 +113,6 @@ func reusableOutputs(g *onnxpb.GraphProto) []bool {
 type ortModel struct {
 	l       *Loader
 	s       *ortSession
-	fill    rowMajor
 	cleanup runtime.Cleanup
 }
 
@@ -224,7 +223,7 @@ func (m *ortModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 		return nil, err
 	}
 	for i, spec := range m.l.inputs {
-		if err := b.fill(i, in, m.l.inputColumns(i), &m.fill); err != nil {
+		if err := b.fill(i, in, m.l.inputColumns(i)); err != nil {
 			return nil, fmt.Errorf("input %q: %w", spec.name, err)
 		}
 	}
@@ -310,14 +309,10 @@ func newTensor[T ort.TensorData](shape ort.Shape, data []T) (ort.Value, error) {
 }
 
 // fill writes input i's columns into its tensor, row-major.
-func (b *ortBatch) fill(i int, in *frame.Frame, cols []string, s *rowMajor) error {
+func (b *ortBatch) fill(i int, in *frame.Frame, cols []string) error {
 	var n int
 	var err error
 	switch {
-	case b.f32[i] != nil && fillRowMajor(s, b.f32[i], in, cols):
-		return nil
-	case b.f64[i] != nil && fillRowMajor(s, b.f64[i], in, cols):
-		return nil
 	case b.f32[i] != nil:
 		var x []float32
 		x, err = in.Float32Matrix(b.f32[i], cols...)
