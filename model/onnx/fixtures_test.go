@@ -100,28 +100,37 @@ func floats(t *testing.T, f *frame.Frame, name string) []float64 {
 	return out
 }
 
+// denseFixture is a fixture of standard operators and how its input binds.
+type denseFixture struct {
+	name     string
+	features bool // bind the single [N,F] input by the feature list
+}
+
+// denseFixtures are the fixtures the compiled plan runs, on CPU and GPU.
+var denseFixtures = []denseFixture{
+	{"mlp", true}, {"mlp_ops", true}, {"logreg_gemm", true}, {"multi_input", false}, {"multi_input_mixed", false},
+}
+
+// open reads the fixture's input and ONNX Runtime's outputs on it, and
+// opens its model with opts and the fixture's binding.
+func (f denseFixture) open(t *testing.T, opts onnx.Options) (*onnx.Loader, fixtureInput, fixtureOutputs) {
+	t.Helper()
+	var in fixtureInput
+	readJSON(t, f.name+".input.json", &in)
+	var want fixtureOutputs
+	readJSON(t, f.name+".expected.json", &want)
+	if f.features {
+		opts.Features = in.Features
+	}
+	l, err := onnx.Open(filepath.Join(fixtures, f.name+".onnx"), opts)
+	require.NoError(t, err)
+	return l, in, want
+}
+
 func TestDenseModelsMatchONNXRuntime(t *testing.T) {
-	for _, tc := range []struct {
-		fixture  string
-		features bool // bind the single [N,F] input by the feature list
-	}{
-		{"mlp", true},
-		{"mlp_ops", true},
-		{"logreg_gemm", true},
-		{"multi_input", false},
-		{"multi_input_mixed", false},
-	} {
-		t.Run(tc.fixture, func(t *testing.T) {
-			var in fixtureInput
-			readJSON(t, tc.fixture+".input.json", &in)
-			var want fixtureOutputs
-			readJSON(t, tc.fixture+".expected.json", &want)
-			opts := onnx.Options{}
-			if tc.features {
-				opts.Features = in.Features
-			}
-			l, err := onnx.Open(filepath.Join(fixtures, tc.fixture+".onnx"), opts)
-			require.NoError(t, err)
+	for _, f := range denseFixtures {
+		t.Run(f.name, func(t *testing.T) {
+			l, in, want := f.open(t, onnx.Options{})
 			// Batches of 16: 37 rows make 16, 16 and a short last 5, so each
 			// executor meets two row counts.
 			out, err := engine.NewClient(l).RunFrame(context.Background(), inputFrame(t, in), engine.Options{BatchSize: 16, Executors: 2})

@@ -4,7 +4,6 @@ package onnx_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/dfbatch/dfbatch/engine"
@@ -23,21 +22,9 @@ func TestGPUPathOnTheDeviceMatchesONNXRuntime(t *testing.T) {
 		t.Skipf("no GPU here: %v", err)
 	}
 	t.Log(devices[0])
-	for _, tc := range []struct {
-		fixture  string
-		features bool // bind the single [N,F] input by the feature list
-	}{{"mlp", true}, {"mlp_ops", true}, {"logreg_gemm", true}, {"multi_input", false}, {"multi_input_mixed", false}} {
-		t.Run(tc.fixture, func(t *testing.T) {
-			var in fixtureInput
-			readJSON(t, tc.fixture+".input.json", &in)
-			var want fixtureOutputs
-			readJSON(t, tc.fixture+".expected.json", &want)
-			opts := onnx.Options{}
-			if tc.features {
-				opts.Features = in.Features
-			}
-			l, err := onnx.Open(filepath.Join(fixtures, tc.fixture+".onnx"), opts)
-			require.NoError(t, err)
+	for _, f := range denseFixtures {
+		t.Run(f.name, func(t *testing.T) {
+			l, in, want := f.open(t, onnx.Options{})
 			out, err := engine.NewClient(l).RunFrame(context.Background(), inputFrame(t, in), engine.Options{BatchSize: 16, Executors: 2, GPUs: 1})
 			require.NoError(t, err)
 			assertOutputs(t, want, out, in.Rows, 1e-4)

@@ -23,21 +23,9 @@ func onEmulatedGPU(t *testing.T, d gpu.Device) model.Executor {
 
 func TestGPUPathOnAnEmulatedDeviceMatchesONNXRuntime(t *testing.T) {
 	exec := onEmulatedGPU(t, h100)
-	for _, tc := range []struct {
-		fixture  string
-		features bool // bind the single [N,F] input by the feature list
-	}{{"mlp", true}, {"mlp_ops", true}, {"logreg_gemm", true}, {"multi_input", false}, {"multi_input_mixed", false}} {
-		t.Run(tc.fixture, func(t *testing.T) {
-			var in fixtureInput
-			readJSON(t, tc.fixture+".input.json", &in)
-			var want fixtureOutputs
-			readJSON(t, tc.fixture+".expected.json", &want)
-			opts := onnx.Options{}
-			if tc.features {
-				opts.Features = in.Features
-			}
-			l, err := onnx.Open(filepath.Join(fixtures, tc.fixture+".onnx"), opts)
-			require.NoError(t, err)
+	for _, f := range denseFixtures {
+		t.Run(f.name, func(t *testing.T) {
+			l, in, want := f.open(t, onnx.Options{})
 			m, err := l.Load(context.Background(), exec)
 			require.NoError(t, err)
 			defer m.(interface{ Close() error }).Close()
