@@ -9,7 +9,9 @@ import (
 // TaskError is the failure of one task: which rows, on which executor, on
 // which attempt, and why. Runs return it wrapped; find it with errors.As.
 type TaskError struct {
-	Task     Task
+	Task Task
+	// Executor is the index of the executor that ran the task, or -1 when
+	// it ran on a remote backend, whose error names where (a pod).
 	Executor int
 	// Attempts is how many times the task was tried.
 	Attempts int
@@ -17,6 +19,9 @@ type TaskError struct {
 }
 
 func (e *TaskError) Error() string {
+	if e.Executor < 0 {
+		return fmt.Sprintf("%s failed after %d attempt(s): %v", e.Task, e.Attempts, e.Err)
+	}
 	return fmt.Sprintf("%s failed on executor %d after %d attempt(s): %v", e.Task, e.Executor, e.Attempts, e.Err)
 }
 

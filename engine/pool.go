@@ -230,7 +230,7 @@ func (p *pool) delivered(t Task) {
 // score runs a task's attempts until one succeeds, the error is permanent,
 // the retries are spent, or the run stops. It returns the attempts made.
 func (p *pool) score(ctx context.Context, m model.Model, executor int, j job) (*frame.Frame, int, error) {
-	if err := p.checkMemory(j); err != nil {
+	if err := checkMemory(p.opts.Memory, j.task, j.rows); err != nil {
 		p.exec.emit(Event{Kind: TaskFailed, Task: j.task, Executor: executor, Err: err, Time: time.Now()})
 		return nil, 0, err
 	}
@@ -268,27 +268,38 @@ func (p *pool) score(ctx context.Context, m model.Model, executor int, j job) (*
 }
 
 // checkMemory fails a task whose input alone exceeds the executor's memory
-// budget: it could not succeed, so it is not tried.
-func (p *pool) checkMemory(j job) error {
-	if p.opts.Memory <= 0 {
+// budget of memoryMiB: it could not succeed, so it is not tried.
+func checkMemory(memoryMiB int, t Task, rows *frame.Frame) error {
+	if memoryMiB <= 0 {
 		return nil
 	}
-	budget := int64(p.opts.Memory) << 20
-	size := j.rows.ByteSize()
+	budget := int64(memoryMiB) << 20
+	size := rows.ByteSize()
 	if size <= budget {
 		return nil
 	}
-	perRow := max(size/int64(max(j.task.Rows(), 1)), 1)
+	perRow := max(size/int64(max(t.Rows(), 1)), 1)
 	return permanent{fmt.Errorf("its input batch alone takes %.1f MiB, over the executor memory budget of %d MiB (Options.Memory); lower Options.BatchSize to at most %d rows or raise Options.Memory",
-		float64(size)/(1<<20), p.opts.Memory, budget/perRow)}
+		float64(size)/(1<<20), memoryMiB, budget/perRow)}
 }
 
 // attempt makes one call to the model and checks what it returned.
-func (p *pool) attempt(ctx context.Context, m model.Model, executor int, j job, attempt int) (out *frame.Frame, err error) {
-	ctx = model.WithTask(ctx, j.task.forModel(attempt, executor))
-	if p.opts.TaskTimeout > 0 {
+func (p *pool) attempt(ctx context.Context, m model.Model, executor int, j job, attempt int) (*frame.Frame, error) {
+	out, err := scoreAttempt(ctx, m, j.task.forModel(attempt, executor), j.rows, p.opts.TaskTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return out, p.checkSchema(j.task, out)
+}
+
+// scoreAttempt makes one call to the model for task t, under taskTimeout
+// (0 for none), turning a panic into an error, and checks that the model
+// returned one row per input row.
+func scoreAttempt(ctx context.Context, m model.Model, t model.Task, rows *frame.Frame, taskTimeout time.Duration) (out *frame.Frame, err error) {
+	ctx = model.WithTask(ctx, t)
+	if taskTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, p.opts.TaskTimeout, ErrTaskTimeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, taskTimeout, ErrTaskTimeout)
 		defer cancel()
 	}
 	defer func() {
@@ -296,10 +307,10 @@ func (p *pool) attempt(ctx context.Context, m model.Model, executor int, j job, 
 			out, err = nil, &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
-	out, err = m.Predict(ctx, j.rows)
+	out, err = m.Predict(ctx, rows)
 	if errors.Is(context.Cause(ctx), ErrTaskTimeout) {
 		// A model that ignored its context and returned late still timed out.
-		return nil, fmt.Errorf("%w (Options.TaskTimeout = %s)", ErrTaskTimeout, p.opts.TaskTimeout)
+		return nil, fmt.Errorf("%w (Options.TaskTimeout = %s)", ErrTaskTimeout, taskTimeout)
 	}
 	if err != nil {
 		return nil, err
@@ -307,10 +318,10 @@ func (p *pool) attempt(ctx context.Context, m model.Model, executor int, j job, 
 	if out == nil {
 		return nil, errors.New("the model returned no frame and no error")
 	}
-	if out.NumRows() != j.rows.NumRows() {
-		return nil, fmt.Errorf("the model returned %d rows for %d input rows; a model must return one row per input row", out.NumRows(), j.rows.NumRows())
+	if out.NumRows() != rows.NumRows() {
+		return nil, fmt.Errorf("the model returned %d rows for %d input rows; a model must return one row per input row", out.NumRows(), rows.NumRows())
 	}
-	return out, p.checkSchema(j.task, out)
+	return out, nil
 }
 
 // ErrTaskTimeout is the error of a task attempt that exceeded

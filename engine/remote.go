@@ -58,14 +58,18 @@ func (c *Client) startRemote(ctx context.Context, in *frame.Frame, o Options) (*
 		}
 		if err != nil {
 			err = fmt.Errorf("dfbatch: execution %s on the remote backend: %w", e.id, describeStop(err, r, len(tasks)))
-		} else if out == nil || out.NumRows() != in.NumRows() {
-			got := 0
-			if out != nil {
-				got = out.NumRows()
-			}
-			err = fmt.Errorf("dfbatch: execution %s: the remote backend returned %d rows for %d input rows", e.id, got, in.NumRows())
+		} else if got := rowsOf(out); out == nil || got != r.RowsOut {
+			// Tolerated failed tasks (Options.MaxFailedTasks) have no rows.
+			err = fmt.Errorf("dfbatch: execution %s: the remote backend returned %d rows where its %d finished tasks hold %d", e.id, got, r.Finished, r.RowsOut)
 		}
 		e.finish(out, err, c.logger)
 	}()
 	return e, nil
+}
+
+func rowsOf(f *frame.Frame) int {
+	if f == nil {
+		return 0
+	}
+	return f.NumRows()
 }

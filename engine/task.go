@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
+)
+
+// RunTask scores one task of a run planned elsewhere, as an executor of
+// that run would: it loads a model instance for executor 0 with the run's
+// resources, and the model sees the task's index, row range and attempt
+// (model.TaskFrom), the run's Parameters (model.Getenv) and a deadline of
+// Options.TaskTimeout. A task whose rows alone exceed Options.Memory fails
+// without running. The instance is closed before RunTask returns.
+//
+// It is what a remote worker calls: each pod of the Kubernetes backend runs
+// one task this way. It makes one attempt, numbered attempt (from 1);
+// retrying belongs to whoever planned the run. rows must hold t.Rows()
+// rows. A failed task is returned as a *TaskError.
+func (c *Client) RunTask(ctx context.Context, t Task, attempt int, rows *frame.Frame, opts Options) (*frame.Frame, error) {
+	switch {
+	case rows == nil:
+		return nil, fmt.Errorf("dfbatch: %v: the task's rows are nil", t)
+	case rows.NumRows() != t.Rows():
+		return nil, fmt.Errorf("dfbatch: %v has %d rows but %d were given", t, t.Rows(), rows.NumRows())
+	case attempt < 1:
+		return nil, fmt.Errorf("dfbatch: %v: attempt must be >= 1, got %d", t, attempt)
+	}
+	o, err := c.resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := c.executorSpecs(o, 1)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("dfbatch: %w", &TaskError{Task: t, Executor: 0, Attempts: attempt, Err: err})
+	}
+	if err := checkMemory(o.Memory, t, rows); err != nil {
+		return nil, fail(err)
+	}
+	m, err := loadModel(ctx, c.loader, specs[0])
+	if err != nil {
+		return nil, fail(fmt.Errorf("loading the model: %w", err))
+	}
+	defer closeModel(m, c.logger)
+	out, err := scoreAttempt(model.WithParameters(ctx, o.Parameters), m, t.forModel(attempt, 0), rows, o.TaskTimeout)
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+		return nil, fail(err)
+	}
+	return out, nil
+}
