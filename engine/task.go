@@ -38,7 +38,8 @@ func (c *Client) RunTask(ctx context.Context, t Task, attempt int, rows *frame.F
 		return nil, err
 	}
 	fail := func(err error) error {
-		return fmt.Errorf("dfbatch: %w", &TaskError{Task: t, Executor: 0, Attempts: attempt, Err: err})
+		// Executor -1: the task runs alone, not on one of a pool's executors.
+		return fmt.Errorf("dfbatch: %w", &TaskError{Task: t, Executor: -1, Attempts: attempt, Err: err})
 	}
 	if err := checkMemory(o.Memory, t, rows); err != nil {
 		return nil, fail(err)

@@ -3,6 +3,8 @@
 //
 //	dfbatch run --model churn.onnx --input customers.csv --output scored/ --batch-size 10000
 //	dfbatch inspect churn.onnx
+//	dfbatch run --cloud --image registry.example.com/dfbatch:1.0.0 --bucket s3://bucket/dfbatch ...
+//	dfbatch worker --model-object KEY   (in the pods of a cloud run)
 //
 // Exit codes: 0 success, 2 bad usage (flags, options, a model or input
 // that cannot be used), 3 tasks failed (their row ranges are listed), 1
@@ -10,11 +12,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // Exit codes that tell success, bad usage and failed tasks apart.
@@ -45,6 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runCommand(args[1:], stdout, stderr)
 	case "inspect":
 		err = inspectCommand(args[1:], stdout)
+	case "worker":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = workerCommand(ctx, args[1:], os.LookupEnv, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -76,7 +85,9 @@ const usage = `dfbatch scores files with a model in batches.
 
 Commands:
   dfbatch run --model PATH --input FILE|FOLDER --output FILE|FOLDER --batch-size N [flags]
+  dfbatch run --cloud --image IMAGE --bucket URL [the run flags]   (on Kubernetes)
   dfbatch inspect PATH
+  dfbatch worker (--model PATH | --model-object KEY)   (in the pods of a cloud run)
 
 Run "dfbatch run -h" for the run flags.
 

@@ -15,15 +15,23 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
 	"github.com/dfbatch/dfbatch/model/registry"
 )
 
-// tasksFailedError is a run that stopped because tasks failed.
-type tasksFailedError struct{ error }
+// tasksFailedError is a run that stopped because tasks failed. Its message
+// only counts them: the failed tasks' errors, which can hold a pod's log
+// lines, are printed one per task before it.
+type tasksFailedError struct {
+	failed, rerun int
+	err           error
+}
 
-func (t tasksFailedError) Unwrap() error { return t.error }
+func (t tasksFailedError) Error() string {
+	return fmt.Sprintf("%d tasks failed (listed above), %d to re-run", t.failed, t.rerun)
+}
+
+func (t tasksFailedError) Unwrap() error { return t.err }
 
 // keyValues collects repeated k=v flags.
 type keyValues map[string]string
@@ -73,6 +81,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		taskTO    = fs.Duration("task-timeout", 0, "time limit per task attempt, e.g. 30s (default: none)")
 		jobTO     = fs.Duration("job-timeout", 0, "time limit for the whole run, e.g. 1h (default: none)")
 		retries   = fs.Int("retries", 0, "times a failed task is tried again")
+		iamRole   = fs.String("iam-role-arn", "", "--cloud: the IAM role the pods run as (a service account annotated with it)")
 		maxFailed = fs.Int("max-failed-tasks", 0, "failed tasks tolerated before the run stops")
 		runtime   = fs.String("runtime", "", "what runs the model: go (pure Go) or onnxruntime (ONNX Runtime's library, see --ort-lib); default go, or the deployment's")
 		ortLib    = fs.String("ort-lib", "", "ONNX Runtime's shared library (libonnxruntime.so) for --runtime onnxruntime (default $"+onnx.ORTLibraryEnv+"; bench/peers/setup.sh installs one)")
@@ -87,6 +96,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
+	cloud := cloudFlags{}
+	cloud.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -113,55 +124,63 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		outFormat = f
 	}
 	var (
-		l        model.Loader
+		spec     modelSpec
 		deployed engine.Options
 	)
 	if *modelPath != "" {
-		loader, err := onnx.Open(*modelPath, onnx.Options{Features: features, Outputs: outputs, Columns: columns, Runtime: rt, ORTLibrary: *ortLib})
-		if err != nil {
-			return usageError{err}
-		}
-		l = loader
-		if len(keep) > 0 {
-			l = model.WithInputColumns(loader, keep...)
-		}
+		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, runtime: rt, ortLib: *ortLib}
 	} else {
 		d, err := registry.Resolve(*modelID, *buildID)
 		if err != nil {
 			return usageError{fmt.Errorf("%w (or name a model file with --model)", err)}
 		}
-		// Flags given on the command line override the deployment's.
-		if len(features) > 0 {
-			d.Config.Features = features
-		}
-		if len(outputs) > 0 {
-			d.Config.Outputs = outputs
-		}
-		if len(keep) > 0 {
-			d.Config.KeepColumns = keep
-		}
-		if *runtime != "" {
-			d.Config.Runtime = rt
-		}
-		d.ORTLibrary = *ortLib
 		if len(columns) > 0 {
 			return usageError{errors.New("--output-columns goes with --model; a deployment names its outputs in deployment.json")}
 		}
-		if l, err = d.Loader(); err != nil {
-			return usageError{err}
+		// Flags given on the command line override the deployment's.
+		spec = modelSpec{path: d.ModelPath, features: d.Config.Features, outputs: d.Config.Outputs, keep: d.Config.KeepColumns, runtime: d.Config.Runtime, ortLib: *ortLib,
+			config: filepath.Join(d.Dir, registry.DeploymentFile)}
+		if len(features) > 0 {
+			spec.features = features
+		}
+		if len(outputs) > 0 {
+			spec.outputs = outputs
+		}
+		if len(keep) > 0 {
+			spec.keep = keep
+		}
+		if *runtime != "" {
+			spec.runtime = rt
 		}
 		deployed = deployedOptions(d)
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	client := engine.NewClient(l, engine.WithDefaults(deployed))
-	e, err := client.StartFiles(ctx, engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat}, engine.Options{
-		BatchSize: *batch, Executors: *executors, CPUs: *cpus, Memory: *memory, Instance: *instance,
-		GPUs: *gpus, GPUType: *gpuType, Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
-	})
+	l, err := spec.loader()
 	if err != nil {
 		return usageError{err}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	opts := engine.Options{
+		BatchSize: *batch, Executors: *executors, CPUs: *cpus, Memory: *memory, Instance: *instance,
+		GPUs: *gpus, GPUType: *gpuType, Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
+		IAMRoleARN: *iamRole,
+	}
+	var (
+		e       *engine.Execution
+		results func() ([]string, error)
+	)
+	if cloud.enabled {
+		e, results, err = cloud.start(ctx, l, spec, deployed, engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat}, opts, stderr)
+		if err != nil {
+			return err
+		}
+	} else {
+		client := engine.NewClient(l, engine.WithDefaults(deployed))
+		e, err = client.StartFiles(ctx, engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat}, opts)
+		if err != nil {
+			return usageError{err}
+		}
+		results = func() ([]string, error) { return e.Report().Outputs, nil }
 	}
 	progress := newProgress(stderr)
 	progress.expectRows = countCSVRows(*input)
@@ -169,11 +188,12 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	_, err = e.Wait()
 	report := e.Report()
 	progress.done(report)
-	for _, path := range report.Outputs {
-		fmt.Fprintln(stdout, path)
-	}
 	if err == nil {
-		return nil
+		written, err := results()
+		for _, path := range written {
+			fmt.Fprintln(stdout, path)
+		}
+		return err
 	}
 	rerun := report.Rerun()
 	for _, f := range report.Failed {
@@ -183,7 +203,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "not done: %v\n", t)
 	}
 	if len(report.Failed) > 0 {
-		return tasksFailedError{fmt.Errorf("%d tasks failed, %d to re-run: %w", len(report.Failed), len(rerun), err)}
+		return tasksFailedError{failed: len(report.Failed), rerun: len(rerun), err: err}
 	}
 	return err
 }

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/frame"
 )
 
 // Defaults of JobConfig's configurable keys.
@@ -43,13 +44,35 @@ const (
 // JOB_COMPLETION_INDEX, which Kubernetes sets itself in Indexed mode.
 const (
 	EnvExecutionID = "DFBATCH_EXECUTION_ID"
-	EnvStage       = "DFBATCH_STAGE"
+	// EnvStage is the staging bucket URL, as OpenStage takes it.
+	EnvStage = "DFBATCH_STAGE"
+	// EnvFormat is the format the tasks are staged in.
+	EnvFormat      = "DFBATCH_FORMAT"
 	EnvTasks       = "DFBATCH_TASKS"
 	EnvBatchSize   = "DFBATCH_BATCH_SIZE"
 	EnvTaskTimeout = "DFBATCH_TASK_TIMEOUT"
 	EnvBuildID     = "DFBATCH_BUILD_ID"
-	envIndex       = "JOB_COMPLETION_INDEX"
-	reservedPrefix = "DFBATCH_"
+	EnvCPUs        = "DFBATCH_CPUS"
+	EnvMemory      = "DFBATCH_MEMORY_MIB"
+	EnvGPUs        = "DFBATCH_GPUS"
+	EnvGPUType     = "DFBATCH_GPU_TYPE"
+	// EnvParameters lists the names of the variables that are the run's
+	// parameters, comma-separated, so that the worker hands the model
+	// exactly those as model.Parameters.
+	EnvParameters = "DFBATCH_PARAMETERS"
+	// EnvIndexFailures is how many pods of this index failed before this
+	// one (from the pod's AnnotationIndexFailures), so the model sees
+	// attempt = failures + 1 as in a local run.
+	EnvIndexFailures = "DFBATCH_INDEX_FAILURES"
+	EnvIndex         = "JOB_COMPLETION_INDEX"
+	reservedPrefix   = "DFBATCH_"
+)
+
+// Labels and annotations the Job controller puts on an Indexed Job's pods.
+const (
+	LabelJobName            = "batch.kubernetes.io/job-name"
+	LabelCompletionIndex    = "batch.kubernetes.io/job-completion-index"
+	AnnotationIndexFailures = "batch.kubernetes.io/job-index-failure-count"
 )
 
 const (
@@ -80,10 +103,13 @@ type JobConfig struct {
 	// ExecutionID identifies the run (engine.Execution.ID); mandatory. It
 	// names the Job and service account and labels them and the pods.
 	ExecutionID string
-	// StagePrefix is the object storage URL and prefix (a gocloud.dev/blob
-	// URL, e.g. "s3://bucket/dfbatch/<id>/") under which the worker reads its
-	// task's input and writes its output; passed as DFBATCH_STAGE.
-	StagePrefix string
+	// StageBucket is the staging bucket's URL, as given to OpenStage (a
+	// gocloud.dev/blob URL such as "s3://bucket/dfbatch"): the worker opens
+	// the execution's Stage there to read its task's input and write its
+	// output. Mandatory; passed as DFBATCH_STAGE.
+	StageBucket string
+	// StageFormat is the format of the staged tasks; "" means Parquet.
+	StageFormat frame.Format
 	// GPUTypeLabel is the node label Options.GPUType selects on; "" for
 	// DefaultGPUTypeLabel.
 	GPUTypeLabel string
@@ -141,6 +167,9 @@ func Manifests(cfg JobConfig, tasks int, o engine.Options) (*batchv1.Job, *corev
 			Args:            slices.Clone(cfg.WorkerArgs),
 			Env:             env(cfg, tasks, o),
 			Resources:       resources,
+			// A failed worker's last log lines become the pod's termination
+			// message, which the client reports.
+			TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 		}},
 	}
 	if o.GPUType != "" {
@@ -223,6 +252,9 @@ func validate(cfg JobConfig, tasks int, o engine.Options) error {
 	if cfg.ExecutionID == "" {
 		errs = append(errs, errors.New("JobConfig.ExecutionID is empty: set the execution's ID"))
 	}
+	if cfg.StageBucket == "" {
+		errs = append(errs, errors.New("JobConfig.StageBucket is empty: set the bucket URL the worker reads its task from"))
+	}
 	switch cfg.ImagePullPolicy {
 	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
 	default:
@@ -260,8 +292,8 @@ func validate(cfg JobConfig, tasks int, o engine.Options) error {
 	for _, k := range slices.Sorted(maps.Keys(o.Parameters)) {
 		if msgs := validation.IsEnvVarName(k); len(msgs) > 0 {
 			errs = append(errs, fmt.Errorf("Options.Parameters key %q is not a valid environment variable name: %s", k, strings.Join(msgs, "; ")))
-		} else if strings.HasPrefix(k, reservedPrefix) || k == envIndex {
-			errs = append(errs, fmt.Errorf("Options.Parameters key %q is reserved for the worker (%s* and %s)", k, reservedPrefix, envIndex))
+		} else if strings.HasPrefix(k, reservedPrefix) || k == EnvIndex {
+			errs = append(errs, fmt.Errorf("Options.Parameters key %q is reserved for the worker (%s* and %s)", k, reservedPrefix, EnvIndex))
 		}
 	}
 	if len(errs) > 0 {
@@ -301,22 +333,45 @@ func containerResources(o engine.Options) (corev1.ResourceRequirements, error) {
 // env is the worker container's environment: the parameters, sorted by key,
 // then the worker's own variables.
 func env(cfg JobConfig, tasks int, o engine.Options) []corev1.EnvVar {
-	vars := make([]corev1.EnvVar, 0, len(o.Parameters)+6)
-	for _, k := range slices.Sorted(maps.Keys(o.Parameters)) {
+	keys := slices.Sorted(maps.Keys(o.Parameters))
+	vars := make([]corev1.EnvVar, 0, len(keys)+14)
+	for _, k := range keys {
 		vars = append(vars, corev1.EnvVar{Name: k, Value: o.Parameters[k]})
 	}
-	vars = append(vars,
-		corev1.EnvVar{Name: EnvExecutionID, Value: cfg.ExecutionID},
-		corev1.EnvVar{Name: EnvStage, Value: cfg.StagePrefix},
-		corev1.EnvVar{Name: EnvTasks, Value: strconv.Itoa(tasks)},
-		corev1.EnvVar{Name: EnvBatchSize, Value: strconv.Itoa(o.BatchSize)},
-	)
+	format := cfg.StageFormat
+	if format == "" {
+		format = frame.Parquet
+	}
+	add := func(name, value string) { vars = append(vars, corev1.EnvVar{Name: name, Value: value}) }
+	add(EnvExecutionID, cfg.ExecutionID)
+	add(EnvStage, cfg.StageBucket)
+	add(EnvFormat, string(format))
+	add(EnvTasks, strconv.Itoa(tasks))
+	add(EnvBatchSize, strconv.Itoa(o.BatchSize))
+	if len(keys) > 0 {
+		add(EnvParameters, strings.Join(keys, ","))
+	}
+	if o.CPUs > 0 {
+		add(EnvCPUs, strconv.FormatFloat(o.CPUs, 'g', -1, 64))
+	}
+	if o.Memory > 0 {
+		add(EnvMemory, strconv.Itoa(o.Memory))
+	}
+	if o.GPUs > 0 {
+		add(EnvGPUs, strconv.Itoa(o.GPUs))
+	}
+	if o.GPUType != "" {
+		add(EnvGPUType, o.GPUType)
+	}
 	if o.TaskTimeout > 0 {
-		vars = append(vars, corev1.EnvVar{Name: EnvTaskTimeout, Value: o.TaskTimeout.String()})
+		add(EnvTaskTimeout, o.TaskTimeout.String())
 	}
 	if o.BuildID != "" {
-		vars = append(vars, corev1.EnvVar{Name: EnvBuildID, Value: o.BuildID})
+		add(EnvBuildID, o.BuildID)
 	}
+	vars = append(vars, corev1.EnvVar{Name: EnvIndexFailures, ValueFrom: &corev1.EnvVarSource{
+		FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['" + AnnotationIndexFailures + "']"},
+	}})
 	return vars
 }
 

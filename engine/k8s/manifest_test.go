@@ -27,7 +27,7 @@ func baseConfig() JobConfig {
 		Image:       "registry.example.com/dfbatch:1.0.0",
 		WorkerArgs:  []string{"worker"},
 		ExecutionID: "dfb-0123456789ab",
-		StagePrefix: "s3://dfbatch-stage/runs/dfb-0123456789ab/",
+		StageBucket: "s3://dfbatch-stage/runs",
 	}
 }
 

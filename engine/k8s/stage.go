@@ -89,12 +89,29 @@ func OpenStage(ctx context.Context, bucketURL, executionID string, format frame.
 	if err != nil {
 		return nil, fmt.Errorf("k8s: staging format: %w", err)
 	}
+	bucket, u, pathPrefix, err := openBucket(ctx, bucketURL)
+	if err != nil {
+		return nil, err
+	}
+	prefix := executionID + "/"
+	if pathPrefix != "" {
+		prefix = pathPrefix + "/" + prefix
+	}
+	s := &Stage{bucket: bucket, prefix: prefix, format: format, bucketURL: bucketURL, executionID: executionID}
+	s.url = s.describe(u, pathPrefix)
+	return s, nil
+}
+
+// openBucket opens the bucket that bucketURL names, as OpenStage describes,
+// and returns it with the parsed URL and the path prefix taken from it ("",
+// or a prefix without slashes at either end).
+func openBucket(ctx context.Context, bucketURL string) (*blob.Bucket, *url.URL, string, error) {
 	u, err := url.Parse(bucketURL)
 	if err != nil {
-		return nil, fmt.Errorf("k8s: staging bucket URL %q: %w", bucketURL, err)
+		return nil, nil, "", fmt.Errorf("k8s: staging bucket URL %q: %w", bucketURL, err)
 	}
 	if u.Scheme == "" {
-		return nil, fmt.Errorf("k8s: staging bucket URL %q has no scheme; want s3://, gs://, azblob:// or file://", bucketURL)
+		return nil, nil, "", fmt.Errorf("k8s: staging bucket URL %q has no scheme; want s3://, gs://, azblob:// or file://", bucketURL)
 	}
 	pathPrefix := ""
 	open := *u
@@ -104,15 +121,9 @@ func OpenStage(ctx context.Context, bucketURL, executionID string, format frame.
 	}
 	bucket, err := blob.OpenBucket(ctx, open.String())
 	if err != nil {
-		return nil, fmt.Errorf("k8s: opening staging bucket %q: %w", bucketURL, err)
+		return nil, nil, "", fmt.Errorf("k8s: opening staging bucket %q: %w", bucketURL, err)
 	}
-	prefix := executionID + "/"
-	if pathPrefix != "" {
-		prefix = pathPrefix + "/" + prefix
-	}
-	s := &Stage{bucket: bucket, prefix: prefix, format: format, bucketURL: bucketURL, executionID: executionID}
-	s.url = s.describe(u, pathPrefix)
-	return s, nil
+	return bucket, u, pathPrefix, nil
 }
 
 func checkExecutionID(id string) error {

@@ -282,3 +282,31 @@ func TestStageOnAFileBucketLeavesNoObjectForACancelledWrite(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, has)
 }
+
+func TestPutModelUploadsOnceByContentAndFetchModelGetsItBack(t *testing.T) {
+	ctx := context.Background()
+	bucket := fileBucketURL(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "churn.onnx")
+	require.NoError(t, os.WriteFile(path, []byte("model bytes v1"), 0o644))
+	key, err := PutModel(ctx, bucket, path)
+	require.NoError(t, err)
+	assert.Regexp(t, `^models/[0-9a-f]{16}/churn\.onnx$`, key)
+	again, err := PutModel(ctx, bucket, path)
+	require.NoError(t, err)
+	assert.Equal(t, key, again)
+
+	require.NoError(t, os.WriteFile(path, []byte("model bytes v2"), 0o644))
+	changed, err := PutModel(ctx, bucket, path)
+	require.NoError(t, err)
+	assert.NotEqual(t, key, changed, "another model gets another key")
+
+	got, err := FetchModel(ctx, bucket, key, t.TempDir())
+	require.NoError(t, err)
+	data, err := os.ReadFile(got)
+	require.NoError(t, err)
+	assert.Equal(t, "model bytes v1", string(data))
+
+	_, err = FetchModel(ctx, bucket, "models/0000000000000000/missing.onnx", t.TempDir())
+	assert.ErrorContains(t, err, `object "models/0000000000000000/missing.onnx"`)
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/dfbatch/dfbatch/engine/k8s"
+	"github.com/dfbatch/dfbatch/engine/k8s/k8stest"
+)
+
+// fakeCluster makes `dfbatch run --cloud` talk to client-go's fake
+// clientset, whose pods k8stest's Kubelet runs by calling `dfbatch` with
+// the container's args and environment, in this process.
+func fakeCluster(t *testing.T) {
+	t.Helper()
+	cs := k8stest.NewClientset()
+	kubelet := &k8stest.Kubelet{Clientset: cs, Run: func(ctx context.Context, env map[string]string, log io.Writer) error {
+		name, err := k8s.JobName(env[k8s.EnvExecutionID])
+		if err != nil {
+			return err
+		}
+		job, err := cs.BatchV1().Jobs("scoring").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		args := job.Spec.Template.Spec.Containers[0].Args
+		require.Equal(t, "worker", args[0])
+		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		return workerCommand(ctx, args[1:], lookup, log)
+	}}
+	require.NoError(t, kubelet.Start(context.Background()))
+	t.Cleanup(kubelet.Stop)
+	saved := connect
+	connect = func(kubeconfig, kubeContext string) (kubernetes.Interface, string, error) { return cs, "scoring", nil }
+	t.Cleanup(func() { connect = saved })
+}
+
+func TestRunCloudOnFakeClientsetWritesWhatTheLocalRunWrites(t *testing.T) {
+	fakeCluster(t)
+	args := []string{"--model", "../../examples/churn/churn.onnx", "--input", "../../examples/churn/customers.csv",
+		"--batch-size", "100", "--executors", "4", "--param", "attribute=customer_segment",
+		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,contract_type",
+		"--keep-columns", "customer_id", "--rename", "probabilities_1=Churn_Probability", "--output-columns", "Churn_Probability"}
+	localOut := filepath.Join(t.TempDir(), "local.csv")
+	code, _, stderr := runCLI(append([]string{"run", "--output", localOut}, args...)...)
+	require.Equal(t, exitOK, code, stderr)
+
+	bucket := "file://" + filepath.ToSlash(t.TempDir())
+	cloudDir := t.TempDir()
+	code, stdout, stderr := runCLI(append([]string{"run", "--cloud", "--image", "dfbatch:test", "--bucket", bucket, "--output", cloudDir}, args...)...)
+	require.Equal(t, exitOK, code, stderr)
+	cloudOut := filepath.Join(cloudDir, "customers.csv")
+	assert.Equal(t, cloudOut+"\n", stdout)
+	assert.Contains(t, stderr, "succeeded: 10/10 tasks, 1000 rows in, 1000 rows out")
+	assert.Contains(t, stderr, "uploaded to "+bucket)
+
+	local, err := os.ReadFile(localOut)
+	require.NoError(t, err)
+	cloud, err := os.ReadFile(cloudOut)
+	require.NoError(t, err)
+	assert.Equal(t, string(local), string(cloud))
+}
+
+func TestRunCloudOnFakeClientsetListsTheFailedTasks(t *testing.T) {
+	fakeCluster(t)
+	code, _, stderr := runCLI("run", "--cloud", "--image", "dfbatch:test", "--bucket", "file://"+filepath.ToSlash(t.TempDir()),
+		"--model", "../../examples/churn/churn.onnx", "--input", "../../examples/churn/customers.csv", "--output", t.TempDir(),
+		"--batch-size", "400", "--retries", "1",
+		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,customer_id")
+	assert.Equal(t, exitTasksFailed, code, stderr)
+	assert.Contains(t, stderr, "task 0 (rows 0-399) failed after 2 attempt(s)")
+	assert.Contains(t, stderr, `column "customer_id": is utf8, not numeric`)
+}
+
+func TestRunCloudNamesWhatIsMissing(t *testing.T) {
+	t.Setenv("DFBATCH_IMAGE", "")
+	t.Setenv("DFBATCH_BUCKET", "")
+	features := "age,tenure_months,monthly_charges,total_charges,support_calls,contract_type"
+	code, _, stderr := runCLI("run", "--cloud", "--model", "../../examples/churn/churn.onnx", "--input", "../../examples/churn/customers.csv",
+		"--output", t.TempDir(), "--batch-size", "100", "--features", features)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--cloud needs --image (or $DFBATCH_IMAGE), the worker image and --bucket (or $DFBATCH_BUCKET)")
+
+	code, _, stderr = runCLI("run", "--cloud", "--image", "x", "--bucket", "file:///tmp", "--model", "../../examples/churn/churn.onnx",
+		"--input", "../../examples/churn", "--output", t.TempDir(), "--batch-size", "100", "--features", features)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--cloud takes one input file")
+}
+
+func TestWorkerNeedsExactlyOneModelSource(t *testing.T) {
+	code, _, stderr := runCLI("worker")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "one of --model (a file in the image) and --model-object")
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/dfbatch/dfbatch/model"
+	"github.com/dfbatch/dfbatch/model/onnx"
+)
+
+// modelSpec is an ONNX model file and how to bind it: what `dfbatch run`
+// opens locally and hands to `dfbatch worker` in each pod of a cloud run.
+type modelSpec struct {
+	path     string
+	features []string
+	outputs  map[string]string // ONNX output name -> column
+	columns  []string
+	keep     []string
+	runtime  onnx.Runtime
+	ortLib   string
+	// config is the deployment.json the binding comes from, for errors;
+	// "" for flags.
+	config string
+}
+
+// loader opens the model.
+func (m modelSpec) loader() (model.Loader, error) {
+	l, err := onnx.Open(m.path, onnx.Options{Features: m.features, Outputs: m.outputs, Columns: m.columns, Runtime: m.runtime, ORTLibrary: m.ortLib})
+	if err != nil {
+		if m.config != "" {
+			return nil, fmt.Errorf("%s: %w", m.config, err)
+		}
+		return nil, err
+	}
+	if len(m.keep) > 0 {
+		return model.WithInputColumns(l, m.keep...), nil
+	}
+	return l, nil
+}
+
+// bindingArgs are the flags of `dfbatch worker` that bind the model as m
+// does; the model file and the ONNX Runtime library are the worker's own.
+func (m modelSpec) bindingArgs() []string {
+	var args []string
+	if len(m.features) > 0 {
+		args = append(args, "--features", strings.Join(m.features, ","))
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.outputs)) {
+		args = append(args, "--rename", k+"="+m.outputs[k])
+	}
+	if len(m.columns) > 0 {
+		args = append(args, "--output-columns", strings.Join(m.columns, ","))
+	}
+	if len(m.keep) > 0 {
+		args = append(args, "--keep-columns", strings.Join(m.keep, ","))
+	}
+	if m.runtime != "" {
+		args = append(args, "--runtime", string(m.runtime))
+	}
+	return args
+}
