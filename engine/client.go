@@ -118,7 +118,7 @@ func (c *Client) Start(ctx context.Context, in *frame.Frame, opts Options) (*Exe
 	}, func(p *pool) (*frame.Frame, error) {
 		frames := retained.frames(src.total())
 		if len(frames) == 0 {
-			return c.emptyOutput(in, p)
+			return c.emptyOutput(in, p.firstOutput.Load())
 		}
 		out, err := frame.Concat(frames...)
 		if err != nil {
@@ -211,9 +211,10 @@ func (c *Client) start(ctx context.Context, o Options, src source, newSink func(
 }
 
 // emptyOutput is the output of a run in which no task finished: the
-// model's output columns when its loader declares them, else no columns.
-func (c *Client) emptyOutput(in *frame.Frame, p *pool) (*frame.Frame, error) {
-	if first := p.firstOutput.Load(); first != nil {
+// columns of the first output (first, nil if none), else the model's output
+// columns when its loader declares them, else no columns.
+func (c *Client) emptyOutput(in *frame.Frame, first *outputShape) (*frame.Frame, error) {
+	if first != nil {
 		return frame.Empty(first.schema), nil
 	}
 	if s, ok := c.loader.(model.OutputSchemer); ok {

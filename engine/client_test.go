@@ -9,8 +9,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -136,4 +138,14 @@ func TestEventLogStaysBoundedInLongRuns(t *testing.T) {
 	assert.Equal(t, engine.TaskFinished, last.Kind)
 	assert.Equal(t, tasks-1, last.Task.Index)
 	assert.Equal(t, tasks, e.Status().Finished)
+}
+
+func TestCloudRunOfNoRowsDoesNotCallTheBackend(t *testing.T) {
+	backend := &inProcessBackend{failing: -1}
+	client := engine.NewClient(model.WithOutputSchema(echoID, arrow.NewSchema([]arrow.Field{{Name: "score", Type: arrow.PrimitiveTypes.Float64}}, nil)), engine.WithBackend(backend))
+	out, err := client.RunFrame(context.Background(), idFrame(t, 0), engine.Options{BatchSize: 10, Cloud: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"score"}, out.ColumnNames())
+	assert.Equal(t, 0, out.NumRows())
+	assert.Empty(t, backend.job.ID, "the backend was not called")
 }

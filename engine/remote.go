@@ -35,6 +35,13 @@ func (c *Client) startRemote(ctx context.Context, in *frame.Frame, o Options) (*
 			e.report.Failed = append(e.report.Failed, &TaskError{Task: ev.Task, Executor: ev.Executor, Attempts: ev.Attempt, Err: ev.Err})
 		}
 	}
+	if len(tasks) == 0 {
+		// No rows: nothing to stage or run remotely.
+		out, err := c.emptyOutput(in, nil)
+		e.finish(out, err, c.logger)
+		cancel(nil)
+		return e, nil
+	}
 	c.logger.Info("dfbatch remote run started", "execution", e.id, "tasks", len(tasks), "batch_size", o.BatchSize, "executors", o.Executors)
 	go func() {
 		defer cancel(nil)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,9 +73,13 @@ func (c *cloudFlags) start(ctx context.Context, l model.Loader, spec modelSpec, 
 	if info, err := os.Stat(job.Source); err == nil && info.IsDir() {
 		return nil, nil, usageError{fmt.Errorf("--cloud takes one input file; %s is a folder", job.Source)}
 	}
-	format, err := frame.ParseFormat(c.stageFormat)
-	if c.stageFormat != "" && err != nil {
-		return nil, nil, usageError{fmt.Errorf("--stage-format: %w", err)}
+	var format frame.Format // "": the backend's default, Parquet
+	if c.stageFormat != "" {
+		f, err := frame.ParseFormat(c.stageFormat)
+		if err != nil {
+			return nil, nil, usageError{fmt.Errorf("--stage-format: %w", err)}
+		}
+		format = f
 	}
 	in, err := readWhole(job.Source)
 	if err != nil {
@@ -92,8 +97,10 @@ func (c *cloudFlags) start(ctx context.Context, l model.Loader, spec modelSpec, 
 	if c.namespace != "" {
 		namespace = c.namespace
 	}
-	args := []string{"worker", "--model", c.workerModel}
-	if c.workerModel == "" {
+	var args []string
+	if c.workerModel != "" {
+		args = []string{"worker", "--model", c.workerModel}
+	} else {
 		key, err := k8s.PutModel(ctx, c.bucket, spec.path)
 		if err != nil {
 			return nil, nil, err
@@ -101,11 +108,10 @@ func (c *cloudFlags) start(ctx context.Context, l model.Loader, spec modelSpec, 
 		fmt.Fprintf(stderr, "model %s uploaded to %s as %s\n", spec.path, c.bucket, key)
 		args = []string{"worker", "--model-object", key}
 	}
-	if c.stageFormat == "" {
-		format = ""
-	}
 	backend, err := k8s.New(k8s.Config{
 		Clientset: cs, Bucket: c.bucket, Format: format, KeepStage: c.keepStage,
+		// Warnings only, such as pods no node can take yet.
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Job: k8s.JobConfig{
 			Namespace: namespace, Image: c.image, ImagePullPolicy: corev1.PullPolicy(c.pullPolicy),
 			WorkerArgs: append(args, spec.bindingArgs()...), ServiceAccount: c.serviceAccount,

@@ -105,7 +105,7 @@ func New(cfg Config) (*Backend, error) {
 // however the run ends.
 func (b *Backend) Run(ctx context.Context, job engine.RemoteJob) (out *frame.Frame, err error) {
 	if len(job.Tasks) == 0 {
-		return frame.Empty(job.Input.Schema()), nil
+		return nil, errors.New("dfbatch/k8s: a job with no tasks has nothing to run")
 	}
 	stage, err := OpenStage(ctx, b.cfg.Bucket, job.ID, b.cfg.Format)
 	if err != nil {
@@ -172,11 +172,12 @@ type remoteRun struct {
 	pods    cacheLister[*corev1.Pod]
 
 	// What has been reported, so that each event is sent once.
-	started  map[string]bool // pod names
-	retried  map[string]bool // pod names
-	finished map[int]bool    // task indexes
-	failed   map[int]*engine.TaskError
-	seenJob  bool
+	started       map[string]bool // pod names
+	retried       map[string]bool // pod names
+	unschedulable map[string]bool // pod names
+	finished      map[int]bool    // task indexes
+	failed        map[int]*engine.TaskError
+	seenJob       bool
 }
 
 // cacheLister lists one kind of object from an informer's cache.
@@ -295,7 +296,7 @@ func (r *remoteRun) deleteAccount(ctx context.Context, name string) {
 // follow reports progress until the Job ends or ctx is done, then reads
 // the outputs back.
 func (r *remoteRun) follow(ctx context.Context) (*frame.Frame, error) {
-	r.started, r.retried = map[string]bool{}, map[string]bool{}
+	r.started, r.retried, r.unschedulable = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	r.finished, r.failed = map[int]bool{}, map[int]*engine.TaskError{}
 	for {
 		select {
@@ -334,13 +335,15 @@ func (r *remoteRun) observe(ctx context.Context) (*batchv1.Job, error) {
 		return nil, nil
 	}
 	r.seenJob = true
-	pods := r.jobPods()
+	byIndex := map[int][]*corev1.Pod{}
 	now := time.Now()
-	for _, p := range pods {
-		t, attempt, ok := r.podTask(p)
-		if !ok {
+	for _, p := range r.jobPods() {
+		i, ok := podIndex(p)
+		if !ok || i >= len(r.job.Tasks) {
 			continue
 		}
+		byIndex[i] = append(byIndex[i], p)
+		t, attempt := r.job.Tasks[i], podAttempt(p)
 		switch p.Status.Phase {
 		case corev1.PodRunning:
 			if !r.started[p.Name] {
@@ -356,26 +359,43 @@ func (r *remoteRun) observe(ctx context.Context) (*batchv1.Job, error) {
 			if err := startFailure(p); err != nil {
 				return nil, fmt.Errorf("dfbatch/k8s: %v cannot start: %w", t, err)
 			}
+			r.warnUnschedulable(p, t)
 		}
 	}
 	for _, i := range parseIndexes(job.Status.CompletedIndexes, len(r.job.Tasks)) {
 		if !r.finished[i] {
 			r.finished[i] = true
-			_, attempt := latestPod(pods, i, corev1.PodSucceeded)
+			_, attempt := latestPod(byIndex[i], corev1.PodSucceeded)
 			r.emit(engine.Event{Kind: engine.TaskFinished, Task: r.job.Tasks[i], Attempt: attempt, Time: now})
 		}
 	}
 	if job.Status.FailedIndexes != nil {
 		for _, i := range parseIndexes(*job.Status.FailedIndexes, len(r.job.Tasks)) {
 			if r.failed[i] == nil {
-				r.failed[i] = r.taskError(ctx, pods, i)
-				r.emit(engine.Event{Kind: engine.TaskFailed, Task: r.job.Tasks[i], Executor: -1, Attempt: r.failed[i].Attempts, Err: r.failed[i].Err, Time: now})
+				r.failed[i] = r.taskError(ctx, byIndex[i], i)
+				r.emit(engine.Event{Kind: engine.TaskFailed, Task: r.job.Tasks[i], Attempt: r.failed[i].Attempts, Err: r.failed[i].Err, Time: now})
 			}
 		}
 	}
 	return job, nil
 }
 
+// warnUnschedulable logs, once per pod, that the scheduler finds no node
+// for it: the run waits (a cluster autoscaler may add one), and the log
+// says why.
+func (r *remoteRun) warnUnschedulable(p *corev1.Pod, t engine.Task) {
+	if r.unschedulable[p.Name] {
+		return
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			r.unschedulable[p.Name] = true
+			r.backend.cfg.Logger.Warn("a pod of the Job cannot be scheduled yet", "task", t.String(), "pod", p.Name, "message", c.Message)
+		}
+	}
+}
+
+// emit reports an event of the run; remote tasks have no executor index.
 func (r *remoteRun) emit(ev engine.Event) {
 	ev.Executor = -1
 	if r.job.Progress != nil {
@@ -394,16 +414,6 @@ func (r *remoteRun) jobPods() []*corev1.Pod {
 	return pods
 }
 
-// podTask returns the task a pod runs and its attempt, from the labels and
-// annotations the Job controller sets.
-func (r *remoteRun) podTask(p *corev1.Pod) (engine.Task, int, bool) {
-	i, ok := podIndex(p)
-	if !ok || i >= len(r.job.Tasks) {
-		return engine.Task{}, 0, false
-	}
-	return r.job.Tasks[i], podAttempt(p), true
-}
-
 func podIndex(p *corev1.Pod) (int, bool) {
 	v, ok := p.Labels[LabelCompletionIndex]
 	if !ok {
@@ -419,24 +429,24 @@ func podAttempt(p *corev1.Pod) int {
 	return n + 1
 }
 
-// latestPod returns the pod of index with the highest attempt in phase, and
-// that attempt; nil and 0 if there is none.
-func latestPod(pods []*corev1.Pod, index int, phase corev1.PodPhase) (*corev1.Pod, int) {
+// latestPod returns the pod, among one index's pods, with the highest
+// attempt in phase, and that attempt; nil and 0 if there is none.
+func latestPod(pods []*corev1.Pod, phase corev1.PodPhase) (*corev1.Pod, int) {
 	var latest *corev1.Pod
 	attempt := 0
 	for _, p := range pods {
-		if i, ok := podIndex(p); ok && i == index && p.Status.Phase == phase && podAttempt(p) > attempt {
+		if p.Status.Phase == phase && podAttempt(p) > attempt {
 			latest, attempt = p, podAttempt(p)
 		}
 	}
 	return latest, attempt
 }
 
-// taskError describes the failure of task index past its retries, from its
-// last failed pod.
+// taskError describes the failure of task index past its retries, from the
+// last failed one of its pods.
 func (r *remoteRun) taskError(ctx context.Context, pods []*corev1.Pod, index int) *engine.TaskError {
 	te := &engine.TaskError{Task: r.job.Tasks[index], Executor: -1, Attempts: r.job.Options.Retries + 1}
-	if p, attempt := latestPod(pods, index, corev1.PodFailed); p != nil {
+	if p, attempt := latestPod(pods, corev1.PodFailed); p != nil {
 		te.Attempts = attempt
 		te.Err = r.podError(ctx, p)
 	} else {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -314,4 +316,40 @@ func TestNewNamesEveryMissingSetting(t *testing.T) {
 	for _, want := range []string{"Config.Clientset is nil", "Config.Bucket is empty", "Config.Job.Image is empty", "Config.LogLines must not be negative"} {
 		assert.ErrorContains(t, err, want)
 	}
+}
+
+func TestBackendOnFakeClientsetStopsWhenTheImageCannotBePulled(t *testing.T) {
+	// No Kubelet: the test plays a kubelet that cannot pull the image.
+	cs := k8stest.NewClientset()
+	ctx := context.Background()
+	jobs, err := cs.BatchV1().Jobs("scoring").Watch(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	defer jobs.Stop()
+	go func() {
+		ev := <-jobs.ResultChan()
+		job, ok := ev.Object.(*batchv1.Job)
+		if !ok {
+			return
+		}
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: job.Name + "-0-abcde", Namespace: job.Namespace, Labels: map[string]string{
+				LabelExecution: job.Labels[LabelExecution], LabelJobName: job.Name, LabelCompletionIndex: "0",
+			}},
+			Status: corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{
+				Name:  containerName,
+				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: `pull access denied for dfbatch`}},
+			}}},
+		}
+		_, _ = cs.CoreV1().Pods(job.Namespace).Create(ctx, pod, metav1.CreateOptions{})
+	}()
+	b, err := New(Config{Clientset: cs, Bucket: fileBucketURL(t), Job: JobConfig{Namespace: "scoring", Image: "dfbatch:missing"}})
+	require.NoError(t, err)
+	_, err = engine.NewClient(echoAttempt, engine.WithBackend(b)).RunFrame(ctx, stageFrame(t), engine.Options{BatchSize: 10, Cloud: true})
+	assert.ErrorContains(t, err, "task 0 (rows 0-9) cannot start")
+	assert.ErrorContains(t, err, "ErrImagePull: pull access denied for dfbatch (check JobConfig.Image and the pull secrets)")
+	deleted := false
+	for _, a := range cs.Actions() {
+		deleted = deleted || a.GetVerb() == "delete" && a.GetResource().Resource == "jobs"
+	}
+	assert.True(t, deleted, "the Job is deleted")
 }
