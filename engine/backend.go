@@ -17,6 +17,14 @@ type Backend interface {
 	Run(ctx context.Context, job RemoteJob) (*frame.Frame, error)
 }
 
+// OptionsChecker is implemented by a Backend that can tell, before a run
+// starts, that it cannot run tasks tasks with options o (a parameter name
+// its executors cannot take, a resource it cannot express). Client.Start
+// returns the error, so that no task starts.
+type OptionsChecker interface {
+	CheckOptions(tasks int, o Options) error
+}
+
 // RemoteJob is what a Backend needs to run a job.
 type RemoteJob struct {
 	// ID is the execution's ID, for naming remote resources.

@@ -12,9 +12,14 @@ import (
 // the backend's progress events, so Status, Events and Report work as for a
 // local run.
 func (c *Client) startRemote(ctx context.Context, in *frame.Frame, o Options) (*Execution, error) {
+	tasks := Plan(in.NumRows(), o.BatchSize)
+	if checker, ok := c.backend.(OptionsChecker); ok && len(tasks) > 0 {
+		if err := checker.CheckOptions(len(tasks), o); err != nil {
+			return nil, fmt.Errorf("dfbatch: the remote backend cannot run these options: %w", err)
+		}
+	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	e := newExecution(o, cancel)
-	tasks := Plan(in.NumRows(), o.BatchSize)
 	e.tasks = len(tasks)
 	e.report = Report{ExecutionID: e.id, Started: e.started, Tasks: len(tasks), RowsIn: in.NumRows(), InputRead: true}
 	finished := make(map[int]bool, len(tasks))

@@ -71,6 +71,13 @@ func New(cfg Config) (*Backend, error) {
 	if cfg.Job.Image == "" {
 		errs = append(errs, errors.New("Config.Job.Image is empty: set the worker image the pods run"))
 	}
+	if cfg.Format == "" {
+		cfg.Format = frame.Parquet
+	} else if f, err := frame.ParseFormat(string(cfg.Format)); err != nil {
+		errs = append(errs, fmt.Errorf("Config.Format: %w", err))
+	} else {
+		cfg.Format = f
+	}
 	if cfg.LogLines < 0 {
 		errs = append(errs, fmt.Errorf("Config.LogLines must not be negative, got %d", cfg.LogLines))
 	}
@@ -97,6 +104,14 @@ func (b *Backend) Run(ctx context.Context, job engine.RemoteJob) (out *frame.Fra
 	if len(job.Tasks) == 0 {
 		return nil, errors.New("dfbatch/k8s: a job with no tasks has nothing to run")
 	}
+	// The manifests first: they check the options before anything is
+	// staged.
+	jc := b.cfg.Job
+	jc.ExecutionID, jc.StageBucket, jc.StageFormat = job.ID, b.cfg.Bucket, b.cfg.Format
+	manifest, account, err := Manifests(jc, len(job.Tasks), job.Options)
+	if err != nil {
+		return nil, err
+	}
 	stage, err := OpenStage(ctx, b.cfg.Bucket, job.ID, b.cfg.Format)
 	if err != nil {
 		return nil, err
@@ -115,12 +130,6 @@ func (b *Backend) Run(ctx context.Context, job engine.RemoteJob) (out *frame.Fra
 		return nil, err
 	}
 
-	jc := b.cfg.Job
-	jc.ExecutionID, jc.StageBucket, jc.StageFormat = job.ID, b.cfg.Bucket, stage.Format()
-	manifest, account, err := Manifests(jc, len(job.Tasks), job.Options)
-	if err != nil {
-		return nil, err
-	}
 	r := &remoteRun{backend: b, job: job, manifest: manifest, stage: stage, changed: make(chan struct{}, 1)}
 	stop, err := r.watch(ctx)
 	if err != nil {
@@ -149,4 +158,17 @@ func (b *Backend) stageInputs(ctx context.Context, stage *Stage, job engine.Remo
 	return stage.WriteJob(ctx, job.Tasks)
 }
 
-var _ engine.Backend = (*Backend)(nil)
+// CheckOptions implements engine.OptionsChecker: it builds the run's
+// manifests, which checks the options, so that Client.Start refuses what
+// the cluster could not run.
+func (b *Backend) CheckOptions(tasks int, o engine.Options) error {
+	jc := b.cfg.Job
+	jc.ExecutionID, jc.StageBucket, jc.StageFormat = "check", b.cfg.Bucket, b.cfg.Format
+	_, _, err := Manifests(jc, tasks, o)
+	return err
+}
+
+var (
+	_ engine.Backend        = (*Backend)(nil)
+	_ engine.OptionsChecker = (*Backend)(nil)
+)

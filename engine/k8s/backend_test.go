@@ -312,8 +312,8 @@ func TestBackendOnFakeClientsetCreatesTheRolesServiceAccountOwnedByTheJob(t *tes
 }
 
 func TestNewNamesEveryMissingSetting(t *testing.T) {
-	_, err := New(Config{LogLines: -1})
-	for _, want := range []string{"Config.Clientset is nil", "Config.Bucket is empty", "Config.Job.Image is empty", "Config.LogLines must not be negative"} {
+	_, err := New(Config{LogLines: -1, Format: "xlsx"})
+	for _, want := range []string{"Config.Clientset is nil", "Config.Bucket is empty", "Config.Job.Image is empty", "Config.Format", "Config.LogLines must not be negative"} {
 		assert.ErrorContains(t, err, want)
 	}
 }
@@ -352,4 +352,16 @@ func TestBackendOnFakeClientsetStopsWhenTheImageCannotBePulled(t *testing.T) {
 		deleted = deleted || a.GetVerb() == "delete" && a.GetResource().Resource == "jobs"
 	}
 	assert.True(t, deleted, "the Job is deleted")
+}
+
+func TestBackendOnFakeClientsetRefusesBadOptionsAtStart(t *testing.T) {
+	cluster := newFakeCluster(t, echoAttempt, nil)
+	_, err := cluster.client(t, echoAttempt, nil).Start(context.Background(), stageFrame(t),
+		engine.Options{BatchSize: 10, Cloud: true, Parameters: map[string]string{"customer segment": "a", "DFBATCH_STAGE": "b"}})
+	assert.ErrorContains(t, err, `Options.Parameters key "customer segment" is not a valid environment variable name`)
+	assert.ErrorContains(t, err, `Options.Parameters key "DFBATCH_STAGE" is reserved for the worker`)
+	assert.Empty(t, cluster.staged(t))
+	for _, a := range cluster.clientset.Actions() {
+		assert.Contains(t, []string{"list", "watch"}, a.GetVerb(), "only the Kubelet's watch: no object was created")
+	}
 }
