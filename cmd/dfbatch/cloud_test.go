@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/dfbatch/dfbatch/engine/k8s"
 	"github.com/dfbatch/dfbatch/engine/k8s/k8stest"
@@ -39,7 +38,7 @@ func fakeCluster(t *testing.T) {
 	require.NoError(t, kubelet.Start(context.Background()))
 	t.Cleanup(kubelet.Stop)
 	saved := connect
-	connect = func(kubeconfig, kubeContext string) (kubernetes.Interface, string, error) { return cs, "scoring", nil }
+	connect = func(kubeconfig, kubeContext string) (k8s.Clientset, string, error) { return cs, "scoring", nil }
 	t.Cleanup(func() { connect = saved })
 }
 

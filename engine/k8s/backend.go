@@ -9,7 +9,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
@@ -25,11 +26,20 @@ const (
 	cleanupTimeout = 30 * time.Second
 )
 
+// Clientset is the part of a Kubernetes clientset the backend uses. A
+// *kubernetes.Clientset, client-go's fake clientset and what Connect
+// returns all satisfy it; asking for no more keeps the other API groups'
+// clients out of the programs that use the backend.
+type Clientset interface {
+	BatchV1() batchv1client.BatchV1Interface
+	CoreV1() corev1client.CoreV1Interface
+}
+
 // Config configures a Backend.
 type Config struct {
 	// Clientset talks to the cluster; see Connect. Tests pass client-go's
 	// fake clientset.
-	Clientset kubernetes.Interface
+	Clientset Clientset
 	// Bucket is the staging bucket URL (see OpenStage); mandatory. The
 	// client and the worker pods must both be able to read and write it.
 	Bucket string

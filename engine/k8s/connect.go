@@ -3,7 +3,8 @@ package k8s
 import (
 	"fmt"
 
-	"k8s.io/client-go/kubernetes"
+	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -13,7 +14,7 @@ import (
 // ("" for the current one) and that context's namespace ("default" when it
 // names none). In a pod with no kubeconfig it uses the in-cluster config:
 // the pod's service account and namespace.
-func Connect(kubeconfig, kubeContext string) (kubernetes.Interface, string, error) {
+func Connect(kubeconfig, kubeContext string) (Clientset, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfig
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
@@ -25,9 +26,22 @@ func Connect(kubeconfig, kubeContext string) (kubernetes.Interface, string, erro
 	if err != nil {
 		return nil, "", fmt.Errorf("dfbatch/k8s: the kubeconfig's namespace: %w", err)
 	}
-	cs, err := kubernetes.NewForConfig(config)
+	batch, err := batchv1client.NewForConfig(config)
 	if err != nil {
 		return nil, "", fmt.Errorf("dfbatch/k8s: client for %s: %w", config.Host, err)
 	}
-	return cs, namespace, nil
+	core, err := corev1client.NewForConfig(config)
+	if err != nil {
+		return nil, "", fmt.Errorf("dfbatch/k8s: client for %s: %w", config.Host, err)
+	}
+	return clients{batch: batch, core: core}, namespace, nil
 }
+
+// clients holds the two API groups' clients that Connect makes.
+type clients struct {
+	batch batchv1client.BatchV1Interface
+	core  corev1client.CoreV1Interface
+}
+
+func (c clients) BatchV1() batchv1client.BatchV1Interface { return c.batch }
+func (c clients) CoreV1() corev1client.CoreV1Interface    { return c.core }

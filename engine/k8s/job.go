@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -16,7 +17,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/dfbatch/dfbatch/engine"
@@ -52,9 +54,28 @@ type cacheLister[T any] func() []T
 // them down and waits for their goroutines.
 func (r *remoteRun) watch(ctx context.Context) (stop func(), err error) {
 	selector := labels.SelectorFromSet(labels.Set{LabelExecution: r.manifest.Labels[LabelExecution]}).String()
-	factory := informers.NewSharedInformerFactoryWithOptions(r.backend.cfg.Clientset, 0,
-		informers.WithNamespace(r.manifest.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = selector }))
+	bySelector := func(o metav1.ListOptions) metav1.ListOptions { o.LabelSelector = selector; return o }
+	cs, ns := r.backend.cfg.Clientset, r.manifest.Namespace
+	// Wrapped as client-go's own informers are: a client that cannot
+	// stream the initial list (the fake clientset says so) gets a plain
+	// list and watch.
+	jobs := cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.BatchV1().Jobs(ns).List(ctx, bySelector(o))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return cs.BatchV1().Jobs(ns).Watch(ctx, bySelector(o))
+		},
+	}, cs), &batchv1.Job{}, 0, cache.Indexers{})
+	pods := cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().Pods(ns).List(ctx, bySelector(o))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return cs.CoreV1().Pods(ns).Watch(ctx, bySelector(o))
+		},
+	}, cs), &corev1.Pod{}, 0, cache.Indexers{})
+
 	signal := func(any) {
 		select {
 		case r.changed <- struct{}{}:
@@ -62,27 +83,27 @@ func (r *remoteRun) watch(ctx context.Context) (stop func(), err error) {
 		}
 	}
 	handler := cache.ResourceEventHandlerFuncs{AddFunc: signal, UpdateFunc: func(_, o any) { signal(o) }, DeleteFunc: signal}
-	jobs := factory.Batch().V1().Jobs().Informer()
-	pods := factory.Core().V1().Pods().Informer()
+	informerCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	stop = func() {
+		cancel()
+		wg.Wait()
+	}
 	for _, inf := range []cache.SharedIndexInformer{jobs, pods} {
 		if _, err := inf.AddEventHandler(handler); err != nil {
+			stop()
 			return nil, fmt.Errorf("dfbatch/k8s: watching the Job: %w", err)
 		}
+		wg.Go(func() { inf.RunWithContext(informerCtx) })
 	}
-	done := make(chan struct{})
-	factory.Start(done)
-	stop = func() {
-		close(done)
-		factory.Shutdown()
-	}
-	for typ, ok := range factory.WaitForCacheSync(ctxDone(ctx, done)) {
-		if !ok {
-			stop()
-			if ctx.Err() != nil {
-				return nil, context.Cause(ctx)
-			}
-			return nil, fmt.Errorf("dfbatch/k8s: the %v informer of namespace %s did not sync", typ, r.manifest.Namespace)
+	// The run's context ends the wait too, without stopping the informers,
+	// which follow stops.
+	if !cache.WaitForCacheSync(ctxDone(ctx, informerCtx.Done()), jobs.HasSynced, pods.HasSynced) {
+		stop()
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
 		}
+		return nil, fmt.Errorf("dfbatch/k8s: the Job and pod informers of namespace %s did not sync", ns)
 	}
 	r.jobs = listOf[*batchv1.Job](jobs.GetStore())
 	r.pods = listOf[*corev1.Pod](pods.GetStore())
@@ -90,7 +111,7 @@ func (r *remoteRun) watch(ctx context.Context) (stop func(), err error) {
 }
 
 // ctxDone is a channel closed when ctx is done or done is closed.
-func ctxDone(ctx context.Context, done chan struct{}) <-chan struct{} {
+func ctxDone(ctx context.Context, done <-chan struct{}) <-chan struct{} {
 	out := make(chan struct{})
 	go func() {
 		defer close(out)

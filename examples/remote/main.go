@@ -34,8 +34,6 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-
 	_ "gocloud.dev/blob/s3blob" // the bucket drivers this program's -bucket may name
 
 	"github.com/dfbatch/dfbatch/engine"
@@ -101,7 +99,7 @@ func runClient(ctx context.Context) error {
 	flag.Parse()
 
 	var (
-		cs kubernetes.Interface
+		cs k8s.Clientset
 		ns string
 	)
 	if *image == "" {
@@ -174,13 +172,14 @@ func runClient(ctx context.Context) error {
 // this program's worker with their environment, and returns its clientset,
 // namespace, image and bucket, and a function that stops it and removes the
 // bucket.
-func fakeCluster(ctx context.Context) (cs kubernetes.Interface, namespace, image, bucket string, cleanup func(), err error) {
+func fakeCluster(ctx context.Context) (cs k8s.Clientset, namespace, image, bucket string, cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "dfbatch-remote-bucket-")
 	if err != nil {
 		return nil, "", "", "", nil, err
 	}
-	cs = k8stest.NewClientset()
-	kubelet := &k8stest.Kubelet{Clientset: cs, Run: func(ctx context.Context, env map[string]string, log io.Writer) error {
+	fake := k8stest.NewClientset()
+	cs = fake
+	kubelet := &k8stest.Kubelet{Clientset: fake, Run: func(ctx context.Context, env map[string]string, log io.Writer) error {
 		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 		return k8s.Worker{Loader: model.Func(predict), LookupEnv: lookup, Log: log}.Run(ctx)
 	}}
