@@ -285,7 +285,17 @@ func checkMemory(memoryMiB int, t Task, rows *frame.Frame) error {
 
 // attempt makes one call to the model and checks what it returned.
 func (p *pool) attempt(ctx context.Context, m model.Model, executor int, j job, attempt int) (*frame.Frame, error) {
-	out, err := scoreAttempt(ctx, m, j.task.forModel(attempt, executor), j.rows, p.opts.TaskTimeout)
+	logged := &modelLogLines{}
+	out, err := scoreAttempt(model.WithLog(ctx, logged.add), m, j.task.forModel(attempt, executor), j.rows, p.opts.TaskTimeout)
+	logged.mu.Lock()
+	if len(logged.lines) > 0 {
+		p.exec.mu.Lock()
+		p.exec.report.ModelLogs = append(p.exec.report.ModelLogs, ModelLog{
+			Task: j.task, Attempt: attempt, Executor: executor, Lines: logged.lines, Dropped: logged.dropped,
+		})
+		p.exec.mu.Unlock()
+	}
+	logged.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/dfbatch/dfbatch/frame"
@@ -80,11 +81,46 @@ type Report struct {
 	// so rows after the last task listed were never read.
 	InputRead bool
 	// Outputs lists the files a file-to-file run wrote, in input order.
-	Outputs  []string
+	Outputs []string
+	// ModelLogs holds the lines models logged (model.Log), one entry per
+	// task attempt that logged any, in the order attempts ended. Each
+	// attempt keeps its last maxModelLogLines lines.
+	ModelLogs []ModelLog
 	Started  time.Time
 	Duration time.Duration
 	// Err is the error the run ended with, nil on success.
 	Err error
+}
+
+// ModelLog is what a model logged while scoring one attempt of a task.
+type ModelLog struct {
+	Task     Task
+	Attempt  int
+	Executor int
+	Lines    []string
+	// Dropped counts earlier lines not kept.
+	Dropped int
+}
+
+// maxModelLogLines bounds the lines kept per task attempt.
+const maxModelLogLines = 1000
+
+// modelLogLines keeps the last maxModelLogLines lines logged during one
+// attempt; safe for concurrent use.
+type modelLogLines struct {
+	mu      sync.Mutex
+	lines   []string
+	dropped int
+}
+
+func (m *modelLogLines) add(line string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.lines) == maxModelLogLines {
+		m.lines = append(m.lines[:0], m.lines[1:]...)
+		m.dropped++
+	}
+	m.lines = append(m.lines, line)
 }
 
 // Rerun returns the tasks whose rows are missing from the output, failed or

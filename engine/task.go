@@ -49,7 +49,11 @@ func (c *Client) RunTask(ctx context.Context, t Task, attempt int, rows *frame.F
 		return nil, fail(fmt.Errorf("loading the model: %w", err))
 	}
 	defer closeModel(m, c.logger)
-	out, err := scoreAttempt(model.WithParameters(ctx, o.Parameters), m, t.forModel(attempt, 0), rows, o.TaskTimeout)
+	// The model's log lines go to the client's logger: in a worker pod,
+	// that is the pod's log.
+	logged := func(line string) { c.logger.Info("model log", "task", t.String(), "line", line) }
+	ctx = model.WithLog(model.WithParameters(ctx, o.Parameters), logged)
+	out, err := scoreAttempt(ctx, m, t.forModel(attempt, 0), rows, o.TaskTimeout)
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
 			err = fmt.Errorf("%w: %w", cause, err)

@@ -1,0 +1,13 @@
+// Package subprocess runs models in any language as long-lived processes:
+// Command is a model.Loader that starts one process per executor and sends
+// it each batch over stdin and stdout in the small, length-prefixed
+// protocol of PROTOCOL.md (Arrow IPC stream or CSV payloads). The run's
+// parameters are real environment variables inside the process while it
+// scores that run's tasks, the process's stderr is each task's model log in
+// the run's report, and a process that crashes, breaks the protocol or
+// outlives its task's timeout is killed and started again.
+//
+// The model side is dfbatch_model.py for Python (shipped here and put on
+// the process's PYTHONPATH: a script calls dfbatch_model.serve(predict))
+// and Serve or Main for Go.
+package subprocess
