@@ -85,6 +85,7 @@ const usage = `dfbatch scores files with a model in batches.
 
 Commands:
   dfbatch run --model PATH --input FILE|FOLDER --output FILE|FOLDER --batch-size N [flags]
+  dfbatch run --command "python3 predict.py" --input ... --output ... --batch-size N [flags]   (a model in any language)
   dfbatch run --cloud --image IMAGE --bucket URL [the run flags]   (on Kubernetes)
   dfbatch inspect PATH
   dfbatch worker (--model PATH | --model-object KEY)   (in the pods of a cloud run)

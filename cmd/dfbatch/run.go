@@ -15,8 +15,10 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
 	"github.com/dfbatch/dfbatch/model/registry"
+	"github.com/dfbatch/dfbatch/model/subprocess"
 )
 
 // tasksFailedError is a run that stopped because tasks failed. Its message
@@ -66,6 +68,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		modelPath = fs.String("model", "", "ONNX model file")
+		command   = fs.String("command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess)`)
+		cmdFormat = fs.String("command-format", "", "--command: payload format, arrow or csv (default: the process's first choice)")
 		modelID   = fs.String("model-id", "", "model id in the model store ($DFBATCH_MODEL_STORE, default ./models); default $DFBATCH_MODEL_ID")
 		buildID   = fs.String("build-id", "", "build of --model-id (default: the latest)")
 		input     = fs.String("input", "", "input file or folder of CSV, Parquet or Arrow files")
@@ -106,6 +110,10 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	case *modelPath != "" && (*modelID != "" || *buildID != ""):
 		return usageError{errors.New("--model and --model-id/--build-id are exclusive: a file, or a model from the store")}
+	case *command != "" && (*modelPath != "" || *modelID != "" || *buildID != ""):
+		return usageError{errors.New("--command and --model/--model-id are exclusive: a process, an ONNX file or a model from the store")}
+	case *command != "" && cloud.enabled:
+		return usageError{errors.New("--command runs in this process's machine; --cloud takes an ONNX --model")}
 	case *input == "":
 		return usageError{errors.New("--input is required")}
 	case *output == "":
@@ -126,10 +134,21 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	var (
 		spec     modelSpec
 		deployed engine.Options
+		l        model.Loader
 	)
-	if *modelPath != "" {
+	switch {
+	case *command != "":
+		if len(features) > 0 || len(outputs) > 0 || len(columns) > 0 || *runtime != "" {
+			return usageError{errors.New("--features, --rename, --output-columns and --runtime bind ONNX models; a --command model gets every column")}
+		}
+		c := subprocess.Command{Args: subprocess.Shell(*command), Format: subprocess.Format(*cmdFormat)}
+		l = c
+		if len(keep) > 0 {
+			l = model.WithInputColumns(c, keep...)
+		}
+	case *modelPath != "":
 		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, runtime: rt, ortLib: *ortLib}
-	} else {
+	default:
 		d, err := registry.Resolve(*modelID, *buildID)
 		if err != nil {
 			return usageError{fmt.Errorf("%w (or name a model file with --model)", err)}
@@ -154,9 +173,10 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		deployed = deployedOptions(d)
 	}
-	l, err := spec.loader()
-	if err != nil {
-		return usageError{err}
+	if l == nil {
+		if l, err = spec.loader(); err != nil {
+			return usageError{err}
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

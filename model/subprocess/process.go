@@ -44,6 +44,11 @@ type running struct {
 	exited  chan struct{}
 	waitErr error
 
+	// marks: the process ends each batch's log with endMark, which
+	// readStderr passes on through marked.
+	marks  bool
+	marked chan struct{}
+
 	mu   sync.Mutex
 	sink func(string) // where stderr lines go: the current task's log
 	tail []string     // the last stderrTail lines
@@ -80,7 +85,7 @@ func (p *Process) start(ctx context.Context) error {
 		return fmt.Errorf("subprocess: starting %s: %w", p.describe(), err)
 	}
 	r := &running{cmd: c, stdin: stdin, in: bufio.NewWriterSize(stdin, 1<<16), out: bufio.NewReaderSize(stdout, 1<<16), stdout: stdout,
-		pid: c.Process.Pid, exited: make(chan struct{})}
+		pid: c.Process.Pid, exited: make(chan struct{}), marked: make(chan struct{}, 1)}
 	r.sink = func(line string) { p.exec.Logger.Info("model process", "pid", r.pid, "stderr", line) }
 	drained := make(chan struct{})
 	go func() {
@@ -103,6 +108,7 @@ func (p *Process) start(ctx context.Context) error {
 	}
 	if err == nil {
 		r.format, err = p.pickFormat(hello.h.Formats)
+		r.marks = hello.h.Marks
 	}
 	if err != nil {
 		err = r.failure(err)
@@ -135,6 +141,13 @@ func (r *running) readStderr(stderr io.Reader) {
 	s.Buffer(make([]byte, 64<<10), 1<<20)
 	for s.Scan() {
 		line := s.Text()
+		if line == endMark {
+			select {
+			case r.marked <- struct{}{}:
+			default:
+			}
+			continue
+		}
 		r.mu.Lock()
 		if len(r.tail) == stderrTail {
 			r.tail = append(r.tail[:0], r.tail[1:]...)
@@ -218,6 +231,25 @@ func (r *running) failure(err error) error {
 	}
 }
 
+// markWait bounds the wait for a batch's end mark after its reply: the
+// mark was written first, so it only waits for the stderr reader.
+const markWait = 5 * time.Second
+
+// awaitMark waits until the stderr reader has passed the batch's end mark,
+// so that every line the batch logged went to its task.
+func (r *running) awaitMark() {
+	if !r.marks {
+		return
+	}
+	t := time.NewTimer(markWait)
+	defer t.Stop()
+	select {
+	case <-r.marked:
+	case <-r.exited:
+	case <-t.C:
+	}
+}
+
 // kill kills the process's group, waits for it and closes its output.
 func (r *running) kill() {
 	killProcessGroup(r.cmd)
@@ -265,6 +297,7 @@ func (p *Process) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, e
 		r.kill()
 		return nil, fmt.Errorf("model process %s (pid %d): %w%s", p.describe(), r.pid, err, r.stderrLines())
 	}
+	r.awaitMark()
 	switch res.h.Type {
 	case typeResult:
 	case typeError:

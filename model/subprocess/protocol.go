@@ -30,7 +30,9 @@ const (
 )
 
 const (
-	magic          = "DFB1"
+	magic = "DFB1"
+	// endMark is the stderr line that ends a batch's log (PROTOCOL.md).
+	endMark        = "\x1edfbatch:end-of-batch"
 	maxHeaderBytes = 16 << 20
 	maxPayload     = 64 << 30
 )
@@ -51,6 +53,7 @@ type header struct {
 	Protocol int      `json:"protocol,omitempty"`
 	Formats  []Format `json:"formats,omitempty"`
 	PID      int      `json:"pid,omitempty"`
+	Marks    bool     `json:"marks,omitempty"`
 
 	// batch
 	Task       int               `json:"task"`

@@ -27,7 +27,7 @@ import (
 func Serve(ctx context.Context, m model.Model, in io.Reader, out io.Writer) error {
 	r := bufio.NewReaderSize(in, 1<<16)
 	w := bufio.NewWriterSize(out, 1<<16)
-	hello := header{Type: typeHello, Protocol: Protocol, Formats: []Format{FormatArrow, FormatCSV}, PID: os.Getpid()}
+	hello := header{Type: typeHello, Protocol: Protocol, Formats: []Format{FormatArrow, FormatCSV}, PID: os.Getpid(), Marks: true}
 	if err := writeMessage(w, hello, nil); err != nil {
 		return err
 	}
@@ -57,6 +57,7 @@ func Serve(ctx context.Context, m model.Model, in io.Reader, out io.Writer) erro
 			reply = header{Type: typeError, Error: err.Error()}
 			result = nil
 		}
+		logLine(endMark) // the batch's log ends here
 		if err := writeMessage(w, reply, result); err != nil {
 			return err
 		}

@@ -255,6 +255,10 @@ def _score(predict: Callable[[pd.DataFrame], Any], env: _Environment, header: di
     return {"type": "result", "rows": len(out), "format": fmt}, encode_table(out, fmt)
 
 
+# END_MARK is the stderr line that ends a batch's log (PROTOCOL.md, "marks").
+END_MARK = "\x1edfbatch:end-of-batch"
+
+
 def serve(model: Any) -> None:
     """Serve `model` over stdin/stdout until stdin ends, then return.
 
@@ -268,7 +272,7 @@ def serve(model: Any) -> None:
     predict = _predictor(model)
     env = _Environment()
     _served = True
-    write_frame(proto_out, {"type": "hello", "protocol": PROTOCOL, "formats": FORMATS, "pid": os.getpid()})
+    write_frame(proto_out, {"type": "hello", "protocol": PROTOCOL, "formats": FORMATS, "pid": os.getpid(), "marks": True})
     while True:
         try:
             frame = read_frame(proto_in)
@@ -289,6 +293,11 @@ def serve(model: Any) -> None:
             sys.stderr.write(tb)
             sys.stderr.flush()
             reply, body = {"type": "error", "error": f"{type(e).__name__}: {e}", "traceback": tb}, b""
+        # Everything the batch logged is on stderr before its reply: the
+        # mark tells dfbatch where this batch's log ends.
+        sys.stderr.flush()
+        sys.stderr.write(END_MARK + "\n")
+        sys.stderr.flush()
         write_frame(proto_out, reply, body)
 
 

@@ -327,7 +327,8 @@ class ProtocolTest(unittest.TestCase):
         m = self.start(ECHO)
         m.batch(b"a\n1\n", 1)
         self.assertEqual(m.close(), 0)
-        self.assertEqual(m.stderr(), "")
+        # Nothing but the batch's end-of-log mark.
+        self.assertEqual(m.stderr(), dfbatch_model.END_MARK + "\n")
 
     def assert_protocol_error(self, data: bytes, message: str) -> None:
         m = self.start(ECHO)

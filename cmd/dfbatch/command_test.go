@@ -1,0 +1,59 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pythonWithPandas returns a Python 3 that imports pandas, or skips.
+func pythonWithPandas(t *testing.T) string {
+	t.Helper()
+	for _, candidate := range []string{os.Getenv("DFBATCH_PYTHON"), "python3", "/usr/bin/python3"} {
+		if candidate == "" {
+			continue
+		}
+		if path, err := exec.LookPath(candidate); err == nil && exec.Command(path, "-c", "import pandas").Run() == nil {
+			return path
+		}
+	}
+	t.Skip("no Python 3 with pandas (Debian: apt-get install python3-pandas; or set DFBATCH_PYTHON)")
+	return ""
+}
+
+func TestRunCommandScoresWithThePythonChurnModel(t *testing.T) {
+	python := pythonWithPandas(t)
+	output := filepath.Join(t.TempDir(), "scored.csv")
+	code, stdout, stderr := runCLI("run", "--command", python+" ../../examples/python-model/predict.py",
+		"--input", "../../examples/python-model/customers.csv", "--output", output,
+		"--batch-size", "100", "--executors", "3", "--param", "attribute=tenure_months")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, output+"\n", stdout)
+	assert.Contains(t, stderr, "succeeded: 10/10 tasks, 1000 rows in, 1000 rows out")
+	scored, err := os.ReadFile(output)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(scored)), "\n")
+	assert.Equal(t, "customer_id,Churn_Probability,dropped", lines[0])
+	assert.Len(t, lines, 1001)
+	assert.True(t, strings.HasPrefix(lines[1], "C00001,"), lines[1])
+	assert.True(t, strings.HasSuffix(lines[1000], ",tenure_months"), lines[1000])
+}
+
+func TestRunCommandThatIsNotAModelSaysWhy(t *testing.T) {
+	code, _, stderr := runCLI("run", "--command", "echo this is not a model >&2; exit 3",
+		"--input", "../../examples/python-model/customers.csv", "--output", t.TempDir(), "--batch-size", "100")
+	assert.Equal(t, exitError, code, stderr)
+	assert.Contains(t, stderr, "loading the model")
+	assert.Contains(t, stderr, "did not start")
+	assert.Contains(t, stderr, "exit status 3")
+	assert.Contains(t, stderr, "this is not a model")
+
+	code, _, stderr = runCLI("run", "--command", "python3 x.py", "--model", "m.onnx", "--input", "in.csv", "--output", t.TempDir(), "--batch-size", "1")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--command and --model/--model-id are exclusive")
+}

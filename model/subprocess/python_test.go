@@ -1,0 +1,102 @@
+package subprocess_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model/subprocess"
+)
+
+// pythonWithPandas returns a Python 3 that imports pandas, or skips.
+func pythonWithPandas(t *testing.T) string {
+	t.Helper()
+	for _, candidate := range []string{os.Getenv("DFBATCH_PYTHON"), "python3", "/usr/bin/python3"} {
+		if candidate == "" {
+			continue
+		}
+		if path, err := exec.LookPath(candidate); err == nil && exec.Command(path, "-c", "import pandas").Run() == nil {
+			return path
+		}
+	}
+	t.Skip("no Python 3 with pandas (Debian: apt-get install python3-pandas; or set DFBATCH_PYTHON)")
+	return ""
+}
+
+func customers(t *testing.T) *frame.Frame {
+	t.Helper()
+	r, err := frame.OpenFile("../../examples/python-model/customers.csv", frame.CSV)
+	require.NoError(t, err)
+	defer r.Close()
+	f, err := r.Next()
+	require.NoError(t, err)
+	return f
+}
+
+func TestPythonPredictSeesTheParametersThroughOSGetenvAcrossWarmRuns(t *testing.T) {
+	python := pythonWithPandas(t)
+	client := engine.NewClient(subprocess.Command{Args: []string{python, "../../examples/python-model/predict.py"}})
+	ctx := context.Background()
+	require.NoError(t, client.WarmUp(ctx, engine.Options{BatchSize: 100, Executors: 2}))
+	defer client.Close()
+	in := customers(t)
+
+	dropped := func(opts engine.Options) (string, *frame.Frame) {
+		out, err := client.RunFrame(ctx, in, opts)
+		require.NoError(t, err)
+		require.Equal(t, in.NumRows(), out.NumRows())
+		col, err := out.StringCol("dropped")
+		require.NoError(t, err)
+		for i := 1; i < col.Len(); i++ {
+			require.Equal(t, col.Value(0), col.Value(i), "row %d", i)
+		}
+		return col.Value(0), out
+	}
+	got, byAge := dropped(engine.Options{BatchSize: 100, Executors: 2, Parameters: map[string]string{"attribute": "age"}})
+	assert.Equal(t, "age", got)
+	got, byDefault := dropped(engine.Options{BatchSize: 100, Executors: 2})
+	assert.Equal(t, "default_customer", got, "the first run's attribute must not leak into this one")
+	a, _ := byAge.Float64Col("Churn_Probability")
+	b, _ := byDefault.Float64Col("Churn_Probability")
+	assert.NotEqual(t, a.Value(0), b.Value(0), "dropping age changes the scores")
+	ids, _ := byAge.StringCol("customer_id")
+	assert.Equal(t, "C00001", ids.Value(0))
+	assert.Equal(t, "C01000", ids.Value(999))
+}
+
+func TestPythonPrintsAndErrorsReachTheReport(t *testing.T) {
+	python := pythonWithPandas(t)
+	script := filepath.Join(t.TempDir(), "model.py")
+	require.NoError(t, os.WriteFile(script, []byte(`
+import os
+import dfbatch_model
+
+def predict(df):
+    print("scoring", len(df), "rows")  # goes to stderr, not the protocol
+    if int(df["id"].iloc[0]) == 10:
+        raise ValueError("no scores for id 10")
+    return df[["id"]].assign(seen=os.getenv("attribute", "unset"))
+
+if __name__ == "__main__":
+    dfbatch_model.serve(predict)
+`), 0o644))
+	e, err := engine.NewClient(subprocess.Command{Args: []string{python, script}}).Start(context.Background(), ids(30),
+		engine.Options{BatchSize: 10, MaxFailedTasks: 1, Parameters: map[string]string{"attribute": "a"}})
+	require.NoError(t, err)
+	out, err := e.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, 20, out.NumRows())
+	r := e.Report()
+	require.Len(t, r.Failed, 1)
+	assert.Equal(t, 1, r.Failed[0].Task.Index)
+	assert.ErrorContains(t, r.Failed[0], "ValueError: no scores for id 10")
+	require.NotEmpty(t, r.ModelLogs)
+	assert.Equal(t, "scoring 10 rows", r.ModelLogs[0].Lines[0])
+}
