@@ -86,8 +86,8 @@ type Report struct {
 	// task attempt that logged any, in the order attempts ended. Each
 	// attempt keeps its last maxModelLogLines lines.
 	ModelLogs []ModelLog
-	Started  time.Time
-	Duration time.Duration
+	Started   time.Time
+	Duration  time.Duration
 	// Err is the error the run ended with, nil on success.
 	Err error
 }
