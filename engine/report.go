@@ -117,7 +117,9 @@ func (m *modelLogLines) add(line string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.lines) == maxModelLogLines {
-		m.lines = append(m.lines[:0], m.lines[1:]...)
+		// Reslicing, not copying: append moves the window to a new array
+		// once it reaches the end of the old one.
+		m.lines = m.lines[1:]
 		m.dropped++
 	}
 	m.lines = append(m.lines, line)

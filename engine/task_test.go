@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,4 +71,37 @@ func TestRunTaskEnforcesTaskTimeoutAndMemory(t *testing.T) {
 func TestRunTaskRejectsRowsThatDoNotMatchTheTask(t *testing.T) {
 	_, err := engine.NewClient(echoID).RunTask(context.Background(), engine.Task{Index: 1, Start: 10, End: 20}, 1, idFrame(t, 5), engine.Options{BatchSize: 10})
 	assert.ErrorContains(t, err, "task 1 (rows 10-19) has 10 rows but 5 were given")
+}
+
+func TestModelLogLinesAreKeptPerTaskAttemptInTheReport(t *testing.T) {
+	chatty := model.Func(func(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+		task, _ := model.TaskFrom(ctx)
+		lines := 1
+		if task.Index == 1 {
+			lines = 1005 // more than an attempt keeps
+		}
+		for i := range lines {
+			model.Log(ctx, fmt.Sprintf("task %d attempt %d line %d", task.Index, task.Attempt, i))
+		}
+		if task.Index == 2 && task.Attempt == 1 {
+			return nil, errors.New("flaky")
+		}
+		return echoID(ctx, in)
+	})
+	e, err := engine.NewClient(chatty).Start(context.Background(), idFrame(t, 30), engine.Options{BatchSize: 10, Retries: 1, RetryBackoff: time.Millisecond})
+	require.NoError(t, err)
+	_, err = e.Wait()
+	require.NoError(t, err)
+	byKey := map[string]engine.ModelLog{}
+	for _, l := range e.Report().ModelLogs {
+		byKey[fmt.Sprintf("%d/%d", l.Task.Index, l.Attempt)] = l
+	}
+	require.Len(t, byKey, 4, "tasks 0 and 1, and both attempts of task 2")
+	assert.Equal(t, []string{"task 0 attempt 1 line 0"}, byKey["0/1"].Lines)
+	assert.Equal(t, []string{"task 2 attempt 1 line 0"}, byKey["2/1"].Lines)
+	assert.Equal(t, []string{"task 2 attempt 2 line 0"}, byKey["2/2"].Lines)
+	long := byKey["1/1"]
+	assert.Len(t, long.Lines, 1000)
+	assert.Equal(t, 5, long.Dropped)
+	assert.Equal(t, "task 1 attempt 1 line 1004", long.Lines[999])
 }
