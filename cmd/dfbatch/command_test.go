@@ -57,3 +57,27 @@ func TestRunCommandThatIsNotAModelSaysWhy(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--command and --model/--model-id are exclusive")
 }
+
+func TestRunCommandPrintsAFailedTasksModelLog(t *testing.T) {
+	python := pythonWithPandas(t)
+	script := filepath.Join(t.TempDir(), "model.py")
+	require.NoError(t, os.WriteFile(script, []byte(`
+import dfbatch_model
+
+def predict(df):
+    if df["age"].max() > 90:
+        raise ValueError("age above 90")
+    return df[["customer_id"]]
+
+if __name__ == "__main__":
+    dfbatch_model.serve(predict)
+`), 0o644))
+	input := filepath.Join(t.TempDir(), "in.csv")
+	require.NoError(t, os.WriteFile(input, []byte("customer_id,age\nA,30\nB,95\nC,40\n"), 0o644))
+	code, _, stderr := runCLI("run", "--command", python+" "+script, "--input", input, "--output", t.TempDir(), "--batch-size", "1")
+	assert.Equal(t, exitTasksFailed, code, stderr)
+	assert.Contains(t, stderr, "failed: task 1 (")
+	assert.Contains(t, stderr, "ValueError: age above 90")
+	assert.Contains(t, stderr, "model log of task 1")
+	assert.Contains(t, stderr, "  | Traceback (most recent call last):")
+}

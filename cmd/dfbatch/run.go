@@ -218,6 +218,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	rerun := report.Rerun()
 	for _, f := range report.Failed {
 		fmt.Fprintf(stderr, "failed: %v\n", f)
+		printModelLog(stderr, report, f)
 	}
 	for _, t := range report.Incomplete {
 		fmt.Fprintf(stderr, "not done: %v\n", t)
@@ -226,6 +227,27 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		return tasksFailedError{failed: len(report.Failed), rerun: len(rerun), err: err}
 	}
 	return err
+}
+
+// modelLogLines is how many of a failed task's model log lines the CLI
+// prints.
+const modelLogLines = 10
+
+// printModelLog prints the end of what the model logged in a failed task's
+// last attempt (Report.ModelLogs), such as a Python traceback.
+func printModelLog(w io.Writer, r engine.Report, f *engine.TaskError) {
+	for i := len(r.ModelLogs) - 1; i >= 0; i-- {
+		l := r.ModelLogs[i]
+		if l.Task.Index != f.Task.Index || l.Attempt != f.Attempts {
+			continue
+		}
+		lines := l.Lines[max(len(l.Lines)-modelLogLines, 0):]
+		fmt.Fprintf(w, "  model log of %v, attempt %d (last %d lines):\n", f.Task, l.Attempt, len(lines))
+		for _, line := range lines {
+			fmt.Fprintf(w, "  | %s\n", line)
+		}
+		return
+	}
 }
 
 // deployedOptions are a deployment's batch defaults as engine options.
