@@ -263,6 +263,14 @@ func (r *running) kill() {
 // dies, breaks the protocol or is still busy when ctx ends is killed, and
 // started again on the next call.
 func (p *Process) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+	if p.run != nil {
+		select {
+		case <-p.run.exited: // it died between batches: start it again
+			p.run.kill()
+			p.run = nil
+		default:
+		}
+	}
 	if p.run == nil {
 		if err := p.start(ctx); err != nil {
 			return nil, err
@@ -291,6 +299,7 @@ func (p *Process) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, e
 	if err != nil {
 		p.run = nil // started again on the next call
 		if ctx.Err() != nil {
+			r.kill()
 			return nil, fmt.Errorf("killed the model process (pid %d): %w", r.pid, err)
 		}
 		err = r.failure(err)

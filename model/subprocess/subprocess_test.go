@@ -2,7 +2,6 @@ package subprocess_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -263,4 +262,19 @@ func TestExecutorResourcesAreInTheEnvironment(t *testing.T) {
 	assert.True(t, strings.Contains(err.Error(), "3 3 [] 3"), err.Error())
 }
 
-var _ = errors.New
+func TestAProcessThatDiedBetweenBatchesIsStartedAgain(t *testing.T) {
+	cmd, pids := testCommand(t, "echo")
+	m, err := cmd.Load(context.Background(), model.Executor{})
+	require.NoError(t, err)
+	p := m.(*subprocess.Process)
+	defer p.Close()
+	first := startedPIDs(t, pids)
+	require.Len(t, first, 1)
+	require.NoError(t, syscall.Kill(first[0], syscall.SIGKILL))
+	// The Process reaps it: kill(pid, 0) fails once it has.
+	require.Eventually(t, func() bool { return syscall.Kill(first[0], 0) != nil }, 5*time.Second, 10*time.Millisecond)
+	out, err := p.Predict(context.Background(), ids(3))
+	require.NoError(t, err)
+	assert.Equal(t, 3, out.NumRows())
+	assert.Len(t, startedPIDs(t, pids), 2)
+}
