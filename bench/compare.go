@@ -49,6 +49,11 @@ type Config struct {
 	FileRows, FileBatch, FileExecutors int
 	// MemoryLimitMiB is the file-to-file run's peak RSS target.
 	MemoryLimitMiB int
+	// SubprocessRows, SubprocessBatches and SubprocessExecutors size the
+	// subprocess protocol comparison: every batch size with every executor
+	// count, for each payload format.
+	SubprocessRows                         int
+	SubprocessBatches, SubprocessExecutors []int
 
 	// ORTLibrary is ONNX Runtime's shared library; "" skips ONNX Runtime.
 	ORTLibrary string
@@ -78,6 +83,7 @@ func FullConfig() Config {
 		Trees:   TreesShape{Trees: 300, Depth: 6, Features: 30}, TreeRows: 65_536,
 		ScalingBatch: 1024, PythonBatch: 1024,
 		FileRows: 5_000_000, FileBatch: 10_000, FileExecutors: 2, MemoryLimitMiB: 400,
+		SubprocessRows: 200_000, SubprocessBatches: []int{10_000, 100_000}, SubprocessExecutors: []int{1, 2},
 	}
 }
 
@@ -93,6 +99,7 @@ func QuickConfig() Config {
 	c.Trees, c.TreeRows = TreesShape{Trees: 20, Depth: 4, Features: 30}, 1024
 	c.ScalingBatch, c.PythonBatch = 128, 128
 	c.FileRows, c.FileBatch = 20_000, 1_000
+	c.SubprocessRows, c.SubprocessBatches = 20_000, []int{1_000, 10_000}
 	return c
 }
 
@@ -147,7 +154,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 	r := &runner{cfg: cfg, ctx: ctx, tmp: tmp, res: &Results{Env: readEnv(cfg)}}
 	r.initPeers()
 	fmt.Fprintf(cfg.Out, "%s\n%s\n", tableHeader, tableRule)
-	for _, group := range []func(){r.overhead, r.edges, r.mlps, r.trees, r.python, r.memory} {
+	for _, group := range []func(){r.overhead, r.edges, r.mlps, r.trees, r.python, r.memory, r.subprocessProtocol} {
 		if err := ctx.Err(); err != nil {
 			return r.res, err
 		}
@@ -384,7 +391,7 @@ func (r *runner) pair(id, comparison string, a contender, b *contender, bSkip st
 	default:
 		row.A += ": " + rate(m.a)
 		row.B += ": " + rate(m.b)
-		row.Ratio = fmt.Sprintf("%.2fx", m.ratio)
+		row.Ratio = ratioText(m.ratio)
 		if t != nil {
 			row.Met = yesNo(t.ok(m.ratio))
 		}
@@ -409,6 +416,15 @@ func shortErr(err error) string {
 		s = s[:157] + "..."
 	}
 	return "error: " + s
+}
+
+// ratioText formats a ratio A/B: two decimals, or two significant digits
+// below 0.1 (0.061x, 0.0073x), where two decimals would say little.
+func ratioText(x float64) string {
+	if x < 0.1 {
+		return fmt.Sprintf("%.2gx", x)
+	}
+	return fmt.Sprintf("%.2fx", x)
 }
 
 func yesNo(ok bool) string {

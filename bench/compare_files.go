@@ -43,10 +43,12 @@ type fileRunResult struct {
 	Error   string
 }
 
-// ChildMain runs the file-to-file child and exits if this process is one
-// (see childEnv); otherwise it returns at once. Programs that run Compare
-// (and TestMain in this package) call it first.
+// ChildMain runs the file-to-file child (see childEnv) or serves a model
+// process (see modelEnv) and exits if this process is one; otherwise it
+// returns at once. Programs that run Compare (and TestMain in this
+// package) call it first.
 func ChildMain() {
+	serveModelProcess()
 	job := os.Getenv(childEnv)
 	if job == "" {
 		return

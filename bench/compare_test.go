@@ -14,7 +14,7 @@ import (
 )
 
 // TestMain lets the memory comparison re-execute the test binary as its
-// file-run child.
+// file-run child, and the subprocess comparison as its model process.
 func TestMain(m *testing.M) {
 	ChildMain()
 	os.Exit(m.Run())
@@ -35,6 +35,7 @@ func tinyConfig(t *testing.T) Config {
 	c.Trees, c.TreeRows = TreesShape{Trees: 5, Depth: 3, Features: 30}, 256
 	c.ScalingBatch, c.PythonBatch = 32, 64
 	c.FileRows, c.FileBatch = 2_000, 200
+	c.SubprocessRows, c.SubprocessBatches = 2_000, []int{200, 1_000}
 	c.PeersDir = filepath.Join(root, "bench", "peers")
 	c.ORTLibrary = DefaultORTLibrary(c.PeersDir)
 	c.Python = DefaultPython()
@@ -43,7 +44,7 @@ func tinyConfig(t *testing.T) Config {
 }
 
 // groups are the comparisons' ID prefixes: every one must have rows.
-var groups = []string{"overhead/", "edges/", "mlp/", "scaling/", "trees/", "python/", "memory/"}
+var groups = []string{"overhead/", "edges/", "mlp/", "scaling/", "trees/", "python/", "memory/", "subprocess/"}
 
 func TestCompareRunsEveryComparison(t *testing.T) {
 	cfg := tinyConfig(t)

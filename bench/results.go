@@ -117,6 +117,13 @@ const readingNotes = `
   /proc/self/status when it is done (not the parent's getrusage of the child: on Linux its
   ru_maxrss starts from the parent's own peak, which the child inherits across exec). rows/s is
   over the whole run, CSV parsing included. Target: peak RSS < 400 MiB.
+- **7. subprocess protocol**: an identity model written in Go (it returns its input) served by
+  this binary run again as a ` + "`subprocess.Command`" + `, one process per executor, against the
+  same model in process; both through the engine with the same options (1 CPU per executor).
+  Each batch crosses the pipes both ways in the payload format named, so the ratio is the
+  protocol's whole cost around a model that costs nothing (below 1: the subprocess is slower);
+  informative. The processes are started before timing (WarmUp): a run without it also pays
+  each process's start, tens of milliseconds.
 - **met?**: yes or no against the target; empty where the row is informative; *skipped* where a
   peer is not installed (` + "`bench/peers/setup.sh`" + ` installs them); *error* where a contender
   failed, with the error in its cell and above.

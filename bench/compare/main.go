@@ -25,11 +25,11 @@ import (
 )
 
 func main() {
-	bench.ChildMain() // the memory comparison's child process exits here
+	bench.ChildMain() // the memory comparison's child and the subprocess comparison's model process exit here
 
 	quick := flag.Bool("quick", false, "small sizes and 2 repetitions, a smoke test; writes no file unless -out is given")
 	out := flag.String("out", "", "where to write the results (default bench/RESULTS.md; none with -quick or -only)")
-	only := flag.String("only", "", "run only the comparisons whose ID matches this regular expression (IDs: overhead/, edges/, mlp/, scaling/, trees/, python/, memory/)")
+	only := flag.String("only", "", "run only the comparisons whose ID matches this regular expression (IDs: overhead/, edges/, mlp/, scaling/, trees/, python/, memory/, subprocess/)")
 	reps := flag.Int("reps", 0, "repetitions per contender (default 9, 2 with -quick)")
 	flag.Parse()
 	if flag.NArg() > 0 {

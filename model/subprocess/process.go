@@ -33,7 +33,7 @@ type Process struct {
 // running is one process of a Process.
 type running struct {
 	cmd    *exec.Cmd
-	stdin  io.WriteCloser
+	stdin  *os.File
 	in     *bufio.Writer
 	out    *bufio.Reader
 	stdout *os.File // out's pipe, closed once the process is gone
@@ -59,27 +59,29 @@ func (p *Process) start(ctx context.Context) error {
 	c := exec.Command(p.cmd.Args[0], p.cmd.Args[1:]...)
 	c.Dir, c.Env = p.cmd.Dir, p.env
 	setProcessGroup(c)
-	stdin, err := c.StdinPipe()
-	if err != nil {
-		return err
+	// Pipes of our own: exec's would be closed by Wait, maybe before the
+	// last bytes of the output are read.
+	var pipes [3][2]*os.File // stdin, stdout, stderr: read end, write end
+	for i := range pipes {
+		r, w, err := os.Pipe()
+		if err != nil {
+			for _, p := range pipes[:i] {
+				p[0].Close()
+				p[1].Close()
+			}
+			return err
+		}
+		pipes[i] = [2]*os.File{r, w}
 	}
-	// Pipes of our own for the output: exec's would be closed by Wait,
-	// maybe before their last bytes are read.
-	stdout, stdoutW, err := os.Pipe()
+	c.Stdin, c.Stdout, c.Stderr = pipes[0][0], pipes[1][1], pipes[2][1]
+	err := c.Start()
+	// The child has its copies of its ends.
+	pipes[0][0].Close()
+	pipes[1][1].Close()
+	pipes[2][1].Close()
+	stdin, stdout, stderr := pipes[0][1], pipes[1][0], pipes[2][0]
 	if err != nil {
-		return err
-	}
-	stderr, stderrW, err := os.Pipe()
-	if err != nil {
-		stdout.Close()
-		stdoutW.Close()
-		return err
-	}
-	c.Stdout, c.Stderr = stdoutW, stderrW
-	err = c.Start()
-	stdoutW.Close() // the child has its copies
-	stderrW.Close()
-	if err != nil {
+		stdin.Close()
 		stdout.Close()
 		stderr.Close()
 		return fmt.Errorf("subprocess: starting %s: %w", p.describe(), err)
@@ -250,10 +252,11 @@ func (r *running) awaitMark() {
 	}
 }
 
-// kill kills the process's group, waits for it and closes its output.
+// kill kills the process's group, waits for it and closes its pipes.
 func (r *running) kill() {
 	killProcessGroup(r.cmd)
 	<-r.exited
+	r.stdin.Close()
 	r.stdout.Close()
 }
 

@@ -172,6 +172,9 @@ func clip(b []byte) string {
 // encode writes f as a payload in format.
 func encode(f *frame.Frame, format Format) ([]byte, error) {
 	var buf bytes.Buffer
+	// Sized once: growing a buffer of many megabytes doubles, copies and
+	// zeroes it over and over, which cost more than the encoding itself.
+	buf.Grow(int(f.ByteSize()) + 64<<10)
 	switch format {
 	case FormatArrow:
 		w := ipc.NewWriter(&buf, ipc.WithSchema(f.Schema()))
