@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -597,4 +598,28 @@ func TestCSVReaderStreams(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, int64(1000*k), i.Value(0))
 	}
+}
+
+func TestReadAllJoinsTheStreamAndCloses(t *testing.T) {
+	var csv strings.Builder
+	csv.WriteString("id,x\n")
+	for i := range 2500 {
+		fmt.Fprintf(&csv, "%d,%d.5\n", i, i)
+	}
+	r, err := frame.NewCSVReader(strings.NewReader(csv.String()), frame.WithBatchRows(1000))
+	require.NoError(t, err)
+	f, err := frame.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, 2500, f.NumRows())
+	assert.Equal(t, 0, f.RowOffset())
+	ids, err := f.Int64Col("id")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2499), ids.Value(2499))
+
+	empty, err := frame.NewCSVReader(strings.NewReader("id,x\n"))
+	require.NoError(t, err)
+	f, err = frame.ReadAll(empty)
+	require.NoError(t, err)
+	assert.Equal(t, 0, f.NumRows())
+	assert.Equal(t, []string{"id", "x"}, f.ColumnNames())
 }

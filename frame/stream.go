@@ -1,6 +1,9 @@
 package frame
 
 import (
+	"errors"
+	"io"
+
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
@@ -24,4 +27,34 @@ type Writer interface {
 	// Close flushes what is buffered and finishes the file's footer, if its
 	// format has one. It does not close an io.Writer the caller passed in.
 	Close() error
+}
+
+// ReadAll reads the rest of r into one frame, numbered from row 0, and
+// closes r: a frame of r's columns and no rows when nothing is left. It
+// holds the whole table in memory; stream large inputs instead.
+func ReadAll(r Reader) (_ *Frame, err error) {
+	defer func() {
+		if cerr := r.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	var parts []*Frame
+	for {
+		f, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, f)
+	}
+	if len(parts) == 0 {
+		return Empty(r.Schema()), nil
+	}
+	f, err := Concat(parts...)
+	if err != nil {
+		return nil, err
+	}
+	return f.WithRowOffset(0), nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -151,26 +150,11 @@ func readWhole(path string) (*frame.Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	var parts []*frame.Frame
-	for {
-		f, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
-		}
-		parts = append(parts, f)
-	}
-	if len(parts) == 0 {
-		return frame.Empty(r.Schema()), nil
-	}
-	f, err := frame.Concat(parts...)
+	f, err := frame.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return f.WithRowOffset(0), nil
+	return f, nil
 }
 
 // cloudOutput is where a cloud run writes its output, as a local run of

@@ -2,11 +2,11 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dfbatch/dfbatch/model/subprocess"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,16 +14,11 @@ import (
 // pythonWithPandas returns a Python 3 that imports pandas, or skips.
 func pythonWithPandas(t *testing.T) string {
 	t.Helper()
-	for _, candidate := range []string{os.Getenv("DFBATCH_PYTHON"), "python3", "/usr/bin/python3"} {
-		if candidate == "" {
-			continue
-		}
-		if path, err := exec.LookPath(candidate); err == nil && exec.Command(path, "-c", "import pandas").Run() == nil {
-			return path
-		}
+	python, err := subprocess.FindPython("pandas")
+	if err != nil {
+		t.Skip(err)
 	}
-	t.Skip("no Python 3 with pandas (Debian: apt-get install python3-pandas; or set DFBATCH_PYTHON)")
-	return ""
+	return python
 }
 
 func TestRunCommandScoresWithThePythonChurnModel(t *testing.T) {

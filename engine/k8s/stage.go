@@ -468,26 +468,11 @@ func (s *Stage) read(ctx context.Context, key string) (*frame.Frame, map[string]
 	if err != nil {
 		return nil, nil, err
 	}
-	defer fr.Close()
-	var parts []*frame.Frame
-	for {
-		part, err := fr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		parts = append(parts, part)
-	}
-	if len(parts) == 0 {
-		return frame.Empty(fr.Schema()), md, nil
-	}
-	f, err := frame.Concat(parts...)
+	f, err := frame.ReadAll(fr)
 	if err != nil {
 		return nil, nil, err
 	}
-	return f.WithRowOffset(0), md, nil
+	return f, md, nil
 }
 
 // csvTypeNames are the column types a CSV object records in its metadata, so

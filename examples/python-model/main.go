@@ -17,12 +17,10 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -51,7 +49,7 @@ func main() {
 func run(python, attribute string, batch, executors int) error {
 	if python == "" {
 		var err error
-		if python, err = findPython(); err != nil {
+		if python, err = subprocess.FindPython("pandas"); err != nil {
 			return err
 		}
 	}
@@ -72,8 +70,7 @@ func run(python, attribute string, batch, executors int) error {
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	customers, err := r.Next()
+	customers, err := frame.ReadAll(r)
 	if err != nil {
 		return err
 	}
@@ -102,22 +99,4 @@ func run(python, attribute string, batch, executors int) error {
 	fmt.Printf("column dropped:   %s (the attribute parameter, as os.getenv saw it)\n", dropped.Value(0))
 	fmt.Println(out.Head(5))
 	return nil
-}
-
-// findPython returns $DFBATCH_PYTHON, or the first Python 3 that imports
-// pandas.
-func findPython() (string, error) {
-	if p := os.Getenv("DFBATCH_PYTHON"); p != "" {
-		return p, nil
-	}
-	for _, candidate := range []string{"python3", "/usr/bin/python3"} {
-		path, err := exec.LookPath(candidate)
-		if err != nil {
-			continue
-		}
-		if exec.Command(path, "-c", "import pandas").Run() == nil {
-			return path, nil
-		}
-	}
-	return "", errors.New("no Python 3 with pandas found: install it (Debian: apt-get install python3-pandas) or name one with -python or $DFBATCH_PYTHON")
 }

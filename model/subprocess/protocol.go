@@ -218,24 +218,5 @@ func decode(payload []byte, format Format) (*frame.Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	var parts []*frame.Frame
-	for {
-		f, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, f)
-	}
-	if len(parts) == 0 {
-		return frame.Empty(r.Schema()), nil
-	}
-	f, err := frame.Concat(parts...)
-	if err != nil {
-		return nil, err
-	}
-	return f.WithRowOffset(0), nil
+	return frame.ReadAll(r)
 }

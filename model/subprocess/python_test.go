@@ -3,7 +3,6 @@ package subprocess_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -18,24 +17,18 @@ import (
 // pythonWithPandas returns a Python 3 that imports pandas, or skips.
 func pythonWithPandas(t *testing.T) string {
 	t.Helper()
-	for _, candidate := range []string{os.Getenv("DFBATCH_PYTHON"), "python3", "/usr/bin/python3"} {
-		if candidate == "" {
-			continue
-		}
-		if path, err := exec.LookPath(candidate); err == nil && exec.Command(path, "-c", "import pandas").Run() == nil {
-			return path
-		}
+	python, err := subprocess.FindPython("pandas")
+	if err != nil {
+		t.Skip(err)
 	}
-	t.Skip("no Python 3 with pandas (Debian: apt-get install python3-pandas; or set DFBATCH_PYTHON)")
-	return ""
+	return python
 }
 
 func customers(t *testing.T) *frame.Frame {
 	t.Helper()
 	r, err := frame.OpenFile("../../examples/python-model/customers.csv", frame.CSV)
 	require.NoError(t, err)
-	defer r.Close()
-	f, err := r.Next()
+	f, err := frame.ReadAll(r)
 	require.NoError(t, err)
 	return f
 }
@@ -99,4 +92,11 @@ if __name__ == "__main__":
 	assert.ErrorContains(t, r.Failed[0], "ValueError: no scores for id 10")
 	require.NotEmpty(t, r.ModelLogs)
 	assert.Equal(t, "scoring 10 rows", r.ModelLogs[0].Lines[0])
+}
+
+func TestFindPythonNamesWhatIsMissing(t *testing.T) {
+	t.Setenv(subprocess.PythonEnv, "/usr/bin/python3")
+	_, err := subprocess.FindPython("no_such_module_dfbatch")
+	assert.ErrorContains(t, err, "$DFBATCH_PYTHON: /usr/bin/python3")
+	assert.ErrorContains(t, err, "No module named 'no_such_module_dfbatch'")
 }
