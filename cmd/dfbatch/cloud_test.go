@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -98,4 +99,14 @@ func TestWorkerNeedsExactlyOneModelSource(t *testing.T) {
 	code, _, stderr := runCLI("worker")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "one of --model (a file in the image) and --model-object")
+}
+
+func TestWorkerOutsideAPodPrintsItsErrorOnce(t *testing.T) {
+	for _, k := range []string{k8s.EnvExecutionID, k8s.EnvStage, k8s.EnvIndex, k8s.EnvBatchSize} {
+		t.Setenv(k, "")
+	}
+	code, _, stderr := runCLI("worker", "--model", "../../examples/churn/churn.onnx",
+		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,contract_type")
+	assert.Equal(t, exitError, code)
+	assert.Equal(t, 1, strings.Count(stderr, "not set: the worker runs in the pods of a Job"), stderr)
 }

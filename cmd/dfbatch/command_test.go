@@ -48,6 +48,10 @@ func TestRunCommandThatIsNotAModelSaysWhy(t *testing.T) {
 	assert.Contains(t, stderr, "exit status 3")
 	assert.Contains(t, stderr, "this is not a model")
 
+	code, _, stderr = runCLI("run", "--command", "python3 x.py", "--command-format", "xml", "--input", "in.csv", "--output", t.TempDir(), "--batch-size", "1")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `--command-format: unknown payload format "xml"; known: arrow, csv`)
+
 	code, _, stderr = runCLI("run", "--command", "python3 x.py", "--model", "m.onnx", "--input", "in.csv", "--output", t.TempDir(), "--batch-size", "1")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--command and --model/--model-id are exclusive")

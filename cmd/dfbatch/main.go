@@ -30,6 +30,12 @@ const (
 	exitTasksFailed = 3
 )
 
+// reportedError marks an error its command has already written to stderr
+// (the worker's last log line), so that it is not printed twice.
+type reportedError struct{ error }
+
+func (r reportedError) Unwrap() error { return r.error }
+
 // usageError marks errors in what the user asked for.
 type usageError struct{ error }
 
@@ -68,8 +74,11 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	// Library errors already say they are dfbatch's.
-	fmt.Fprintf(stderr, "dfbatch: %s\n", strings.TrimPrefix(err.Error(), "dfbatch: "))
+	var reported reportedError
+	if !errors.As(err, &reported) {
+		// Library errors already say they are dfbatch's.
+		fmt.Fprintf(stderr, "dfbatch: %s\n", strings.TrimPrefix(err.Error(), "dfbatch: "))
+	}
 	var failed tasksFailedError
 	var u usageError
 	switch {

@@ -141,7 +141,11 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		if len(features) > 0 || len(outputs) > 0 || len(columns) > 0 || *runtime != "" {
 			return usageError{errors.New("--features, --rename, --output-columns and --runtime bind ONNX models; a --command model gets every column")}
 		}
-		c := subprocess.Command{Args: subprocess.Shell(*command), Format: subprocess.Format(*cmdFormat)}
+		payload, err := subprocess.ParseFormat(*cmdFormat)
+		if err != nil {
+			return usageError{fmt.Errorf("--command-format: %w", err)}
+		}
+		c := subprocess.Command{Args: subprocess.Shell(*command), Format: payload}
 		l = c
 		if len(keep) > 0 {
 			l = model.WithInputColumns(c, keep...)

@@ -67,5 +67,8 @@ func workerCommand(ctx context.Context, args []string, lookupEnv func(string) (s
 	if err != nil {
 		return usageError{err}
 	}
-	return k8s.Worker{Loader: l, LookupEnv: lookupEnv, Log: stderr}.Run(ctx)
+	if err := (k8s.Worker{Loader: l, LookupEnv: lookupEnv, Log: stderr}).Run(ctx); err != nil {
+		return reportedError{err}
+	}
+	return nil
 }

@@ -121,11 +121,14 @@ func (w Worker) readEnv() (workerSpec, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	var errs []error
+	var (
+		errs    []error
+		missing []string
+	)
 	required := func(key string) string {
 		v, ok := lookup(key)
 		if !ok || v == "" {
-			errs = append(errs, fmt.Errorf("%s is not set: the worker runs in the pods of a Job that the dfbatch Kubernetes backend creates", key))
+			missing = append(missing, key)
 		}
 		return v
 	}
@@ -166,6 +169,11 @@ func (w Worker) readEnv() (workerSpec, error) {
 			}
 			o.Parameters[k] = v
 		}
+	}
+	if len(missing) > 0 {
+		// One error for all: a process outside a Job's pod misses them all.
+		errs = append([]error{fmt.Errorf("%s not set: the worker runs in the pods of a Job that the dfbatch Kubernetes backend creates",
+			strings.Join(missing, ", "))}, errs...)
 	}
 	if len(errs) > 0 {
 		return s, fmt.Errorf("dfbatch worker: %w", errors.Join(errs...))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -92,7 +93,7 @@ func TestWorkerNamesEveryBadVariable(t *testing.T) {
 	env[EnvTaskTimeout] = "soon"
 	env[EnvParameters] = "attribute"
 	err := Worker{Loader: model.Func(nil), LookupEnv: lookupIn(env), Log: &bytes.Buffer{}}.Run(context.Background())
-	for _, want := range []string{EnvStage + " is not set", EnvIndex + `="-1": must be >= 0`, EnvTaskTimeout + `="soon"`, "parameter attribute, which is not in the environment"} {
+	for _, want := range []string{EnvStage + " not set", EnvIndex + `="-1": must be >= 0`, EnvTaskTimeout + `="soon"`, "parameter attribute, which is not in the environment"} {
 		assert.ErrorContains(t, err, want)
 	}
 }
@@ -101,4 +102,11 @@ func TestWorkerRejectsAnIndexBeyondTheTasks(t *testing.T) {
 	_, env := stagedRun(t, stageFrame(t), 10, 4)
 	err := Worker{Loader: model.Func(nil), LookupEnv: lookupIn(env), Log: &bytes.Buffer{}}.Run(context.Background())
 	assert.ErrorContains(t, err, "JOB_COMPLETION_INDEX = 4, but execution dfb-worker has 4 tasks")
+}
+
+func TestWorkerOutsideAPodNamesEveryMissingVariableOnce(t *testing.T) {
+	err := Worker{Loader: model.Func(nil), LookupEnv: lookupIn(nil), Log: &bytes.Buffer{}}.Run(context.Background())
+	require.Error(t, err)
+	assert.Equal(t, 1, strings.Count(err.Error(), "the worker runs in the pods of a Job"))
+	assert.ErrorContains(t, err, EnvExecutionID+", "+EnvStage+", "+EnvIndex+", "+EnvBatchSize+" not set")
 }

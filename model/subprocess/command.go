@@ -82,7 +82,7 @@ func (c Command) check() error {
 	switch c.Format {
 	case "", FormatArrow, FormatCSV:
 	default:
-		errs = append(errs, fmt.Errorf("Command.Format %q is not arrow or csv", c.Format))
+		errs = append(errs, fmt.Errorf("Command.Format %q is not arrow or csv (see ParseFormat)", c.Format))
 	}
 	for _, kv := range c.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {

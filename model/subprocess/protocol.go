@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
@@ -28,6 +29,16 @@ const (
 	// FormatCSV is CSV with a header row: any language reads it.
 	FormatCSV Format = "csv"
 )
+
+// ParseFormat returns the payload format named s ("arrow" or "csv", in any
+// case); "" is "", which lets the process choose.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case "", FormatArrow, FormatCSV:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown payload format %q; known: arrow, csv", s)
+}
 
 const (
 	magic = "DFB1"
