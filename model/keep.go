@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/frame"
@@ -57,11 +58,33 @@ func (k keepSchemaLoader) OutputSchema(input *arrow.Schema) (*arrow.Schema, erro
 	return arrow.NewSchema(fields, nil), nil
 }
 
-// keepModel prepends kept input columns to its model's output. Unlike its
-// model, it is safe to share only if the model is.
+// keepModel prepends kept input columns to its model's output. It is safe
+// to share only if its model is.
+//
+// It always has Close and Prepare, which call its model's when the model is
+// an io.Closer or a Preparer and do nothing otherwise: embedding Model alone
+// would hide them, leaving a subprocess unclosed and unprepared. A no-op
+// costs the executor nothing, so one type serves every model rather than
+// one per combination of the interfaces.
 type keepModel struct {
 	Model
 	columns []string
+}
+
+// Close closes the model if it is an io.Closer.
+func (k keepModel) Close() error {
+	if c, ok := k.Model.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// Prepare prepares the model if it is a Preparer.
+func (k keepModel) Prepare(ctx context.Context) error {
+	if p, ok := k.Model.(Preparer); ok {
+		return p.Prepare(ctx)
+	}
+	return nil
 }
 
 func (k keepModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {

@@ -73,3 +73,13 @@ func (e Executor) Threads() int {
 type OutputSchemer interface {
 	OutputSchema(input *arrow.Schema) (*arrow.Schema, error)
 }
+
+// Preparer is implemented by models that may need work before a call that
+// must not count against the task's timeout: a subprocess model restarts a
+// process killed by the previous task's timeout. The executor calls
+// Prepare before every Predict, under the run's context but not the task's
+// deadline; a model bounds its own wait (a start timeout). An error fails
+// the attempt, as a Predict error would.
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}

@@ -3,6 +3,7 @@ package model_test
 import (
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"testing"
 
@@ -164,4 +165,65 @@ func TestWithInputColumnsKeepsADeclaredOutputSchema(t *testing.T) {
 	assert.Equal(t, "score", got.Field(1).Name)
 	_, ok = model.WithInputColumns(model.Func(nil), "id").(model.OutputSchemer)
 	assert.False(t, ok, "a loader without a schema gains none")
+}
+
+// calls counts what a wrapper forwards to the model it wraps; err is what
+// each forwarded call returns.
+type calls struct {
+	closes, prepares int
+	err              error
+}
+
+type closingModel struct {
+	model.Func
+	calls *calls
+}
+
+func (m closingModel) Close() error { m.calls.closes++; return m.calls.err }
+
+type preparingModel struct {
+	model.Func
+	calls *calls
+}
+
+func (m preparingModel) Prepare(context.Context) error { m.calls.prepares++; return m.calls.err }
+
+type closingPreparingModel struct{ closingModel }
+
+func (m closingPreparingModel) Prepare(context.Context) error {
+	m.calls.prepares++
+	return m.calls.err
+}
+
+func TestWithInputColumnsForwardsCloseAndPrepareToTheModel(t *testing.T) {
+	broken := errors.New("broken")
+	for _, tc := range []struct {
+		name                     string
+		inner                    func(*calls) model.Model
+		err                      error
+		wantCloses, wantPrepares int
+	}{
+		{name: "closer and preparer", inner: func(c *calls) model.Model { return closingPreparingModel{closingModel{calls: c}} }, wantCloses: 1, wantPrepares: 1},
+		{name: "closer only", inner: func(c *calls) model.Model { return closingModel{calls: c} }, wantCloses: 1},
+		{name: "preparer only", inner: func(c *calls) model.Model { return preparingModel{calls: c} }, wantPrepares: 1},
+		{name: "neither: both are no-ops", inner: func(*calls) model.Model { return model.Func(nil) }},
+		{name: "errors come back", inner: func(c *calls) model.Model { return closingPreparingModel{closingModel{calls: c}} }, err: broken, wantCloses: 1, wantPrepares: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &calls{err: tc.err}
+			l := model.LoaderFunc(func(context.Context, model.Executor) (model.Model, error) { return tc.inner(c), nil })
+			m, err := model.WithInputColumns(l, "id").Load(context.Background(), model.Executor{})
+			require.NoError(t, err)
+
+			preparer, ok := m.(model.Preparer)
+			require.True(t, ok, "the wrapper is a Preparer")
+			assert.ErrorIs(t, preparer.Prepare(context.Background()), tc.err)
+			closer, ok := m.(io.Closer)
+			require.True(t, ok, "the wrapper is an io.Closer")
+			assert.ErrorIs(t, closer.Close(), tc.err)
+
+			assert.Equal(t, tc.wantPrepares, c.prepares, "Prepare calls that reached the model")
+			assert.Equal(t, tc.wantCloses, c.closes, "Close calls that reached the model")
+		})
+	}
 }

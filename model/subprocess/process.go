@@ -21,14 +21,20 @@ import (
 const stderrTail = 20
 
 // Process is the model of one executor: a running process of a Command. It
-// is started again after a crash, a protocol error or a killed task. Like
-// every model, it is used from one goroutine at a time.
+// is started again after a crash, a protocol error or a killed task, by
+// Prepare before the next batch. Like every model, it is used from one
+// goroutine at a time.
 type Process struct {
 	cmd  Command
 	exec model.Executor
 	env  []string
 	run  *running // nil until started, and after the process ended
 }
+
+var (
+	_ model.Preparer = (*Process)(nil)
+	_ io.Closer      = (*Process)(nil)
+)
 
 // running is one process of a Process.
 type running struct {
@@ -214,15 +220,19 @@ func (r *running) exchange(ctx context.Context, timeout time.Duration, h *header
 	case <-expire:
 		r.kill()
 		<-done
-		return reply{}, fmt.Errorf("no reply within %s", timeout)
+		return reply{}, fmt.Errorf("%w within %s", errNoReply, timeout)
 	}
 }
+
+// errNoReply is the error of an exchange that timed out; the process was
+// killed for it, so its exit does not explain the failure.
+var errNoReply = errors.New("no reply")
 
 // failure explains an exchange that failed: the process's exit, if that is
 // why, or the error.
 func (r *running) failure(err error) error {
 	var pe *ProtocolError
-	if errors.As(err, &pe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &pe) || errors.Is(err, errNoReply) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	select {
@@ -260,12 +270,14 @@ func (r *running) kill() {
 	r.stdout.Close()
 }
 
-// Predict sends in to the process as one batch and returns its result. The
-// task's parameters travel in the request, and the process's stderr lines
-// while it scores go to the task's model log (model.Log). A process that
-// dies, breaks the protocol or is still busy when ctx ends is killed, and
-// started again on the next call.
-func (p *Process) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+// Prepare makes sure the process is running before the next batch: one
+// killed by the previous task's timeout, or that died between batches, is
+// started again and its hello awaited here, bounded by Command.StartTimeout
+// and ctx, not by the next task's timeout. A running process is left as it
+// is. The executor calls Prepare before every Predict (model.Preparer)
+// under the run's context; a caller that does not leaves Predict to start
+// the process, within its task's time.
+func (p *Process) Prepare(ctx context.Context) error {
 	if p.run != nil {
 		select {
 		case <-p.run.exited: // it died between batches: start it again
@@ -275,9 +287,20 @@ func (p *Process) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, e
 		}
 	}
 	if p.run == nil {
-		if err := p.start(ctx); err != nil {
-			return nil, err
-		}
+		return p.start(ctx)
+	}
+	return nil
+}
+
+// Predict sends in to the process as one batch and returns its result. The
+// task's parameters travel in the request, and the process's stderr lines
+// while it scores go to the task's model log (model.Log). A process that
+// dies, breaks the protocol or is still busy when ctx ends is killed, and
+// started again by the next Prepare, or by the next Predict if Prepare is
+// not called.
+func (p *Process) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+	if err := p.Prepare(ctx); err != nil {
+		return nil, err
 	}
 	r := p.run
 	payload, err := encode(in, r.format)

@@ -25,7 +25,13 @@ import (
 func TestMain(m *testing.M) {
 	if name := os.Getenv("DFBATCH_TEST_MODEL"); name != "" {
 		if dir := os.Getenv("DFBATCH_TEST_PIDS"); dir != "" {
+			earlier, _ := os.ReadDir(dir)
 			_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
+			// A model slow to start again: every process after the first
+			// waits this long before its hello.
+			if delay, err := time.ParseDuration(os.Getenv("DFBATCH_TEST_RESTART_DELAY")); err == nil && len(earlier) > 0 {
+				time.Sleep(delay)
+			}
 		}
 		subprocess.Main(testModels[name])
 	}
@@ -62,6 +68,14 @@ var testModels = map[string]model.Model{
 		if t, _ := model.TaskFrom(ctx); t.Index == 2 {
 			fmt.Fprint(os.Stdout, "hello from a stray print\n")
 			os.Stdout.Sync()
+			time.Sleep(time.Hour)
+		}
+		return echoEnv(ctx, in)
+	}),
+	// hang never answers a batch whose parameters set "hang", and echoes
+	// the others.
+	"hang": model.Func(func(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+		if model.Getenv(ctx, "hang") != "" {
 			time.Sleep(time.Hour)
 		}
 		return echoEnv(ctx, in)
@@ -172,7 +186,7 @@ func TestACrashFailsTheAttemptAndTheProcessIsStartedAgain(t *testing.T) {
 func TestGarbageOnStdoutIsAProtocolErrorNamingTheTask(t *testing.T) {
 	cmd, pids := testCommand(t, "garbage")
 	_, err := engine.NewClient(cmd).RunFrame(context.Background(), ids(40), engine.Options{BatchSize: 10, MaxFailedTasks: 1})
-	require.NoError(t, err)
+	require.ErrorIs(t, err, engine.ErrPartial)
 	_, err = engine.NewClient(cmd).RunFrame(context.Background(), ids(40), engine.Options{BatchSize: 10})
 	var te *engine.TaskError
 	require.ErrorAs(t, err, &te)
@@ -263,18 +277,131 @@ func TestExecutorResourcesAreInTheEnvironment(t *testing.T) {
 }
 
 func TestAProcessThatDiedBetweenBatchesIsStartedAgain(t *testing.T) {
-	cmd, pids := testCommand(t, "echo")
+	for _, tc := range []struct {
+		name    string
+		prepare bool
+	}{
+		{name: "by Prepare", prepare: true},
+		{name: "by Predict, for a caller that does not prepare"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, pids := testCommand(t, "echo")
+			m, err := cmd.Load(context.Background(), model.Executor{})
+			require.NoError(t, err)
+			p := m.(*subprocess.Process)
+			defer p.Close()
+			require.NoError(t, p.Prepare(context.Background()))
+			first := startedPIDs(t, pids)
+			require.Len(t, first, 1, "Prepare leaves a running process as it is")
+			require.NoError(t, syscall.Kill(first[0], syscall.SIGKILL))
+			// The Process reaps it: kill(pid, 0) fails once it has.
+			require.Eventually(t, func() bool { return syscall.Kill(first[0], 0) != nil }, 5*time.Second, 10*time.Millisecond)
+			if tc.prepare {
+				require.NoError(t, p.Prepare(context.Background()))
+				assert.Len(t, startedPIDs(t, pids), 2, "started again by Prepare, before the batch")
+			}
+			out, err := p.Predict(context.Background(), ids(3))
+			require.NoError(t, err)
+			assert.Equal(t, 3, out.NumRows())
+			assert.Len(t, startedPIDs(t, pids), 2)
+		})
+	}
+}
+
+// slowToRestart loads the "hang" model with processes after the first
+// taking delay to say hello, and returns it with the directory of its pids.
+// The Process is closed, and its processes checked gone, when the test
+// ends.
+func slowToRestart(t *testing.T, delay, startTimeout time.Duration) (*subprocess.Process, string) {
+	t.Helper()
+	cmd, pids := testCommand(t, "hang")
+	cmd.Env = append(cmd.Env, "DFBATCH_TEST_RESTART_DELAY="+delay.String())
+	cmd.StartTimeout = startTimeout
 	m, err := cmd.Load(context.Background(), model.Executor{})
 	require.NoError(t, err)
 	p := m.(*subprocess.Process)
-	defer p.Close()
-	first := startedPIDs(t, pids)
-	require.Len(t, first, 1)
-	require.NoError(t, syscall.Kill(first[0], syscall.SIGKILL))
-	// The Process reaps it: kill(pid, 0) fails once it has.
-	require.Eventually(t, func() bool { return syscall.Kill(first[0], 0) != nil }, 5*time.Second, 10*time.Millisecond)
-	out, err := p.Predict(context.Background(), ids(3))
+	t.Cleanup(func() {
+		assert.NoError(t, p.Close())
+		requireGone(t, startedPIDs(t, pids))
+	})
+	return p, pids
+}
+
+// predictWithin runs a task of three rows under timeout, hanging if hang.
+func predictWithin(p *subprocess.Process, timeout time.Duration, hang bool) (*frame.Frame, error) {
+	params := map[string]string{}
+	if hang {
+		params["hang"] = "yes"
+	}
+	ctx, cancel := context.WithTimeout(model.WithParameters(context.Background(), params), timeout)
+	defer cancel()
+	return p.Predict(ctx, ids(3))
+}
+
+func TestPrepareStartsAKilledProcessAgainOutsideTheTaskTimeout(t *testing.T) {
+	// Starting again takes 1.5s, and a task has 1s.
+	p, pids := slowToRestart(t, 1500*time.Millisecond, 0)
+	_, err := predictWithin(p, 100*time.Millisecond, true)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the task outlived its timeout: its process was killed")
+
+	// Without Prepare the start is part of the task: it never gets to score.
+	_, err = predictWithin(p, time.Second, false)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorContains(t, err, "did not start")
+
+	// Prepare, under a context with no deadline, waits out the start; the
+	// task then has its whole second to score.
+	require.NoError(t, p.Prepare(context.Background()))
+	out, err := predictWithin(p, time.Second, false)
 	require.NoError(t, err)
 	assert.Equal(t, 3, out.NumRows())
-	assert.Len(t, startedPIDs(t, pids), 2)
+	assert.Len(t, startedPIDs(t, pids), 3, "loaded, started by the task and killed, started by Prepare")
+}
+
+func TestPrepareGivesUpAtTheStartTimeoutOrTheRunsCancellation(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ctx     func() (context.Context, context.CancelFunc)
+		wantErr string
+	}{
+		{
+			name:    "start timeout",
+			ctx:     func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			wantErr: "no reply within 2s",
+		},
+		{
+			name: "cancelled run",
+			ctx: func() (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(100*time.Millisecond, cancel)
+				return ctx, cancel
+			},
+			wantErr: context.Canceled.Error(),
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := slowToRestart(t, time.Hour, 2*time.Second)
+			_, err := predictWithin(p, 100*time.Millisecond, true)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			err = p.Prepare(ctx)
+			assert.ErrorContains(t, err, "did not start")
+			assert.ErrorContains(t, err, tc.wantErr)
+		})
+	}
+}
+
+func TestEngineRestartsACrashedProcessOutsideTheNextAttemptsTimeout(t *testing.T) {
+	// Task 1 crashes its process; the process takes 1.5 s to start again,
+	// more than the 1 s task timeout. The restart happens before the
+	// retry, outside its timeout, so the retry and every later task run.
+	cmd, pids := testCommand(t, "crash")
+	cmd.Env = append(cmd.Env, "DFBATCH_TEST_RESTART_DELAY=1500ms")
+	out, err := engine.NewClient(cmd).RunFrame(context.Background(), ids(40),
+		engine.Options{BatchSize: 10, TaskTimeout: time.Second, Retries: 1, RetryBackoff: time.Millisecond})
+	require.NoError(t, err)
+	assert.Equal(t, 40, out.NumRows())
+	assert.Len(t, startedPIDs(t, pids), 2, "started again once, after the crash")
+	requireGone(t, startedPIDs(t, pids))
 }
