@@ -16,6 +16,7 @@ import (
 	"maps"
 	"runtime"
 
+	"github.com/dfbatch/dfbatch/engine/internal/checkpoint"
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/model"
 	"github.com/go-gota/gota/dataframe"
@@ -30,6 +31,9 @@ type Client struct {
 	backend   Backend
 	instances map[string]Instance
 	warm      *warmPool
+	// createFile creates the files of file runs; tests inject write
+	// errors through it.
+	createFile checkpoint.Files
 }
 
 // ClientOption configures a Client.
@@ -55,7 +59,7 @@ func WithInstances(presets map[string]Instance) ClientOption {
 // NewClient returns a client for the model that loader builds. A
 // model.Func or model.DataFrameFunc is its own loader.
 func NewClient(loader model.Loader, opts ...ClientOption) *Client {
-	c := &Client{loader: loader, logger: slog.New(slog.DiscardHandler), instances: maps.Clone(Instances), warm: &warmPool{}}
+	c := &Client{loader: loader, logger: slog.New(slog.DiscardHandler), instances: maps.Clone(Instances), warm: &warmPool{}, createFile: checkpoint.OS}
 	for _, o := range opts {
 		o(c)
 	}
@@ -112,19 +116,26 @@ func (c *Client) Start(ctx context.Context, in *frame.Frame, opts Options) (*Exe
 	}
 	src := newFrameSource(in, o.BatchSize)
 	var retained *retainSink
-	return c.start(ctx, o, src, func(p *pool) sink {
-		retained = newRetainSink(!o.Unordered, p.delivered)
-		return retained
-	}, func(p *pool) (*frame.Frame, error) {
-		frames := retained.frames(src.total())
-		if len(frames) == 0 {
-			return c.emptyOutput(in, p.firstOutput.Load())
-		}
-		out, err := frame.Concat(frames...)
-		if err != nil {
-			return nil, err
-		}
-		return out.WithRowOffset(0), nil
+	return c.start(ctx, o, runPlan{
+		src: src,
+		newSink: func(p *pool) sink {
+			retained = newRetainSink(!o.Unordered, p.delivered)
+			return retained
+		},
+		collect: func(p *pool, runErr error) (*frame.Frame, error) {
+			frames := retained.frames(src.total())
+			if len(frames) == 0 {
+				if runErr != nil {
+					return nil, nil
+				}
+				return c.emptyOutput(in, p.firstOutput.Load())
+			}
+			out, err := frame.Concat(frames...)
+			if err != nil {
+				return nil, err
+			}
+			return out.WithRowOffset(0), nil
+		},
 	})
 }
 
@@ -141,20 +152,13 @@ func (c *Client) Stream(ctx context.Context, r frame.Reader, opts Options, consu
 	if o.Cloud {
 		return nil, errors.New("dfbatch: Options.Cloud runs take an in-memory frame; streamed inputs run in this process only")
 	}
-	return c.startStream(ctx, o, &rebatcher{r: r, batchSize: o.BatchSize}, consume, nil)
-}
-
-// startStream runs src through a streamSink; finish, if set, runs after the
-// last task (for a file run, to close its outputs).
-func (c *Client) startStream(ctx context.Context, o Options, src source, consume func(Batch) error, finish func(p *pool) error) (*Execution, error) {
-	return c.start(ctx, o, src, func(p *pool) sink {
-		p.window = make(chan struct{}, 2*p.executors)
-		return newStreamSink(!o.Unordered, p.window, consume, p.delivered)
-	}, func(p *pool) (*frame.Frame, error) {
-		if finish != nil {
-			return nil, finish(p)
-		}
-		return nil, nil
+	return c.start(ctx, o, runPlan{
+		src: &rebatcher{r: r, batchSize: o.BatchSize},
+		newSink: func(p *pool) sink {
+			p.window = make(chan struct{}, 2*p.executors)
+			return newStreamSink(!o.Unordered, p.window, consume, p.delivered)
+		},
+		collect: func(*pool, error) (*frame.Frame, error) { return nil, nil },
 	})
 }
 
@@ -169,10 +173,20 @@ func (c *Client) resolve(opts Options) (Options, error) {
 	return o, nil
 }
 
-// start sets up the pool and runs it in the background. newSink builds the
-// sink once the pool exists; collect builds the output after a run with no
-// error from the pool.
-func (c *Client) start(ctx context.Context, o Options, src source, newSink func(*pool) sink, collect func(*pool) (*frame.Frame, error)) (*Execution, error) {
+// runPlan is what a local run is made of.
+type runPlan struct {
+	src source
+	// newSink builds the sink once the pool exists.
+	newSink func(*pool) sink
+	// scored, if set, takes each scored output before the sink.
+	scored func(Task, *frame.Frame) error
+	// collect builds the output after the run; runErr is the pool's error.
+	collect func(p *pool, runErr error) (*frame.Frame, error)
+}
+
+// start sets up the pool and runs it in the background.
+func (c *Client) start(ctx context.Context, o Options, plan runPlan) (*Execution, error) {
+	src := plan.src
 	executors := o.Executors
 	if t := src.total(); t >= 0 {
 		executors = min(executors, t)
@@ -189,8 +203,8 @@ func (c *Client) start(ctx context.Context, o Options, src source, newSink func(
 	e := newExecution(o, cancel)
 	e.tasks = src.total()
 	e.report = Report{ExecutionID: e.id, Started: e.started, Tasks: max(e.tasks, 0)}
-	p := &pool{exec: e, opts: o, loader: c.loader, logger: c.logger, src: src, executors: executors, specs: specs, warm: c.warm}
-	p.sink = newSink(p)
+	p := &pool{exec: e, opts: o, loader: c.loader, logger: c.logger, src: src, executors: executors, specs: specs, warm: c.warm, scored: plan.scored}
+	p.sink = plan.newSink(p)
 	c.logger.Info("dfbatch run started", "execution", e.id, "tasks", e.tasks, "batch_size", o.BatchSize,
 		"executors", executors, "cpus", o.CPUs, "memory_mib", o.Memory)
 	go func() {
@@ -198,7 +212,7 @@ func (c *Client) start(ctx context.Context, o Options, src source, newSink func(
 		jobCtx, stop := withJobTimeout(runCtx, o.JobTimeout)
 		defer stop()
 		err := p.run(jobCtx)
-		out, cerr := collect(p)
+		out, cerr := plan.collect(p, err)
 		if err == nil {
 			err = cerr
 		}

@@ -19,10 +19,22 @@ type TaskError struct {
 }
 
 func (e *TaskError) Error() string {
-	if e.Executor < 0 {
-		return fmt.Sprintf("%s failed after %d attempt(s): %v", e.Task, e.Attempts, e.Err)
+	where := ""
+	if e.Executor >= 0 {
+		where = fmt.Sprintf(" on executor %d", e.Executor)
 	}
-	return fmt.Sprintf("%s failed on executor %d after %d attempt(s): %v", e.Task, e.Executor, e.Attempts, e.Err)
+	if e.Attempts == 0 {
+		return fmt.Sprintf("%s was refused%s before its first attempt: %v", e.Task, where, e.Err)
+	}
+	return fmt.Sprintf("%s failed%s after %s: %v", e.Task, where, plural(e.Attempts, "attempt"), e.Err)
+}
+
+// plural is "1 task", "2 tasks".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Unwrap returns the cause.
@@ -38,13 +50,28 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("model panicked: %v", e.Value)
 }
 
-// RunError is returned when more tasks failed than Options.MaxFailedTasks
-// allows. It lists every failed task; errors.As finds each *TaskError in it.
+// RunError is the failure of tasks: more of them than
+// Options.MaxFailedTasks allows, which stopped the run, or no more than it
+// allows (Partial), in which case the run finished without their rows and
+// errors.Is(err, ErrPartial) holds. It lists every failed task; errors.As
+// finds each *TaskError in it.
 type RunError struct {
 	Failed    []*TaskError
 	Tolerated int
 	Tasks     int // -1 when the input's size was never known
 }
+
+// ErrPartial is the error of a run that finished with failed tasks it was
+// allowed to tolerate (Options.MaxFailedTasks): its output holds every
+// other row. Test for it with errors.Is; the error is a *RunError inside
+// an *IncompleteError, whose Report names the missing rows.
+var ErrPartial = errors.New("the output lacks the rows of failed tasks")
+
+// Partial reports whether the failures were tolerated.
+func (e *RunError) Partial() bool { return len(e.Failed) <= e.Tolerated }
+
+// Is makes errors.Is(err, ErrPartial) hold for tolerated failures.
+func (e *RunError) Is(target error) bool { return target == ErrPartial && e.Partial() }
 
 func (e *RunError) Error() string {
 	var b strings.Builder
@@ -52,7 +79,11 @@ func (e *RunError) Error() string {
 	if e.Tasks >= 0 {
 		total = fmt.Sprint(e.Tasks)
 	}
-	fmt.Fprintf(&b, "%d of %s tasks failed (at most %d tolerated)", len(e.Failed), total, e.Tolerated)
+	if e.Partial() {
+		fmt.Fprintf(&b, "%d of %s tasks failed, within the %d tolerated (Options.MaxFailedTasks): %v", len(e.Failed), total, e.Tolerated, ErrPartial)
+	} else {
+		fmt.Fprintf(&b, "%d of %s tasks failed (at most %d tolerated)", len(e.Failed), total, e.Tolerated)
+	}
 	for i, f := range e.Failed {
 		if i == 3 {
 			fmt.Fprintf(&b, "; and %d more (see the execution's Report)", len(e.Failed)-i)
@@ -71,6 +102,22 @@ func (e *RunError) Unwrap() []error {
 	}
 	return errs
 }
+
+// IncompleteError is the error of every run that ended without all of its
+// output: tasks failed (a *RunError, which for tolerated failures matches
+// ErrPartial), the run was cancelled or timed out, the input could not be
+// read or an output not written. Report is the run's final report: its
+// Rerun and RerunFrame (RerunDataFrame for gota) name exactly the rows to
+// score again, and Client.Run's callers reach it through errors.As.
+type IncompleteError struct {
+	Report Report
+	Err    error
+}
+
+func (e *IncompleteError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *IncompleteError) Unwrap() error { return e.Err }
 
 // ErrNoBackend is returned for Options.Cloud on a client without a remote
 // backend.

@@ -17,6 +17,10 @@ const (
 	// TaskInterrupted: the run stopped while the task ran; the Report
 	// lists it as incomplete.
 	TaskInterrupted
+	// TaskResumed: the task's output was taken from the checkpoint of an
+	// interrupted run (FileJob.Resume) instead of being scored; Executor
+	// is -1.
+	TaskResumed
 )
 
 func (k EventKind) String() string {
@@ -31,6 +35,8 @@ func (k EventKind) String() string {
 		return "failed"
 	case TaskInterrupted:
 		return "interrupted"
+	case TaskResumed:
+		return "resumed"
 	}
 	return "unknown"
 }
@@ -40,7 +46,9 @@ type Event struct {
 	Kind     EventKind
 	Task     Task
 	Executor int
-	// Attempt counts from 1.
+	// Attempt counts from 1. It is 0 for TaskResumed, and for a
+	// TaskFailed of a task refused before its first attempt (its input
+	// alone exceeds Options.Memory), which has no TaskStarted.
 	Attempt int
 	// Duration is how long the attempt ran; zero for TaskStarted.
 	Duration time.Duration

@@ -52,11 +52,13 @@ func ExampleExecution_Report() {
 	in, _ := frame.New(frame.Int64s("id", []int64{0, 1, 2, 3, 4, 5, 6}))
 	execution, _ := engine.NewClient(m).Start(context.Background(), in, engine.Options{BatchSize: 3, MaxFailedTasks: 1})
 	out, err := execution.Wait()
-	fmt.Println("rows out:", out.NumRows(), "error:", err)
+	// A tolerated failure (MaxFailedTasks) is still an error: the output
+	// lacks its rows.
+	fmt.Println("rows out:", out.NumRows(), "partial:", errors.Is(err, engine.ErrPartial), "state:", execution.Report().State)
 	for _, task := range execution.Report().Rerun() {
 		fmt.Println("re-run", task)
 	}
 	// Output:
-	// rows out: 4 error: <nil>
+	// rows out: 4 partial: true state: partial
 	// re-run task 1 (rows 3-5)
 }

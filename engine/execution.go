@@ -56,7 +56,7 @@ func (e *Execution) ID() string { return e.id }
 
 // Options returns the resolved options the execution runs with: the run's
 // options over the client's defaults, with presets and defaults applied.
-func (e *Execution) Options() Options { return e.opts }
+func (e *Execution) Options() Options { return e.opts.clone() }
 
 // Status returns a snapshot of the execution's progress.
 func (e *Execution) Status() Status {
@@ -110,8 +110,12 @@ func (e *Execution) Done() <-chan struct{} { return e.done }
 
 // Wait waits for the run to end and returns its output: every finished
 // task's rows, in input order (or completion order for an unordered run).
-// On error the frame still holds the rows that were scored, or is nil if
-// none were or the output was streamed, and Report lists the rest.
+// A run that ended without all of its output returns an *IncompleteError
+// carrying the final Report, which lists the missing rows; the frame still
+// holds the rows that were scored, or is nil if none were or the output
+// was streamed. Tolerated failed tasks (Options.MaxFailedTasks) are such
+// an error too, matching ErrPartial: no run returns a nil error with rows
+// missing.
 func (e *Execution) Wait() (*frame.Frame, error) {
 	<-e.done
 	return e.out, e.err
@@ -122,10 +126,17 @@ func (e *Execution) Wait() (*frame.Frame, error) {
 func (e *Execution) Report() Report {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.snapshot()
+}
+
+// snapshot copies the report; e.mu is held.
+func (e *Execution) snapshot() Report {
 	r := e.report
 	r.Failed = slices.Clone(r.Failed)
 	r.Incomplete = slices.Clone(r.Incomplete)
 	r.Outputs = slices.Clone(r.Outputs)
+	r.Files = slices.Clone(r.Files)
+	r.ModelLogs = slices.Clone(r.ModelLogs)
 	if !r.State.Done() {
 		r.Duration = time.Since(e.started)
 	}
@@ -171,15 +182,16 @@ func withJobTimeout(ctx context.Context, d time.Duration) (context.Context, cont
 	return context.WithTimeoutCause(ctx, d, ErrJobTimeout)
 }
 
-// finish records the end of the run and wakes every waiter.
+// finish records the end of the run and wakes every waiter. A run error
+// becomes an *IncompleteError carrying the final report.
 func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 	e.mu.Lock()
-	e.out, e.err = out, err
-	e.report.Err = err
 	e.report.Duration = time.Since(e.started)
 	switch {
 	case err == nil:
 		e.state = Succeeded
+	case errors.Is(err, ErrPartial):
+		e.state = Partial
 	case errors.Is(err, ErrJobTimeout):
 		e.state = TimedOut
 	case errors.Is(err, context.Canceled) || errors.Is(err, ErrCancelled):
@@ -188,6 +200,16 @@ func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 		e.state = Failed
 	}
 	e.report.State = e.state
+	if err != nil {
+		if out != nil && out.NumRows() == 0 {
+			out = nil // nothing was scored
+		}
+		inc := &IncompleteError{Err: err}
+		e.report.Err = inc
+		inc.Report = e.snapshot()
+		err = inc
+	}
+	e.out, e.err = out, err
 	r := e.report
 	e.mu.Unlock()
 	level := slog.LevelInfo
@@ -206,7 +228,7 @@ func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 // done; total is the number of tasks, or -1 when the input was not read to
 // its end.
 func describeStop(cause error, r Report, total int) error {
-	rerun := fmt.Sprintf("Report().Rerun() lists the %d tasks to run again", len(r.Failed)+len(r.Incomplete))
+	rerun := fmt.Sprintf("Report().Rerun() lists the %s to run again", plural(len(r.Failed)+len(r.Incomplete), "task"))
 	if total < 0 {
 		return fmt.Errorf("%w after %d tasks finished; %s, and the input after them was never read", cause, r.Finished, rerun)
 	}

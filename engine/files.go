@@ -4,20 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dfbatch/dfbatch/engine/internal/checkpoint"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model"
 )
 
 // FileJob is a file-to-file run, the reference platform's local_file_run:
 // every input file is scored in streamed batches into an output file of the
 // same base name in Destination.
+//
+// Outputs are all or nothing: each is written under a temporary name in
+// the job's work folder and renamed to its final name only once it holds
+// every row of its input. A failure, cancel or write error leaves no
+// partial output behind, only the outputs already complete. Unless
+// NoCheckpoint is set, what was scored is kept in a checkpoint in the work
+// folder until the job has written every output, so that Resume scores
+// only what is missing, even after a crash or kill -9.
 type FileJob struct {
 	// Source is a CSV, Parquet or Arrow IPC file, or a folder whose such
 	// files are scored in name order. Hidden files and files of other
@@ -32,6 +38,37 @@ type FileJob struct {
 	// OutputFormat writes every output in this format; "" keeps each
 	// input's format.
 	OutputFormat frame.Format
+	// Resume continues the job's interrupted run (a crash, kill -9,
+	// cancel, timeout or failed tasks) from its checkpoint: inputs whose
+	// output was written are skipped, and of the others only the tasks
+	// whose outputs the checkpoint lacks are scored. Each output is the
+	// same as an uninterrupted run's, byte for byte. A job whose inputs,
+	// BatchSize, Parameters, BuildID or Fingerprint differ from the
+	// checkpoint's is refused with an error naming each difference. With
+	// no checkpoint, the run starts from the beginning. Without Resume, a
+	// run discards an earlier run's checkpoint.
+	Resume bool
+	// NoCheckpoint keeps no checkpoint, so an interrupted run cannot be
+	// resumed; it saves writing each task's output twice.
+	NoCheckpoint bool
+	// Fingerprint names what else the outputs depend on (the model file's
+	// digest, the feature list...), for Resume to refuse a job that
+	// changed: each key that differs is named.
+	Fingerprint map[string]string
+}
+
+// FileResult is what a file run did with one input.
+type FileResult struct {
+	Input  string
+	Format frame.Format
+	Output string
+	// Written: Output holds every row of Input, written by this run, or by
+	// the interrupted run this one resumed (Kept: Input was not read).
+	Written, Kept bool
+	// RowsRead counts the rows read from Input; ReadAll says whether it was
+	// read to its end.
+	RowsRead int
+	ReadAll  bool
 }
 
 type fileInput struct {
@@ -53,9 +90,10 @@ func (c *Client) RunFiles(ctx context.Context, job FileJob, opts Options) (Repor
 	return e.Report(), err
 }
 
-// StartFiles validates the job and starts it in the background. Outputs
-// are written as "<name>.partial" and renamed when complete, so a file
-// under its final name is never half-written. Report().Outputs lists them.
+// StartFiles validates the job and starts it in the background.
+// Report().Outputs lists the outputs written, Report().Files what became
+// of each input. A run that did not write every output keeps its
+// checkpoint (Report().Checkpoint) for a later run with FileJob.Resume.
 func (c *Client) StartFiles(ctx context.Context, job FileJob, opts Options) (*Execution, error) {
 	o, err := c.resolve(opts)
 	if err != nil {
@@ -74,21 +112,46 @@ func (c *Client) StartFiles(ctx context.Context, job FileJob, opts Options) (*Ex
 	if err := os.MkdirAll(filepath.Dir(inputs[0].output), 0o755); err != nil {
 		return nil, fmt.Errorf("dfbatch: FileJob.Destination: %w", err)
 	}
-	src := &filesSource{inputs: inputs, batchSize: o.BatchSize}
-	w := &fileWriters{inputs: inputs, loader: c.loader, written: map[string]bool{}}
-	return c.startStream(ctx, o, src, w.write, func(p *pool) error {
-		err := w.finish(src, p)
-		var outputs []string
-		for _, in := range inputs {
-			if w.written[in.path] {
-				outputs = append(outputs, in.output)
-			}
-		}
-		p.exec.mu.Lock()
-		p.exec.report.Outputs = outputs
-		p.exec.mu.Unlock()
-		return err
+	run := &fileRun{client: c, job: job, inputs: inputs, work: workFolder(job, inputs), create: c.createFile}
+	if err := run.open(o); err != nil {
+		return nil, fmt.Errorf("dfbatch: %w", err)
+	}
+	e, err := c.start(ctx, o, runPlan{
+		src:    run.source(o.BatchSize),
+		scored: run.save,
+		newSink: func(p *pool) sink {
+			p.window = make(chan struct{}, 2*p.executors)
+			return newStreamSink(true, p.window, run.write, p.delivered)
+		},
+		collect: func(p *pool, runErr error) (*frame.Frame, error) { return nil, run.finish(p) },
 	})
+	if err != nil {
+		run.abort()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Checkpoint returns the folder where the job keeps its checkpoint, and
+// whether an interrupted run left one there for Resume.
+func (j FileJob) Checkpoint() (dir string, exists bool) {
+	inputs, err := listInputs(j)
+	if err != nil {
+		return "", false
+	}
+	dir = workFolder(j, inputs)
+	return dir, checkpoint.Exists(dir)
+}
+
+// workFolder is where a job keeps its partial outputs and checkpoint:
+// ".dfbatch" in a Destination folder, ".<name>.dfbatch" beside a
+// Destination file.
+func workFolder(job FileJob, inputs []fileInput) string {
+	if len(inputs) == 1 && inputs[0].output == job.Destination && !isDir(job.Destination) {
+		dir, name := filepath.Split(job.Destination)
+		return filepath.Join(dir, "."+name+".dfbatch")
+	}
+	return filepath.Join(job.Destination, ".dfbatch")
 }
 
 // listInputs finds the job's input files and names their outputs.
@@ -127,7 +190,7 @@ func listInputs(job FileJob) ([]fileInput, error) {
 		}
 	} else {
 		paths = []string{job.Source}
-		if out, ok := outputFile(job); ok {
+		if out, ok := singleOutput(job); ok {
 			if same, _ := sameFile(out.output, out.path); same {
 				return nil, fmt.Errorf("FileJob: the output of %s would overwrite it; choose another Destination", out.path)
 			}
@@ -161,8 +224,8 @@ func listInputs(job FileJob) ([]fileInput, error) {
 	return inputs, nil
 }
 
-// outputFile reads a single-file job whose Destination names a file.
-func outputFile(job FileJob) (fileInput, bool) {
+// singleOutput reads a single-file job whose Destination names a file.
+func singleOutput(job FileJob) (fileInput, bool) {
 	if isDir(job.Destination) {
 		return fileInput{}, false
 	}
@@ -199,155 +262,3 @@ func sameFile(a, b string) (bool, error) {
 	return os.SameFile(ia, ib), nil
 }
 
-// filesSource reads the inputs one after the other, as one stream of
-// tasks numbered across files, with row ranges within each file.
-type filesSource struct {
-	inputs    []fileInput
-	batchSize int
-	pos       int // index of the input being read
-	current   *rebatcher
-	schemas   map[string]*arrow.Schema // each opened input's schema
-	tasks     int
-}
-
-func (s *filesSource) next() (Task, *frame.Frame, error) {
-	for s.pos < len(s.inputs) {
-		if s.current == nil {
-			in := s.inputs[s.pos]
-			r, err := frame.OpenFile(in.path, in.format, frame.WithBatchRows(s.batchSize))
-			if err != nil {
-				return Task{}, nil, err
-			}
-			if s.schemas == nil {
-				s.schemas = map[string]*arrow.Schema{}
-			}
-			s.schemas[in.path] = r.Schema()
-			s.current = &rebatcher{r: r, source: in.path, batchSize: s.batchSize, firstIndex: s.tasks}
-		}
-		t, rows, err := s.current.next()
-		if err == nil {
-			s.tasks++
-			return t, rows, nil
-		}
-		if err != io.EOF {
-			return Task{}, nil, fmt.Errorf("%s: %w", s.inputs[s.pos].path, err)
-		}
-		if err := s.current.r.Close(); err != nil {
-			return Task{}, nil, fmt.Errorf("%s: %w", s.inputs[s.pos].path, err)
-		}
-		s.current = nil
-		s.pos++
-	}
-	return Task{}, nil, io.EOF
-}
-
-func (s *filesSource) total() int {
-	if s.exhausted() {
-		return s.tasks
-	}
-	return -1
-}
-
-func (s *filesSource) remaining() []Task { return nil }
-func (s *filesSource) exhausted() bool   { return s.pos == len(s.inputs) }
-
-// close closes the input being read, if the run stopped midway.
-func (s *filesSource) close() {
-	if s.current != nil {
-		_ = s.current.r.Close()
-	}
-}
-
-// fileWriters writes each input's outputs, in order, to its output file.
-// The stream sink calls write serially; finish runs after the last write.
-type fileWriters struct {
-	inputs  []fileInput
-	loader  model.Loader
-	current *fileInput
-	w       frame.Writer
-	written map[string]bool // inputs whose output file is complete
-}
-
-func (w *fileWriters) write(b Batch) error {
-	if w.current == nil || w.current.path != b.Task.Source {
-		if err := w.closeCurrent(); err != nil {
-			return err
-		}
-		i := slices.IndexFunc(w.inputs, func(in fileInput) bool { return in.path == b.Task.Source })
-		w.current = &w.inputs[i]
-		out, err := frame.CreateFile(w.current.output+".partial", w.current.outFmt)
-		if err != nil {
-			return err
-		}
-		w.w = out
-	}
-	return w.w.Write(b.Frame)
-}
-
-// closeCurrent completes the output being written.
-func (w *fileWriters) closeCurrent() error {
-	if w.current == nil {
-		return nil
-	}
-	in := w.current
-	w.current = nil
-	if err := w.w.Close(); err != nil {
-		return fmt.Errorf("%s: %w", in.output, err)
-	}
-	return w.commit(in)
-}
-
-func (w *fileWriters) commit(in *fileInput) error {
-	if err := os.Rename(in.output+".partial", in.output); err != nil {
-		return err
-	}
-	w.written[in.path] = true
-	return nil
-}
-
-// finish completes the last output and, after a complete read, writes an
-// empty output for each input that had no rows to score.
-func (w *fileWriters) finish(src *filesSource, p *pool) error {
-	src.close()
-	if err := w.closeCurrent(); err != nil {
-		return err
-	}
-	if !src.exhausted() {
-		return nil
-	}
-	for i := range w.inputs {
-		in := &w.inputs[i]
-		if w.written[in.path] {
-			continue
-		}
-		var opts []frame.WriteOption
-		if schema := w.outputSchema(p, src.schemas[in.path]); schema != nil {
-			opts = append(opts, frame.WithSchema(schema))
-		}
-		out, err := frame.CreateFile(in.output+".partial", in.outFmt, opts...)
-		if err != nil {
-			return err
-		}
-		if err := out.Close(); err != nil {
-			return fmt.Errorf("%s: %w", in.output, err)
-		}
-		if err := w.commit(in); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// outputSchema is the columns of an output with no rows: those of the
-// run's other outputs, or those the model's loader declares.
-func (w *fileWriters) outputSchema(p *pool, input *arrow.Schema) *arrow.Schema {
-	if first := p.firstOutput.Load(); first != nil {
-		return first.schema
-	}
-	if s, ok := w.loader.(model.OutputSchemer); ok && input != nil {
-		if schema, err := s.OutputSchema(input); err == nil {
-			return schema
-		}
-	}
-	return nil
-}

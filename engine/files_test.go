@@ -88,12 +88,17 @@ func TestRunFilesTaskErrorsNameTheFileAndItsRows(t *testing.T) {
 		}
 		return echoID(ctx, in)
 	})
+	dst := t.TempDir()
 	report, err := engine.NewClient(failing).RunFiles(context.Background(),
-		engine.FileJob{Source: src, Destination: t.TempDir()}, engine.Options{BatchSize: 10, MaxFailedTasks: 1})
-	require.NoError(t, err)
+		engine.FileJob{Source: src, Destination: dst}, engine.Options{BatchSize: 10, MaxFailedTasks: 1})
+	require.ErrorIs(t, err, engine.ErrPartial)
+	assert.Equal(t, engine.Partial, report.State)
 	require.Len(t, report.Failed, 1)
 	assert.Contains(t, report.Failed[0].Error(), "b.csv rows 20-29")
 	assert.Equal(t, 90, report.RowsOut)
+	// b.csv's output would lack rows 20-29: it is not written.
+	assert.Equal(t, []string{filepath.Join(dst, "a.csv")}, report.Outputs)
+	assert.NoFileExists(t, filepath.Join(dst, "b.csv"))
 }
 
 func TestRunFilesRejectsBadJobs(t *testing.T) {

@@ -37,7 +37,13 @@ type Options struct {
 	Parameters map[string]string
 	// JobTimeout bounds the whole run; 0 means none.
 	JobTimeout time.Duration
-	// TaskTimeout bounds each attempt of a task; 0 means none.
+	// TaskTimeout bounds each attempt of a task; 0 means none. The attempt
+	// ends at the timeout even if the model ignores its context: a call
+	// still running then is abandoned, its model instance is never used
+	// again (it is closed once the call returns), and the executor loads a
+	// fresh instance for its next task, outside that task's timeout. While
+	// more than Executors abandoned calls are still running, executors wait
+	// for one to return before loading another instance.
 	TaskTimeout time.Duration
 	// BuildID selects the model build (version) to load; "" is the latest.
 	BuildID string
@@ -51,12 +57,13 @@ type Options struct {
 	// Retries is how many times a failed task is tried again. Default 0.
 	Retries int
 	// RetryBackoff is the pause before the first retry; it doubles for each
-	// later one, up to maxBackoff. Default 100ms.
+	// later one, up to 30s. Default 100ms.
 	RetryBackoff time.Duration
 	// MaxFailedTasks is how many tasks may fail (after their retries)
 	// before the run stops with an error. Default 0: any failure stops it.
-	// The rows of tolerated failed tasks are missing from the output and
-	// listed in the execution's Report.
+	// A run with tolerated failed tasks scores every other task, then ends
+	// in state Partial with an error matching ErrPartial: the output lacks
+	// the failed tasks' rows, which the error's Report lists.
 	MaxFailedTasks int
 	// Unordered delivers task outputs as tasks finish instead of in input
 	// order: the output's batches are in completion order, and a streaming
@@ -137,7 +144,15 @@ func resolveOptions(run, defaults Options, instances map[string]Instance) (Optio
 	if o.RetryBackoff == 0 {
 		o.RetryBackoff = defaultRetryBackoff
 	}
-	return o, nil
+	// The run owns its options from here: a caller that changes its map
+	// after Start changes nothing in the run.
+	return o.clone(), nil
+}
+
+// clone copies o's reference-typed fields.
+func (o Options) clone() Options {
+	o.Parameters = maps.Clone(o.Parameters)
+	return o
 }
 
 // applyInstance sets CPUs, Memory and, unless set, GPUs from o's instance

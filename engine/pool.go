@@ -32,6 +32,12 @@ type pool struct {
 	executors int
 	specs     []model.Executor // one per executor
 	warm      *warmPool
+	// scored, if set, is given each scored output before the sink: a file
+	// run's checkpoint. An error stops the run.
+	scored func(Task, *frame.Frame) error
+	// abandoned counts model calls still running after their attempt
+	// ended (see Options.TaskTimeout).
+	abandoned abandonedCalls
 
 	// firstOutput is the first output's schema, which every later output
 	// must match.
@@ -49,6 +55,9 @@ type outputShape struct {
 type job struct {
 	task Task
 	rows *frame.Frame
+	// output, when set, is the task's output taken from a checkpoint: it
+	// is delivered without being scored again.
+	output *frame.Frame
 }
 
 // errTooManyFailures stops the executors once more tasks failed than
@@ -69,6 +78,12 @@ func (p *pool) run(ctx context.Context) error {
 		g.Go(func() error { return p.execute(gctx, i, jobs) })
 	}
 	err := g.Wait()
+	// A model that honours its context returns soon after its timeout:
+	// give abandoned calls a moment, so that their instances (a process)
+	// are closed before the run ends. A model deaf to it is left behind.
+	grace, cancel := context.WithTimeout(context.Background(), stopGrace)
+	_ = p.abandoned.wait(grace, 0)
+	cancel()
 
 	incomplete := slices.Collect(maps.Values(p.outstanding))
 	incomplete = append(incomplete, p.src.remaining()...)
@@ -94,6 +109,9 @@ func (p *pool) run(ctx context.Context) error {
 		return &RunError{Failed: r.Failed, Tolerated: p.opts.MaxFailedTasks, Tasks: total}
 	case err != nil:
 		return describeStop(err, r, total)
+	case len(r.Failed) > 0:
+		// Tolerated failures: the run ended, without their rows.
+		return &RunError{Failed: r.Failed, Tolerated: p.opts.MaxFailedTasks, Tasks: total}
 	}
 	return nil
 }
@@ -110,7 +128,8 @@ func (p *pool) dispatch(ctx context.Context, jobs chan<- job) error {
 				return nil
 			}
 		}
-		t, rows, err := p.src.next()
+		j, err := p.src.next()
+		t := j.task
 		if err == io.EOF {
 			p.exec.mu.Lock()
 			p.exec.tasks = p.src.total()
@@ -128,39 +147,66 @@ func (p *pool) dispatch(ctx context.Context, jobs chan<- job) error {
 		p.exec.report.RowsIn += t.Rows()
 		p.exec.report.Tasks = max(p.exec.report.Tasks, t.Index+1)
 		p.exec.mu.Unlock()
+		if j.output != nil {
+			if err := p.resume(t, j.output); err != nil {
+				return err
+			}
+			continue
+		}
 		select {
-		case jobs <- job{task: t, rows: rows}:
+		case jobs <- j:
 		case <-ctx.Done():
 			return nil
 		}
 	}
 }
 
+// resume delivers a task's output taken from a checkpoint.
+func (p *pool) resume(t Task, out *frame.Frame) error {
+	if err := p.checkSchema(t, out); err != nil {
+		return fmt.Errorf("the checkpointed output of %s: %w", t, err)
+	}
+	p.exec.mu.Lock()
+	p.exec.report.Resumed++
+	p.exec.report.RowsResumed += t.Rows()
+	p.exec.mu.Unlock()
+	p.exec.emit(Event{Kind: TaskResumed, Task: t, Executor: -1, Time: time.Now()})
+	return p.sink.put(t, out)
+}
+
 // execute is one executor: it loads its model instance, then scores tasks
 // until there are none left or the run stops.
 func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) error {
-	m, release, err := p.acquire(ctx, p.specs[index])
-	if err != nil {
+	x := &executor{pool: p, index: index, spec: p.specs[index]}
+	defer x.release()
+	if _, err := x.instance(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("executor %d: loading the model: %w", index, err)
+		return err
 	}
-	defer release()
 	// One context per executor carries the parameters; tasks add to it.
 	params := model.WithParameters(ctx, p.opts.Parameters)
 	for j := range jobs {
 		if ctx.Err() != nil {
 			return nil
 		}
-		out, attempts, err := p.score(params, m, index, j)
+		out, attempts, err := p.score(params, x, j)
+		var load *loadError
 		switch {
 		case err == nil:
+			if p.scored != nil {
+				if err := p.scored(j.task, out); err != nil {
+					return err
+				}
+			}
 			if err := p.sink.put(j.task, out); err != nil {
 				return err
 			}
 		case ctx.Err() != nil:
 			return nil // interrupted: the task stays outstanding, so incomplete
+		case errors.As(err, &load):
+			return load // the task stays outstanding, so incomplete
 		default:
 			if err := p.fail(&TaskError{Task: j.task, Executor: index, Attempts: attempts, Err: err}); err != nil {
 				return err
@@ -170,17 +216,121 @@ func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) error {
 	return nil
 }
 
+// executor holds one executor's model instance, loading a fresh one after
+// a call was abandoned.
+type executor struct {
+	pool  *pool
+	index int
+	spec  model.Executor
+	m     model.Model // nil until loaded, and after an abandoned call
+	// giveBack ends the executor's use of m; discard closes m, which must
+	// not be used again.
+	giveBack, discard func()
+}
+
+// loadError stops an executor whose model could not be loaded.
+type loadError struct{ err error }
+
+func (e *loadError) Error() string { return e.err.Error() }
+func (e *loadError) Unwrap() error { return e.err }
+
+// instance returns the executor's model instance, loading one if needed.
+func (x *executor) instance(ctx context.Context) (model.Model, error) {
+	if x.m != nil {
+		return x.m, nil
+	}
+	if err := x.pool.abandoned.wait(ctx, x.pool.executors); err != nil {
+		return nil, err
+	}
+	m, giveBack, discard, err := x.pool.acquire(ctx, x.spec)
+	if err != nil {
+		return nil, &loadError{fmt.Errorf("executor %d: loading the model: %w", x.index, err)}
+	}
+	x.m, x.giveBack, x.discard = m, giveBack, discard
+	return m, nil
+}
+
+// abandon leaves call running and drops the instance it runs on: it is
+// closed once the call returns, and the next task loads a fresh one.
+func (x *executor) abandon(call *modelCall, t Task) {
+	p := x.pool
+	p.logger.Warn("model call abandoned: it ignored the end of its context; its instance will be closed when it returns",
+		"execution", p.exec.id, "executor", x.index, "task", t.String())
+	discard := x.discard
+	x.m, x.giveBack, x.discard = nil, nil, nil
+	p.abandoned.add()
+	go func() {
+		<-call.done
+		discard()
+		p.abandoned.done()
+	}()
+}
+
+func (x *executor) release() {
+	if x.m != nil {
+		x.giveBack()
+	}
+}
+
+// abandonedCalls counts model calls left running after their attempt
+// ended, so that executors can wait before loading more instances.
+type abandonedCalls struct {
+	mu      sync.Mutex
+	n       int
+	changed chan struct{} // closed and replaced when n drops
+}
+
+func (a *abandonedCalls) add() {
+	a.mu.Lock()
+	a.n++
+	a.mu.Unlock()
+}
+
+func (a *abandonedCalls) done() {
+	a.mu.Lock()
+	a.n--
+	if a.changed != nil {
+		close(a.changed)
+		a.changed = nil
+	}
+	a.mu.Unlock()
+}
+
+// wait returns once at most limit abandoned calls are running, or with
+// ctx's error.
+func (a *abandonedCalls) wait(ctx context.Context, limit int) error {
+	for {
+		a.mu.Lock()
+		if a.n <= limit {
+			a.mu.Unlock()
+			return nil
+		}
+		if a.changed == nil {
+			a.changed = make(chan struct{})
+		}
+		changed := a.changed
+		a.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // acquire gives an executor its model instance: a warm one kept by
-// Client.WarmUp if one matches and is free, else a new one. release gives
-// the instance back or closes it.
-func (p *pool) acquire(ctx context.Context, spec model.Executor) (m model.Model, release func(), err error) {
+// Client.WarmUp if one matches and is free, else a new one. giveBack ends
+// the run's use of the instance (a warm one goes back to the client);
+// discard closes it for good, for an instance that must not be reused.
+func (p *pool) acquire(ctx context.Context, spec model.Executor) (m model.Model, giveBack, discard func(), err error) {
 	if in, ok := p.warm.take(spec); ok {
-		return in.model, func() { p.warm.give(in, p.logger) }, nil
+		return in.model, func() { p.warm.give(in, p.logger) }, func() { p.warm.discard(in, p.logger) }, nil
 	}
 	if m, err = loadModel(ctx, p.loader, spec); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return m, func() { closeModel(m, p.logger) }, nil
+	closeIt := func() { closeModel(m, p.logger) }
+	return m, closeIt, closeIt, nil
 }
 
 // loadModel calls the loader, turning a panic or a nil model into an error.
@@ -229,16 +379,20 @@ func (p *pool) delivered(t Task) {
 
 // score runs a task's attempts until one succeeds, the error is permanent,
 // the retries are spent, or the run stops. It returns the attempts made.
-func (p *pool) score(ctx context.Context, m model.Model, executor int, j job) (*frame.Frame, int, error) {
+func (p *pool) score(ctx context.Context, x *executor, j job) (*frame.Frame, int, error) {
 	if err := checkMemory(p.opts.Memory, j.task, j.rows); err != nil {
-		p.exec.emit(Event{Kind: TaskFailed, Task: j.task, Executor: executor, Err: err, Time: time.Now()})
+		p.exec.emit(Event{Kind: TaskFailed, Task: j.task, Executor: x.index, Err: err, Time: time.Now()})
 		return nil, 0, err
 	}
 	for attempt := 1; ; attempt++ {
+		m, err := x.instance(ctx)
+		if err != nil {
+			return nil, attempt - 1, err
+		}
 		start := time.Now()
-		p.exec.emit(Event{Kind: TaskStarted, Task: j.task, Executor: executor, Attempt: attempt, Time: start})
-		out, err := p.attempt(ctx, m, executor, j, attempt)
-		ev := Event{Task: j.task, Executor: executor, Attempt: attempt, Duration: time.Since(start), Err: err, Time: time.Now()}
+		p.exec.emit(Event{Kind: TaskStarted, Task: j.task, Executor: x.index, Attempt: attempt, Time: start})
+		out, err := p.attempt(ctx, x, m, j, attempt)
+		ev := Event{Task: j.task, Executor: x.index, Attempt: attempt, Duration: time.Since(start), Err: err, Time: time.Now()}
 		if err == nil {
 			ev.Kind = TaskFinished
 			p.exec.emit(ev)
@@ -258,13 +412,22 @@ func (p *pool) score(ctx context.Context, m model.Model, executor int, j job) (*
 		ev.Kind = TaskRetried
 		p.exec.emit(ev)
 		p.logger.Debug("retrying task", "execution", p.exec.id, "task", j.task.Index, "attempt", attempt, "error", err)
-		backoff := min(p.opts.RetryBackoff<<(attempt-1), maxBackoff)
 		select {
-		case <-time.After(backoff):
+		case <-time.After(backoff(p.opts.RetryBackoff, attempt)):
 		case <-ctx.Done():
 			return nil, attempt, ctx.Err()
 		}
 	}
+}
+
+// backoff is the pause after the given failed attempt: base, doubled for
+// each later attempt, at most maxBackoff.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
 }
 
 // checkMemory fails a task whose input alone exceeds the executor's memory
@@ -278,20 +441,49 @@ func checkMemory(memoryMiB int, t Task, rows *frame.Frame) error {
 	if size <= budget {
 		return nil
 	}
-	perRow := max(size/int64(max(t.Rows(), 1)), 1)
-	return permanent{fmt.Errorf("its input batch alone takes %.1f MiB, over the executor memory budget of %d MiB (Options.Memory); lower Options.BatchSize to at most %d rows or raise Options.Memory",
-		float64(size)/(1<<20), memoryMiB, budget/perRow)}
+	// The largest leading slice of this batch that fits: sizes do not
+	// grow linearly with rows (validity bitmaps round up to bytes, strings
+	// vary), so an average per row could suggest a batch that still does
+	// not fit.
+	lo, hi := 0, rows.NumRows()-1 // rows lo fit, rows hi+1 do not
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if rows.Slice(0, mid).ByteSize() <= budget {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	advice := fmt.Sprintf("lower Options.BatchSize to at most %d rows or raise Options.Memory", lo)
+	if lo == 0 {
+		advice = "a single row does not fit: raise Options.Memory"
+	}
+	return permanent{fmt.Errorf("its input batch alone takes %s, over the executor memory budget of %d MiB (%d bytes, Options.Memory); %s",
+		describeBytes(size), memoryMiB, budget, advice)}
+}
+
+// describeBytes writes a size in MiB, with the exact bytes.
+func describeBytes(n int64) string {
+	return fmt.Sprintf("%.2f MiB (%d bytes)", float64(n)/(1<<20), n)
 }
 
 // attempt makes one call to the model and checks what it returned.
-func (p *pool) attempt(ctx context.Context, m model.Model, executor int, j job, attempt int) (*frame.Frame, error) {
+func (p *pool) attempt(ctx context.Context, x *executor, m model.Model, j job, attempt int) (*frame.Frame, error) {
 	logged := &modelLogLines{}
-	out, err := scoreAttempt(model.WithLog(ctx, logged.add), m, j.task.forModel(attempt, executor), j.rows, p.opts.TaskTimeout)
+	ctx = model.WithLog(ctx, logged.add)
+	out, err := prepare(ctx, m)
+	if err == nil {
+		var abandoned *modelCall
+		out, abandoned, err = scoreAttempt(ctx, m, j.task.forModel(attempt, x.index), j.rows, p.opts.TaskTimeout)
+		if abandoned != nil {
+			x.abandon(abandoned, j.task)
+		}
+	}
 	logged.mu.Lock()
 	if len(logged.lines) > 0 {
 		p.exec.mu.Lock()
 		p.exec.report.ModelLogs = append(p.exec.report.ModelLogs, ModelLog{
-			Task: j.task, Attempt: attempt, Executor: executor, Lines: logged.lines, Dropped: logged.dropped,
+			Task: j.task, Attempt: attempt, Executor: x.index, Lines: slices.Clone(logged.lines), Dropped: logged.dropped,
 		})
 		p.exec.mu.Unlock()
 	}
@@ -302,36 +494,99 @@ func (p *pool) attempt(ctx context.Context, m model.Model, executor int, j job, 
 	return out, p.checkSchema(j.task, out)
 }
 
+// prepare readies a model that implements model.Preparer for its next
+// call, outside the task's timeout. Its first result is always nil.
+func prepare(ctx context.Context, m model.Model) (*frame.Frame, error) {
+	pr, ok := m.(model.Preparer)
+	if !ok {
+		return nil, nil
+	}
+	if err := pr.Prepare(ctx); err != nil {
+		return nil, fmt.Errorf("preparing the model: %w", err)
+	}
+	return nil, nil
+}
+
+// stopGrace is how long an attempt whose run was cancelled or timed out
+// waits for its model call to return before abandoning it (a task timeout
+// abandons at once), and how long a run that has ended waits for its
+// abandoned calls to return before it returns without them.
+const stopGrace = time.Second
+
+// modelCall is one Predict running in its own goroutine, so that its
+// attempt can end at its deadline even if the model ignores its context.
+type modelCall struct {
+	done chan struct{} // closed when Predict has returned
+	out  *frame.Frame
+	err  error
+}
+
+func callModel(ctx context.Context, m model.Model, rows *frame.Frame) *modelCall {
+	c := &modelCall{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		defer func() {
+			if v := recover(); v != nil {
+				c.out, c.err = nil, &PanicError{Value: v, Stack: debug.Stack()}
+			}
+		}()
+		c.out, c.err = m.Predict(ctx, rows)
+	}()
+	return c
+}
+
 // scoreAttempt makes one call to the model for task t, under taskTimeout
 // (0 for none), turning a panic into an error, and checks that the model
-// returned one row per input row.
-func scoreAttempt(ctx context.Context, m model.Model, t model.Task, rows *frame.Frame, taskTimeout time.Duration) (out *frame.Frame, err error) {
+// returned one row per input row. The attempt ends when the call returns
+// or its context ends, whichever is first: a call still running then is
+// returned as abandoned, for the caller to drop its model instance.
+func scoreAttempt(ctx context.Context, m model.Model, t model.Task, rows *frame.Frame, taskTimeout time.Duration) (out *frame.Frame, abandoned *modelCall, err error) {
 	ctx = model.WithTask(ctx, t)
 	if taskTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, taskTimeout, ErrTaskTimeout)
 		defer cancel()
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, &PanicError{Value: v, Stack: debug.Stack()}
+	call := callModel(ctx, m, rows)
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		if !errors.Is(context.Cause(ctx), ErrTaskTimeout) {
+			// The run is stopping: a model that honours its context
+			// returns now, and its instance can be closed in order.
+			select {
+			case <-call.done:
+			case <-time.After(stopGrace):
+			}
 		}
-	}()
-	out, err = m.Predict(ctx, rows)
+		select {
+		case <-call.done:
+		default:
+			return nil, call, stopped(ctx, taskTimeout)
+		}
+	}
 	if errors.Is(context.Cause(ctx), ErrTaskTimeout) {
 		// A model that ignored its context and returned late still timed out.
-		return nil, fmt.Errorf("%w (Options.TaskTimeout = %s)", ErrTaskTimeout, taskTimeout)
+		return nil, nil, stopped(ctx, taskTimeout)
 	}
-	if err != nil {
-		return nil, err
+	if call.err != nil {
+		return nil, nil, call.err
 	}
-	if out == nil {
-		return nil, errors.New("the model returned no frame and no error")
+	if call.out == nil {
+		return nil, nil, errors.New("the model returned no frame and no error")
 	}
-	if out.NumRows() != rows.NumRows() {
-		return nil, fmt.Errorf("the model returned %d rows for %d input rows; a model must return one row per input row", out.NumRows(), rows.NumRows())
+	if call.out.NumRows() != rows.NumRows() {
+		return nil, nil, fmt.Errorf("the model returned %d rows for %d input rows; a model must return one row per input row", call.out.NumRows(), rows.NumRows())
 	}
-	return out, nil
+	return call.out, nil, nil
+}
+
+// stopped is the error of an attempt whose context ended.
+func stopped(ctx context.Context, taskTimeout time.Duration) error {
+	if cause := context.Cause(ctx); errors.Is(cause, ErrTaskTimeout) {
+		return fmt.Errorf("%w (Options.TaskTimeout = %s)", ErrTaskTimeout, taskTimeout)
+	}
+	return context.Cause(ctx)
 }
 
 // ErrTaskTimeout is the error of a task attempt that exceeded

@@ -73,6 +73,8 @@ func (c *Client) startRemote(ctx context.Context, in *frame.Frame, o Options) (*
 		} else if got := rowsOf(out); out == nil || got != r.RowsOut {
 			// Tolerated failed tasks (Options.MaxFailedTasks) have no rows.
 			err = fmt.Errorf("dfbatch: execution %s: the remote backend returned %d rows where its %d finished tasks hold %d", e.id, got, r.Finished, r.RowsOut)
+		} else if len(r.Failed) > 0 {
+			err = fmt.Errorf("dfbatch: execution %s on the remote backend: %w", e.id, &RunError{Failed: r.Failed, Tolerated: o.MaxFailedTasks, Tasks: len(tasks)})
 		}
 		e.finish(out, err, c.logger)
 	}()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
 )
 
 // State is where an execution stands.
@@ -15,8 +17,7 @@ type State int
 const (
 	// Running: tasks are being scored.
 	Running State = iota
-	// Succeeded: every task's output is in the result (tolerated failures
-	// aside, which the Report lists).
+	// Succeeded: every task's output is in the result.
 	Succeeded
 	// Failed: more tasks failed than allowed, the input could not be read,
 	// or the output could not be written.
@@ -25,6 +26,10 @@ const (
 	Cancelled
 	// TimedOut: the run exceeded Options.JobTimeout.
 	TimedOut
+	// Partial: every task ran, but some failed within
+	// Options.MaxFailedTasks: the result lacks their rows, which the Report
+	// lists (Wait's error matches ErrPartial).
+	Partial
 )
 
 func (s State) String() string {
@@ -39,6 +44,8 @@ func (s State) String() string {
 		return "cancelled"
 	case TimedOut:
 		return "timed out"
+	case Partial:
+		return "partial"
 	}
 	return "unknown"
 }
@@ -71,6 +78,10 @@ type Report struct {
 	Tasks, Finished int
 	// RowsIn and RowsOut count the rows read and the rows in the output.
 	RowsIn, RowsOut int
+	// Resumed counts the tasks, and RowsResumed their rows, whose outputs
+	// a resumed file run took from its checkpoint instead of scoring them
+	// (they count in Finished and RowsOut too).
+	Resumed, RowsResumed int
 	// Failed lists the tasks that failed after their retries, by index.
 	Failed []*TaskError
 	// Incomplete lists the tasks that are neither in the output nor failed:
@@ -80,8 +91,17 @@ type Report struct {
 	// InputRead is false when a streamed input was not read to its end,
 	// so rows after the last task listed were never read.
 	InputRead bool
-	// Outputs lists the files a file-to-file run wrote, in input order.
+	// Outputs lists the output files of a file-to-file run that hold every
+	// row of their input, in input order: written by this run or, when it
+	// resumed, kept from the interrupted one.
 	Outputs []string
+	// Files says what a file-to-file run did with each input, in input
+	// order.
+	Files []FileResult
+	// Checkpoint is the folder holding the checkpoint of a file run that
+	// did not write every output, for a later run with FileJob.Resume;
+	// "" when none was kept.
+	Checkpoint string
 	// ModelLogs holds the lines models logged (model.Log), one entry per
 	// task attempt that logged any, in the order attempts ended. Each
 	// attempt keeps its last maxModelLogLines lines.
@@ -139,19 +159,53 @@ func (r Report) Rerun() []Task {
 // RerunFrame returns the rows of in, the frame the run scored, that are
 // missing from the output, ready to be run again.
 func (r Report) RerunFrame(in *frame.Frame) (*frame.Frame, error) {
-	tasks := r.Rerun()
+	tasks, err := r.rerunInMemory(in.NumRows())
+	if err != nil {
+		return nil, err
+	}
 	parts := make([]*frame.Frame, 0, len(tasks))
 	for _, t := range tasks {
-		if t.Source != "" {
-			return nil, fmt.Errorf("%s comes from a file; re-run that file's rows instead", t)
-		}
-		if t.End > in.NumRows() {
-			return nil, fmt.Errorf("%s is beyond the frame's %d rows: is it the frame the run scored?", t, in.NumRows())
-		}
 		parts = append(parts, in.Slice(t.Start, t.End))
 	}
 	if len(parts) == 0 {
 		return in.Slice(0, 0), nil
 	}
 	return frame.Concat(parts...)
+}
+
+// RerunDataFrame is RerunFrame for the gota DataFrame that Client.Run
+// scored: its rows missing from the output, ready to be run again.
+func (r Report) RerunDataFrame(df dataframe.DataFrame) (dataframe.DataFrame, error) {
+	tasks, err := r.rerunInMemory(df.Nrow())
+	if err != nil {
+		return dataframe.DataFrame{Err: err}, err
+	}
+	var rows []int
+	for _, t := range tasks {
+		for i := t.Start; i < t.End; i++ {
+			rows = append(rows, i)
+		}
+	}
+	if len(rows) == 0 {
+		// gota's Subset refuses an empty selection; an empty filter keeps
+		// the columns.
+		return df.Filter(dataframe.F{Colidx: 0, Comparator: series.CompFunc, Comparando: func(series.Element) bool { return false }}), nil
+	}
+	out := df.Subset(rows)
+	return out, out.Err
+}
+
+// rerunInMemory checks that the tasks to re-run come from an in-memory
+// frame of the given rows.
+func (r Report) rerunInMemory(rows int) ([]Task, error) {
+	tasks := r.Rerun()
+	for _, t := range tasks {
+		if t.Source != "" {
+			return nil, fmt.Errorf("%s comes from a file; re-run that file's rows instead (Report.RerunFile)", t)
+		}
+		if t.End > rows {
+			return nil, fmt.Errorf("%s is beyond the frame's %d rows: is it the frame the run scored?", t, rows)
+		}
+	}
+	return tasks, nil
 }

@@ -10,8 +10,8 @@ import (
 // Only the dispatcher goroutine calls next; remaining is called after it
 // has stopped.
 type source interface {
-	// next returns the next task and its rows, or io.EOF.
-	next() (Task, *frame.Frame, error)
+	// next returns the next task with its rows, or io.EOF.
+	next() (job, error)
 	// total is the number of tasks, or -1 while it is unknown.
 	total() int
 	// remaining lists the known tasks not yet handed out.
@@ -31,13 +31,13 @@ func newFrameSource(in *frame.Frame, batchSize int) *frameSource {
 	return &frameSource{in: in, tasks: Plan(in.NumRows(), batchSize)}
 }
 
-func (s *frameSource) next() (Task, *frame.Frame, error) {
+func (s *frameSource) next() (job, error) {
 	if s.pos == len(s.tasks) {
-		return Task{}, nil, io.EOF
+		return job{}, io.EOF
 	}
 	t := s.tasks[s.pos]
 	s.pos++
-	return t, s.in.Slice(t.Start, t.End), nil
+	return job{task: t, rows: s.in.Slice(t.Start, t.End)}, nil
 }
 
 func (s *frameSource) total() int        { return len(s.tasks) }
@@ -60,7 +60,7 @@ type rebatcher struct {
 	eof        bool
 }
 
-func (s *rebatcher) next() (Task, *frame.Frame, error) {
+func (s *rebatcher) next() (job, error) {
 	for !s.eof && s.buffered < s.batchSize {
 		f, err := s.r.Next()
 		if err == io.EOF {
@@ -68,7 +68,7 @@ func (s *rebatcher) next() (Task, *frame.Frame, error) {
 			break
 		}
 		if err != nil {
-			return Task{}, nil, err
+			return job{}, err
 		}
 		if f.NumRows() > 0 {
 			s.pending = append(s.pending, f)
@@ -76,17 +76,17 @@ func (s *rebatcher) next() (Task, *frame.Frame, error) {
 		}
 	}
 	if s.buffered == 0 {
-		return Task{}, nil, io.EOF
+		return job{}, io.EOF
 	}
 	n := min(s.batchSize, s.buffered)
 	rows, err := s.take(n)
 	if err != nil {
-		return Task{}, nil, err
+		return job{}, err
 	}
 	t := Task{Index: s.firstIndex + s.tasks, Start: s.rows, End: s.rows + n, Source: s.source}
 	s.tasks++
 	s.rows += n
-	return t, rows.WithRowOffset(t.Start), nil
+	return job{task: t, rows: rows.WithRowOffset(t.Start)}, nil
 }
 
 // take removes the first n buffered rows.

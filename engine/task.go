@@ -14,7 +14,9 @@ import (
 // resources, and the model sees the task's index, row range and attempt
 // (model.TaskFrom), the run's Parameters (model.Getenv) and a deadline of
 // Options.TaskTimeout. A task whose rows alone exceed Options.Memory fails
-// without running. The instance is closed before RunTask returns.
+// without running. The instance is closed before RunTask returns, unless
+// its call ignored the task timeout: RunTask then returns at the timeout
+// and closes the instance once the call returns.
 //
 // It is what a remote worker calls: each pod of the Kubernetes backend runs
 // one task this way. It makes one attempt, numbered attempt (from 1);
@@ -48,12 +50,25 @@ func (c *Client) RunTask(ctx context.Context, t Task, attempt int, rows *frame.F
 	if err != nil {
 		return nil, fail(fmt.Errorf("loading the model: %w", err))
 	}
-	defer closeModel(m, c.logger)
 	// The model's log lines go to the client's logger: in a worker pod,
 	// that is the pod's log.
 	logged := func(line string) { c.logger.Info("model log", "task", t.String(), "line", line) }
 	ctx = model.WithLog(model.WithParameters(ctx, o.Parameters), logged)
-	out, err := scoreAttempt(ctx, m, t.forModel(attempt, 0), rows, o.TaskTimeout)
+	out, err := prepare(ctx, m)
+	var abandoned *modelCall
+	if err == nil {
+		out, abandoned, err = scoreAttempt(ctx, m, t.forModel(attempt, 0), rows, o.TaskTimeout)
+	}
+	if abandoned != nil {
+		// The call ignored its timeout: return now, close the model when
+		// it returns.
+		go func() {
+			<-abandoned.done
+			closeModel(m, c.logger)
+		}()
+	} else {
+		closeModel(m, c.logger)
+	}
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
 			err = fmt.Errorf("%w: %w", cause, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/dfbatch/dfbatch/gpu"
@@ -135,6 +136,16 @@ func (w *warmPool) give(in *warmInstance, logger *slog.Logger) {
 	if closed {
 		closeModel(in.model, logger)
 	}
+}
+
+// discard drops a checked-out instance that must not be used again (a call
+// on it was abandoned) and closes it.
+func (w *warmPool) discard(in *warmInstance, logger *slog.Logger) {
+	w.mu.Lock()
+	w.instances = slices.DeleteFunc(w.instances, func(x *warmInstance) bool { return x == in })
+	in.closed = true
+	w.mu.Unlock()
+	closeModel(in.model, logger)
 }
 
 // replace swaps the kept instances, closing the idle old ones now and the

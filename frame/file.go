@@ -86,16 +86,37 @@ func CreateFile(path string, format Format, opts ...WriteOption) (Writer, error)
 	}
 	// Arrow and Parquet writers make many small writes per record batch.
 	buf := bufio.NewWriterSize(f, 1<<16)
-	var enc encoder
+	return &fileWriter{tableWriter: newTableWriter(path, newEncoder(buf, format), cfg), buf: buf, file: f}, nil
+}
+
+// NewWriter returns a Writer of the given format (CSV, Parquet or Arrow)
+// to w; name is what its errors call the output. Close finishes the
+// format's footer but does not close or flush w. Writes are many and
+// small: give it a buffered writer.
+func NewWriter(w io.Writer, name string, format Format, opts ...WriteOption) (Writer, error) {
+	format, err := ParseFormat(string(format))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := newWriteConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newTableWriter(name, newEncoder(w, format), cfg), nil
+}
+
+func newEncoder(w io.Writer, format Format) encoder {
 	switch format {
 	case CSV:
-		enc = &csvEncoder{w: buf}
+		buf, ok := w.(*bufio.Writer)
+		if !ok {
+			buf = bufio.NewWriter(w)
+		}
+		return &csvEncoder{w: buf}
 	case Parquet:
-		enc = &parquetEncoder{w: buf}
-	default:
-		enc = &arrowEncoder{w: buf}
+		return &parquetEncoder{w: w}
 	}
-	return &fileWriter{tableWriter: newTableWriter(path, enc, cfg), buf: buf, file: f}, nil
+	return &arrowEncoder{w: w}
 }
 
 type fileWriter struct {

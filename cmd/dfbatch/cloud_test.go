@@ -76,7 +76,7 @@ func TestRunCloudOnFakeClientsetListsTheFailedTasks(t *testing.T) {
 		"--batch-size", "400", "--retries", "1",
 		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,customer_id")
 	assert.Equal(t, exitTasksFailed, code, stderr)
-	assert.Contains(t, stderr, "task 0 (rows 0-399) failed after 2 attempt(s)")
+	assert.Contains(t, stderr, "task 0 (rows 0-399) failed after 2 attempts")
 	assert.Contains(t, stderr, `column "customer_id": is utf8, not numeric`)
 }
 
