@@ -261,4 +261,3 @@ func sameFile(a, b string) (bool, error) {
 	}
 	return os.SameFile(ia, ib), nil
 }
-

@@ -677,4 +677,3 @@ func TestAbandonedCallsAreBounded(t *testing.T) {
 	assert.LessOrEqual(t, l.maxActive.Load(), int64(2))
 	require.Eventually(t, func() bool { return l.closes.Load() == l.loads.Load() }, 10*time.Second, time.Millisecond)
 }
-
