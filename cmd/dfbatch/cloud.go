@@ -185,17 +185,23 @@ func cloudOutput(job engine.FileJob) (string, frame.Format, error) {
 	return output, outFormat, nil
 }
 
-// writeWhole writes f to path.
+// writeWhole writes f to path, under a temporary name renamed into place
+// once complete, so that path never holds part of the output.
 func writeWhole(path string, format frame.Format, f *frame.Frame) error {
-	w, err := frame.CreateFile(path, format)
+	partial := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".partial")
+	w, err := frame.CreateFile(partial, format)
 	if err != nil {
 		return err
 	}
-	if err := w.Write(f); err != nil {
-		w.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	err = w.Write(f)
+	if cerr := w.Close(); err == nil {
+		err = cerr
 	}
-	if err := w.Close(); err != nil {
+	if err == nil {
+		err = os.Rename(partial, path)
+	}
+	if err != nil {
+		os.Remove(partial)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

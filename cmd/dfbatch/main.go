@@ -6,9 +6,11 @@
 //	dfbatch run --cloud --image registry.example.com/dfbatch:1.0.0 --bucket s3://bucket/dfbatch ...
 //	dfbatch worker --model-object KEY   (in the pods of a cloud run)
 //
-// Exit codes: 0 success, 2 bad usage (flags, options, a model or input
-// that cannot be used), 3 tasks failed (their row ranges are listed), 1
-// any other error.
+// Exit codes: 0 success; 1 any other error; 2 bad usage (flags, options,
+// a model or input that cannot be used); 3 tasks failed, even within
+// --max-failed-tasks (they are listed with their rows, the rows are written
+// to --failed-rows, and --resume scores only them); 130 interrupted by
+// SIGINT or SIGTERM (--resume continues).
 package main
 
 import (
@@ -28,6 +30,7 @@ const (
 	exitError       = 1
 	exitUsage       = 2
 	exitTasksFailed = 3
+	exitInterrupted = 130
 )
 
 // reportedError marks an error its command has already written to stderr
@@ -81,11 +84,14 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var failed tasksFailedError
 	var u usageError
+	var interrupted interruptedError
 	switch {
 	case errors.As(err, &failed):
 		return exitTasksFailed
 	case errors.As(err, &u):
 		return exitUsage
+	case errors.As(err, &interrupted):
+		return exitInterrupted
 	}
 	return exitError
 }
@@ -101,5 +107,6 @@ Commands:
 
 Run "dfbatch run -h" for the run flags.
 
-Exit codes: 0 success, 1 error, 2 bad usage, 3 tasks failed.
+Exit codes: 0 success, 1 error, 2 bad usage, 3 tasks failed (even within
+--max-failed-tasks: rows are missing), 130 interrupted (--resume continues).
 `

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dfbatch/dfbatch/engine"
@@ -30,10 +33,15 @@ type tasksFailedError struct {
 }
 
 func (t tasksFailedError) Error() string {
-	return fmt.Sprintf("%d tasks failed (listed above), %d to re-run", t.failed, t.rerun)
+	return fmt.Sprintf("%s failed (listed above), %s to re-run", plural(t.failed, "task"), plural(t.rerun, "task"))
 }
 
 func (t tasksFailedError) Unwrap() error { return t.err }
+
+// interruptedError is a run stopped by SIGINT or SIGTERM.
+type interruptedError struct{ error }
+
+func (i interruptedError) Unwrap() error { return i.error }
 
 // keyValues collects repeated k=v flags.
 type keyValues map[string]string
@@ -100,6 +108,11 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
+	var (
+		resume     = fs.Bool("resume", false, "continue the interrupted run of the same job (a crash, kill -9, Ctrl-C, failed tasks) from its checkpoint: outputs already written are kept and only the missing rows are scored")
+		checkpoint = fs.Bool("checkpoint", true, "keep a checkpoint of what was scored beside the outputs until every output is written, for --resume (--checkpoint=false saves writing each output twice)")
+		failedRows = fs.String("failed-rows", "", "where to write the input rows of failed tasks: a file for one input, a folder for a folder of inputs (default: beside the output, <output>.failed-rows.<ext> or <output>/failed-rows/)")
+	)
 	cloud := cloudFlags{}
 	cloud.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -114,6 +127,10 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("--command and --model/--model-id are exclusive: a process, an ONNX file or a model from the store")}
 	case *command != "" && cloud.enabled:
 		return usageError{errors.New("--command runs in this process's machine; --cloud takes an ONNX --model")}
+	case cloud.enabled && (*resume || *failedRows != ""):
+		return usageError{errors.New("--resume and --failed-rows apply to runs in this process; a --cloud run reads and writes one file whole")}
+	case *resume && !*checkpoint:
+		return usageError{errors.New("--resume continues from a checkpoint; it cannot go with --checkpoint=false")}
 	case *input == "":
 		return usageError{errors.New("--input is required")}
 	case *output == "":
@@ -182,7 +199,13 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 			return usageError{err}
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	job := engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat, Resume: *resume, NoCheckpoint: !*checkpoint}
+	if *checkpoint && !cloud.enabled {
+		if job.Fingerprint, err = fingerprint(spec, *command, keep); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := engine.Options{
 		BatchSize: *batch, Executors: *executors, CPUs: *cpus, Memory: *memory, Instance: *instance,
@@ -194,13 +217,14 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		results func() ([]string, error)
 	)
 	if cloud.enabled {
-		e, results, err = cloud.start(ctx, l, spec, deployed, engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat}, opts, stderr)
+		e, results, err = cloud.start(ctx, l, spec, deployed, job, opts, stderr)
 		if err != nil {
 			return err
 		}
 	} else {
+		announceCheckpoint(job, stderr)
 		client := engine.NewClient(l, engine.WithDefaults(deployed))
-		e, err = client.StartFiles(ctx, engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat}, opts)
+		e, err = client.StartFiles(ctx, job, opts)
 		if err != nil {
 			return usageError{err}
 		}
@@ -219,18 +243,214 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	rerun := report.Rerun()
+	// The outputs that hold every row are usable: say which they are.
+	for _, path := range report.Outputs {
+		fmt.Fprintln(stdout, path)
+	}
+	return explainFailure(err, report, job, *failedRows, ctx.Err() != nil, stderr)
+}
+
+// announceCheckpoint says what becomes of an interrupted run's checkpoint:
+// continued with --resume, discarded without.
+func announceCheckpoint(job engine.FileJob, stderr io.Writer) {
+	dir, exists := job.Checkpoint()
+	switch {
+	case job.Resume && !exists:
+		fmt.Fprintf(stderr, "no checkpoint to resume in %s: scoring from the start\n", dir)
+	case !job.Resume && exists:
+		fmt.Fprintf(stderr, "discarding the checkpoint of an interrupted run in %s (--resume would continue it)\n", dir)
+	}
+}
+
+// explainFailure tells the user what a run that ended without all of its
+// output did: every failed task with its file and rows, the rows that are
+// not done, where the rows to re-run were written, and how to resume.
+func explainFailure(err error, report engine.Report, job engine.FileJob, failedRows string, interrupted bool, stderr io.Writer) error {
 	for _, f := range report.Failed {
 		fmt.Fprintf(stderr, "failed: %v\n", f)
 		printModelLog(stderr, report, f)
 	}
-	for _, t := range report.Incomplete {
-		fmt.Fprintf(stderr, "not done: %v\n", t)
+	for _, span := range notDone(report) {
+		fmt.Fprintf(stderr, "not done: %s\n", span)
 	}
+	var written []string
 	if len(report.Failed) > 0 {
-		return tasksFailedError{failed: len(report.Failed), rerun: len(rerun), err: err}
+		var werr error
+		written, werr = writeFailedRows(report, job, failedRows)
+		if werr != nil {
+			fmt.Fprintf(stderr, "dfbatch: writing the failed tasks' rows: %v\n", werr)
+		}
+		for _, path := range written {
+			fmt.Fprintf(stderr, "rows to re-run written to %s\n", path)
+		}
+	}
+	if report.Checkpoint != "" {
+		fmt.Fprintf(stderr, "checkpoint kept in %s: the same command with --resume scores only the missing rows\n", report.Checkpoint)
+	}
+	switch {
+	case len(report.Failed) > 0:
+		return tasksFailedError{failed: len(report.Failed), rerun: len(report.Rerun()), err: err}
+	case interrupted:
+		return interruptedError{err}
 	}
 	return err
+}
+
+// notDone describes the tasks of a stopped run that neither finished nor
+// failed, and the input never read, as row ranges per file: contiguous
+// tasks are merged, so a run stopped early prints a line, not thousands.
+func notDone(r engine.Report) []string {
+	type span struct {
+		source     string
+		start, end int
+		tasks      int
+	}
+	var spans []span
+	for _, t := range r.Incomplete {
+		if n := len(spans); n > 0 && spans[n-1].source == t.Source && spans[n-1].end == t.Start {
+			spans[n-1].end, spans[n-1].tasks = t.End, spans[n-1].tasks+1
+			continue
+		}
+		spans = append(spans, span{t.Source, t.Start, t.End, 1})
+	}
+	var lines []string
+	for _, s := range spans {
+		where := "rows"
+		if s.source != "" {
+			where = s.source + " rows"
+		}
+		lines = append(lines, fmt.Sprintf("%s %d-%d (%s)", where, s.start, s.end-1, plural(s.tasks, "task")))
+	}
+	for _, f := range r.Files {
+		switch {
+		case f.Written || f.ReadAll:
+		case f.RowsRead == 0:
+			lines = append(lines, f.Input+": never read")
+		default:
+			lines = append(lines, fmt.Sprintf("%s rows %d to the end: never read", f.Input, f.RowsRead))
+		}
+	}
+	return lines
+}
+
+// plural is "1 task", "2 tasks".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// writeFailedRows writes the rows a resumed run would score, read back
+// from the inputs, to path: a file for a single input, a folder of files
+// named as the inputs otherwise. Each file is renamed into place only once
+// complete. It returns the files written.
+func writeFailedRows(r engine.Report, job engine.FileJob, path string) ([]string, error) {
+	var pending []engine.FileResult
+	for _, f := range r.Files {
+		if !f.Written {
+			pending = append(pending, f)
+		}
+	}
+	if len(pending) == 0 {
+		return nil, nil
+	}
+	folder := len(r.Files) > 1 || isDir(job.Source)
+	if path == "" {
+		if folder {
+			path = filepath.Join(job.Destination, "failed-rows")
+		} else {
+			out := r.Files[0].Output
+			path = strings.TrimSuffix(out, filepath.Ext(out)) + ".failed-rows" + filepath.Ext(r.Files[0].Input)
+		}
+	}
+	var written []string
+	for _, f := range pending {
+		target := path
+		if folder {
+			if err := os.MkdirAll(path, 0o755); err != nil {
+				return written, err
+			}
+			target = filepath.Join(path, filepath.Base(f.Input))
+		}
+		format, err := frame.FormatOf(target)
+		if err != nil {
+			format = f.Format // a target without a known extension
+		}
+		n, err := copyRerunRows(r, f.Input, target, format)
+		if err != nil {
+			return written, err
+		}
+		if n > 0 {
+			written = append(written, target)
+		}
+	}
+	return written, nil
+}
+
+// copyRerunRows copies an input's rows to re-run to target, and returns
+// how many there were; none, no file.
+func copyRerunRows(r engine.Report, input, target string, format frame.Format) (int, error) {
+	rows, err := r.RerunFile(input)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	partial := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".partial")
+	w, err := frame.CreateFile(partial, format)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for {
+		f, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil {
+			err = w.Write(f)
+		}
+		if err != nil {
+			w.Close()
+			os.Remove(partial)
+			return 0, err
+		}
+		n += f.NumRows()
+	}
+	if err := w.Close(); err != nil || n == 0 {
+		os.Remove(partial)
+		return 0, err
+	}
+	return n, os.Rename(partial, target)
+}
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}
+
+// fingerprint names what the outputs depend on besides the inputs and the
+// run's options, so that --resume refuses another model: the model file's
+// digest and its binding, or the --command line.
+func fingerprint(spec modelSpec, command string, keep []string) (map[string]string, error) {
+	fp := map[string]string{}
+	if command != "" {
+		fp["command"] = command
+		fp["keep-columns"] = strings.Join(keep, ",")
+		return fp, nil
+	}
+	f, err := os.Open(spec.path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", spec.path, err)
+	}
+	fp["model"] = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	fp["binding"] = strings.Join(spec.bindingArgs(), " ")
+	return fp, nil
 }
 
 // modelLogLines is how many of a failed task's model log lines the CLI
@@ -396,5 +616,9 @@ func (p *progress) done(r engine.Report) {
 	if p.terminal {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
-	fmt.Fprintf(p.w, "%s: %d/%d tasks, %d rows in, %d rows out, %s\n", r.State, r.Finished, r.Tasks, r.RowsIn, r.RowsOut, r.Duration.Round(time.Millisecond))
+	resumed := ""
+	if r.Resumed > 0 {
+		resumed = fmt.Sprintf(" (%d resumed from the checkpoint, %d scored)", r.RowsResumed, r.RowsOut-r.RowsResumed)
+	}
+	fmt.Fprintf(p.w, "%s: %d/%d tasks, %d rows in, %d rows out%s, %s\n", r.State, r.Finished, r.Tasks, r.RowsIn, r.RowsOut, resumed, r.Duration.Round(time.Millisecond))
 }

@@ -75,6 +75,8 @@ func serveBatch(ctx context.Context, m model.Model, h header, payload []byte) (_
 	if err != nil {
 		return header{}, nil, fmt.Errorf("reading the batch: %w", err)
 	}
+	// Rows numbered as in the source, so that errors name the user's row.
+	in = in.WithRowOffset(h.Start)
 	out, err := m.Predict(ctx, in)
 	if err != nil {
 		return header{}, nil, err
