@@ -84,7 +84,7 @@ if __name__ == "__main__":
 		engine.Options{BatchSize: 10, MaxFailedTasks: 1, Parameters: map[string]string{"attribute": "a"}})
 	require.NoError(t, err)
 	out, err := e.Wait()
-	require.NoError(t, err)
+	require.ErrorIs(t, err, engine.ErrPartial, "task 1's rows are missing")
 	assert.Equal(t, 20, out.NumRows())
 	r := e.Report()
 	require.Len(t, r.Failed, 1)
