@@ -113,14 +113,25 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, r.job.Fingerprint), nil
 }
 
-// abort releases what open took, for a run that does not start.
+// abort releases what open took, for a run that does not start, and
+// removes the work folder unless it holds a checkpoint.
 func (r *fileRun) abort() {
 	if r.cp != nil {
 		r.cp.Close()
 	}
 	if r.unlock != nil {
+		if !checkpoint.Exists(r.work) {
+			removeWorkFolder(r.work)
+		}
 		r.unlock()
 	}
+}
+
+// removeWorkFolder removes a work folder that holds nothing but its lock;
+// the caller holds the lock.
+func removeWorkFolder(work string) {
+	os.Remove(filepath.Join(work, "lock"))
+	os.Remove(work)
 }
 
 // source reads the inputs not kept from an interrupted run.
@@ -295,9 +306,7 @@ func (r *fileRun) finish(p *pool) error {
 	}
 	removePartials(r.work)
 	if kept == "" {
-		// Only the lock is left; it goes with the folder.
-		os.Remove(filepath.Join(r.work, "lock"))
-		os.Remove(r.work)
+		removeWorkFolder(r.work) // while locked: see checkpoint.Lock
 	}
 	r.unlock()
 	p.exec.mu.Lock()

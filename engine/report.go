@@ -69,7 +69,10 @@ type Status struct {
 
 // Report is an execution's account of its tasks, complete once it ends.
 // Every input row is either in the output or in a task of Failed or
-// Incomplete, so Rerun names exactly the rows to score again.
+// Incomplete, so Rerun names exactly the rows to score again. A file run is
+// the exception: an output that would lack rows is not written at all
+// (Files), and the finished tasks of its input wait in the checkpoint;
+// RerunFile names the rows to score again, which are what Resume scores.
 type Report struct {
 	ExecutionID string
 	State       State

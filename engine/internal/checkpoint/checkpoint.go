@@ -111,20 +111,30 @@ func Exists(dir string) bool {
 
 // Lock takes dir's lock, creating dir if needed, and returns a function
 // that releases it. The lock is an OS file lock: a crashed run's lock is
-// released with its process.
+// released with its process. Its holder may remove the lock file (and dir)
+// before releasing it: a run that locked the removed file meanwhile finds
+// it gone and locks anew.
 func Lock(dir string) (unlock func(), err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	path := filepath.Join(dir, lockFile)
+	for {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		if err := lockFileHandle(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+		}
+		held, herr := f.Stat()
+		named, nerr := os.Stat(path)
+		if herr == nil && nerr == nil && os.SameFile(held, named) {
+			return func() { f.Close() }, nil
+		}
+		f.Close() // removed by the run that held it: try again
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := lockFileHandle(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
-	}
-	return func() { f.Close() }, nil
 }
 
 // Create starts a new checkpoint for job in dir, replacing any earlier one.
