@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dfbatch/dfbatch/engine/internal/checkpoint"
 )
 
 // TaskError is the failure of one task: which rows, on which executor, on
@@ -118,6 +120,17 @@ func (e *IncompleteError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *IncompleteError) Unwrap() error { return e.Err }
+
+// Errors of file runs that did not start, wrapped; test for them with
+// errors.Is.
+var (
+	// ErrCheckpointMismatch: FileJob.Resume found a checkpoint made for
+	// another job (inputs, options or model changed); the error names each
+	// difference. A run without Resume starts over.
+	ErrCheckpointMismatch = checkpoint.ErrMismatch
+	// ErrDestinationLocked: another run is writing the job's outputs.
+	ErrDestinationLocked = checkpoint.ErrLocked
+)
 
 // ErrNoBackend is returned for Options.Cloud on a client without a remote
 // backend.

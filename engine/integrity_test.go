@@ -384,7 +384,7 @@ func TestResumeRefusesAJobThatChangedNamingWhat(t *testing.T) {
 			tc.change(&changedJob, &changedOpts)
 			changedJob.Resume = true
 			_, err := engine.NewClient(echoID).RunFiles(context.Background(), changedJob, changedOpts)
-			require.ErrorIs(t, err, checkpoint.ErrMismatch)
+			require.ErrorIs(t, err, engine.ErrCheckpointMismatch)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Contains(t, err.Error(), "run without Resume to start over")
 			assert.NoFileExists(t, out)
@@ -483,7 +483,7 @@ func TestTwoRunsCannotWriteOneDestinationAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	<-m.reached
 	_, err = engine.NewClient(echoID).StartFiles(context.Background(), engine.FileJob{Source: src, Destination: dst}, engine.Options{BatchSize: 100})
-	require.ErrorIs(t, err, checkpoint.ErrLocked)
+	require.ErrorIs(t, err, engine.ErrDestinationLocked)
 	e.Cancel()
 	_, _ = e.Wait()
 }

@@ -471,7 +471,8 @@ func describeBytes(n int64) string {
 func (p *pool) attempt(ctx context.Context, x *executor, m model.Model, j job, attempt int) (*frame.Frame, error) {
 	logged := &modelLogLines{}
 	ctx = model.WithLog(ctx, logged.add)
-	out, err := prepare(ctx, m)
+	var out *frame.Frame
+	err := prepare(ctx, m)
 	if err == nil {
 		var abandoned *modelCall
 		out, abandoned, err = scoreAttempt(ctx, m, j.task.forModel(attempt, x.index), j.rows, p.opts.TaskTimeout)
@@ -495,16 +496,16 @@ func (p *pool) attempt(ctx context.Context, x *executor, m model.Model, j job, a
 }
 
 // prepare readies a model that implements model.Preparer for its next
-// call, outside the task's timeout. Its first result is always nil.
-func prepare(ctx context.Context, m model.Model) (*frame.Frame, error) {
+// call, outside the task's timeout.
+func prepare(ctx context.Context, m model.Model) error {
 	pr, ok := m.(model.Preparer)
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	if err := pr.Prepare(ctx); err != nil {
-		return nil, fmt.Errorf("preparing the model: %w", err)
+		return fmt.Errorf("preparing the model: %w", err)
 	}
-	return nil, nil
+	return nil
 }
 
 // stopGrace is how long an attempt whose run was cancelled or timed out

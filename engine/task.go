@@ -54,8 +54,11 @@ func (c *Client) RunTask(ctx context.Context, t Task, attempt int, rows *frame.F
 	// that is the pod's log.
 	logged := func(line string) { c.logger.Info("model log", "task", t.String(), "line", line) }
 	ctx = model.WithLog(model.WithParameters(ctx, o.Parameters), logged)
-	out, err := prepare(ctx, m)
-	var abandoned *modelCall
+	var (
+		out       *frame.Frame
+		abandoned *modelCall
+	)
+	err = prepare(ctx, m)
 	if err == nil {
 		out, abandoned, err = scoreAttempt(ctx, m, t.forModel(attempt, 0), rows, o.TaskTimeout)
 	}

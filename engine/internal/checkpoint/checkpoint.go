@@ -80,7 +80,6 @@ func OS(name string) (File, error) { return os.Create(name) }
 // for concurrent use.
 type Checkpoint struct {
 	dir    string
-	job    Job
 	create Files
 	lock   *os.File
 
@@ -150,7 +149,7 @@ func Create(dir string, job Job, create Files) (*Checkpoint, error) {
 	if err := writeFileSynced(create, filepath.Join(dir, jobFile), data); err != nil {
 		return nil, fmt.Errorf("writing the checkpoint's job: %w", err)
 	}
-	c := &Checkpoint{dir: dir, job: job, create: create, spooled: map[Span]entry{}, committed: map[int]Commit{}, spools: map[int]*spool{}}
+	c := &Checkpoint{dir: dir, create: create, spooled: map[Span]entry{}, committed: map[int]Commit{}, spools: map[int]*spool{}}
 	if c.journal, err = create(filepath.Join(dir, journalFile)); err != nil {
 		return nil, err
 	}
@@ -173,7 +172,7 @@ func Open(dir string, job Job, create Files) (*Checkpoint, error) {
 	if err := was.Diff(job); err != nil {
 		return nil, err
 	}
-	c := &Checkpoint{dir: dir, job: was, create: create, spooled: map[Span]entry{}, committed: map[int]Commit{}, spools: map[int]*spool{}}
+	c := &Checkpoint{dir: dir, create: create, spooled: map[Span]entry{}, committed: map[int]Commit{}, spools: map[int]*spool{}}
 	good, err := c.readJournal()
 	if err != nil {
 		return nil, err
@@ -241,28 +240,12 @@ func (c *Checkpoint) readJournal() ([]byte, error) {
 	return data[:good], nil
 }
 
-// Job returns the job the checkpoint was made for.
-func (c *Checkpoint) Job() Job { return c.job }
-
 // Committed returns the output file committed for input n, if any.
 func (c *Checkpoint) Committed(n int) (Commit, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	commit, ok := c.committed[n]
 	return commit, ok
-}
-
-// Spooled counts the task outputs held for input n.
-func (c *Checkpoint) Spooled(n int) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	count := 0
-	for s := range c.spooled {
-		if s.N == n {
-			count++
-		}
-	}
-	return count
 }
 
 // Output returns the spooled output of the task s, or nil if there is none.
