@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -39,9 +40,10 @@ type Config struct {
 	MLPRows []int
 	// Batches are the batch sizes of the ONNX comparisons.
 	Batches []int
-	// Trees is the tree ensemble's shape; TreeRows the rows of its input.
-	Trees    TreesShape
-	TreeRows int
+	// ZooRows are the rows each zoo model scores; ZooQuick asks the zoo
+	// for fewer, smaller models.
+	ZooRows  int
+	ZooQuick bool
 	// ScalingBatch is the batch size of the executor-scaling comparison on
 	// the last MLP; PythonBatch of the pandas comparisons.
 	ScalingBatch, PythonBatch int
@@ -67,9 +69,6 @@ type Config struct {
 	Out, Log io.Writer
 }
 
-// TreesShape is a tree ensemble's size.
-type TreesShape struct{ Trees, Depth, Features int }
-
 // FullConfig is the published comparison's configuration, sized to run in
 // about ten minutes on two cores.
 func FullConfig() Config {
@@ -77,10 +76,10 @@ func FullConfig() Config {
 		Reps: 9, MinRep: 500 * time.Millisecond,
 		OverheadRows: 1_000_000, OverheadBatch: 10_000,
 		EdgesRows: 1_000_000, EdgesBatch: 10_000,
-		MLPs:    [][]int{{16, 64, 64, 1}, {256, 512, 512, 1}},
-		MLPRows: []int{65_536, 16_384},
-		Batches: []int{1024, 8192},
-		Trees:   TreesShape{Trees: 300, Depth: 6, Features: 30}, TreeRows: 65_536,
+		MLPs:         [][]int{{16, 64, 64, 1}, {256, 512, 512, 1}},
+		MLPRows:      []int{65_536, 16_384},
+		Batches:      []int{1024, 8192},
+		ZooRows:      65_536,
 		ScalingBatch: 1024, PythonBatch: 1024,
 		FileRows: 5_000_000, FileBatch: 10_000, FileExecutors: 2, MemoryLimitMiB: 400,
 		SubprocessRows: 200_000, SubprocessBatches: []int{10_000, 100_000}, SubprocessExecutors: []int{1, 2},
@@ -96,7 +95,7 @@ func QuickConfig() Config {
 	c.EdgesRows, c.EdgesBatch = 20_000, 1_000
 	c.MLPs, c.MLPRows = [][]int{{16, 64, 64, 1}, {64, 128, 128, 1}}, []int{1024, 512}
 	c.Batches = []int{128, 256}
-	c.Trees, c.TreeRows = TreesShape{Trees: 20, Depth: 4, Features: 30}, 1024
+	c.ZooRows, c.ZooQuick = 1024, true
 	c.ScalingBatch, c.PythonBatch = 128, 128
 	c.FileRows, c.FileBatch = 20_000, 1_000
 	c.SubprocessRows, c.SubprocessBatches = 20_000, []int{1_000, 10_000}
@@ -110,10 +109,11 @@ type Row struct {
 	Comparison string
 	// A and B describe the contenders and what they measured.
 	A, B string
-	// Ratio is A's throughput over B's (the median of the per-repetition
-	// ratios), or the measured figure a row without a B is judged on.
-	Ratio  string
-	Target string
+	// Ratio is A's throughput per CPU second over B's (the median of the
+	// per-repetition ratios, and their range), or the measured figure a
+	// row without a B is judged on; WallRatio the same per wall second.
+	Ratio, WallRatio string
+	Target           string
 	// Met is "yes", "no", "" for a row without a target, "skipped" when a
 	// contender is not installed, or "error".
 	Met string
@@ -154,7 +154,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 	r := &runner{cfg: cfg, ctx: ctx, tmp: tmp, res: &Results{Env: readEnv(cfg)}}
 	r.initPeers()
 	fmt.Fprintf(cfg.Out, "%s\n%s\n", tableHeader, tableRule)
-	for _, group := range []func(){r.overhead, r.edges, r.mlps, r.trees, r.python, r.memory, r.subprocessProtocol} {
+	for _, group := range []func(){r.overhead, r.edges, r.mlps, r.zoo, r.python, r.memory, r.subprocessProtocol} {
 		if err := ctx.Err(); err != nil {
 			return r.res, err
 		}
@@ -167,8 +167,8 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 }
 
 const (
-	tableHeader = "| comparison | contender A | contender B | ratio A/B | target | met? |"
-	tableRule   = "| --- | --- | --- | --- | --- | --- |"
+	tableHeader = "| comparison | contender A | contender B | A/B per CPU-second: median (range) | A/B per wall second: median (range) | target | met? |"
+	tableRule   = "| --- | --- | --- | --- | --- | --- | --- |"
 )
 
 // runner holds one Compare run's state.
@@ -216,7 +216,7 @@ func (r *runner) add(row Row) {
 }
 
 func (row Row) markdown() string {
-	cells := []string{row.Comparison, row.A, row.B, row.Ratio, row.Target, row.Met}
+	cells := []string{row.Comparison, row.A, row.B, row.Ratio, row.WallRatio, row.Target, row.Met}
 	for i, c := range cells {
 		cells[i] = strings.ReplaceAll(c, "|", `\|`)
 	}
@@ -263,28 +263,69 @@ func (r *runner) closeModels() {
 type contender struct {
 	name string
 	rows int
-	run  func(passes int) (time.Duration, error)
+	run  func(passes int) (sample, error)
 	// close, if set, releases what the contender holds.
 	close func()
 }
 
-// timedPasses makes a contender of a function that scores its input once.
+// sample is what one timed repetition took: wall time, and the CPU time
+// (user and system, all threads) of the process that did the work; cpu is
+// 0 when it could not be measured (a model in child processes).
+type sample struct {
+	wall, cpu time.Duration
+}
+
+// timedPasses makes a contender of a function that scores its input once,
+// in this process. Each repetition ends with a garbage collection, timed:
+// a contender pays for the garbage it made rather than leaving it to the
+// next one.
 func timedPasses(name string, rows int, pass func() error) contender {
-	return contender{name: name, rows: rows, run: func(passes int) (time.Duration, error) {
-		start := time.Now()
+	return contender{name: name, rows: rows, run: func(passes int) (sample, error) {
+		cpu0, start := processCPU(), time.Now()
 		for range passes {
 			if err := pass(); err != nil {
-				return 0, err
+				return sample{}, err
 			}
 		}
-		return time.Since(start), nil
+		runtime.GC()
+		return sample{wall: time.Since(start), cpu: processCPU() - cpu0}, nil
 	}}
 }
 
-// measured is what measure found: each contender's median throughput and
-// the median of the per-repetition ratios A/B.
+// processCPU is the CPU time this process has used, all threads, user and
+// system.
+func processCPU() time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// measured is what measure found: each contender's median throughput,
+// per wall second and per CPU second, and the per-repetition ratios A/B of
+// each, summarised.
 type measured struct {
-	a, b, ratio float64
+	a, b                throughput
+	wallRatio, cpuRatio spread
+}
+
+// throughput is a contender's median rows per wall second and per CPU
+// second (0: not measured).
+type throughput struct{ wall, cpu float64 }
+
+// spread is the median, least and greatest of a set of ratios; n is 0 when
+// there were none.
+type spread struct {
+	median, min, max float64
+	n                int
+}
+
+func spreadOf(v []float64) spread {
+	if len(v) == 0 {
+		return spread{}
+	}
+	return spread{median: median(v), min: slices.Min(v), max: slices.Max(v), n: len(v)}
 }
 
 // measure warms both contenders up, picks each one's passes per
@@ -298,43 +339,61 @@ func (r *runner) measure(a contender, b *contender) (measured, error) {
 	passes := make([]int, len(cs))
 	for i, c := range cs {
 		r.logf("warming up %s", c.name)
-		d, err := c.run(1)
+		s, err := c.run(1)
 		if err != nil {
 			return measured{}, fmt.Errorf("%s: %w", c.name, err)
 		}
 		passes[i] = 1
-		if r.cfg.MinRep > 0 && d < r.cfg.MinRep {
+		if r.cfg.MinRep > 0 && s.wall < r.cfg.MinRep {
 			// The warm-up pass paid for first-call costs: time another.
-			if d, err = c.run(1); err != nil {
+			if s, err = c.run(1); err != nil {
 				return measured{}, fmt.Errorf("%s: %w", c.name, err)
 			}
-			passes[i] = max(1, int(math.Ceil(float64(r.cfg.MinRep)/float64(max(d, time.Microsecond)))))
+			passes[i] = max(1, int(math.Ceil(float64(r.cfg.MinRep)/float64(max(s.wall, time.Microsecond)))))
 		}
 	}
-	rates := make([][]float64, len(cs))
-	var ratios []float64
+	wall := make([][]float64, len(cs))
+	cpu := make([][]float64, len(cs))
+	var wallRatios, cpuRatios []float64
 	for range r.cfg.Reps {
 		if err := r.ctx.Err(); err != nil {
 			return measured{}, err
 		}
-		rep := make([]float64, len(cs))
+		rep := make([]throughput, len(cs))
 		for i, c := range cs {
-			d, err := c.run(passes[i])
+			s, err := c.run(passes[i])
 			if err != nil {
 				return measured{}, fmt.Errorf("%s: %w", c.name, err)
 			}
-			rep[i] = float64(passes[i]*c.rows) / d.Seconds()
-			rates[i] = append(rates[i], rep[i])
+			rows := float64(passes[i] * c.rows)
+			rep[i].wall = rows / s.wall.Seconds()
+			wall[i] = append(wall[i], rep[i].wall)
+			if s.cpu > 0 {
+				rep[i].cpu = rows / s.cpu.Seconds()
+				cpu[i] = append(cpu[i], rep[i].cpu)
+			}
 		}
 		if b != nil {
-			ratios = append(ratios, rep[0]/rep[1])
+			wallRatios = append(wallRatios, rep[0].wall/rep[1].wall)
+			if rep[0].cpu > 0 && rep[1].cpu > 0 {
+				cpuRatios = append(cpuRatios, rep[0].cpu/rep[1].cpu)
+			}
 		}
 	}
-	m := measured{a: median(rates[0])}
+	m := measured{a: medians(wall[0], cpu[0]), wallRatio: spreadOf(wallRatios), cpuRatio: spreadOf(cpuRatios)}
 	if b != nil {
-		m.b, m.ratio = median(rates[1]), median(ratios)
+		m.b = medians(wall[1], cpu[1])
 	}
 	return m, nil
+}
+
+// medians is the throughput of the median repetitions.
+func medians(wall, cpu []float64) throughput {
+	t := throughput{wall: median(wall)}
+	if len(cpu) > 0 {
+		t.cpu = median(cpu)
+	}
+	return t
 }
 
 func median(v []float64) float64 {
@@ -346,21 +405,28 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-// target is a comparison's goal on the ratio A/B (or on a figure).
+// target is a comparison's goal on a ratio A/B (or on a figure): per CPU
+// second unless wall says it is on wall time.
 type target struct {
 	text string
+	wall bool
 	ok   func(ratio float64) bool
 }
 
-// atLeast is the target ratio >= min.
+// atLeast is the target ratio >= min per CPU second.
 func atLeast(min float64) *target {
-	return &target{text: fmt.Sprintf(">= %gx", min), ok: func(r float64) bool { return r >= min }}
+	return &target{text: fmt.Sprintf(">= %gx per CPU-s", min), ok: func(r float64) bool { return r >= min }}
+}
+
+// atLeastWall is the target ratio >= min on wall time.
+func atLeastWall(min float64) *target {
+	return &target{text: fmt.Sprintf(">= %gx wall", min), wall: true, ok: func(r float64) bool { return r >= min }}
 }
 
 // pair measures a against b (nil when b's peer is absent, with bSkip
 // saying why) and adds the row.
 func (r *runner) pair(id, comparison string, a contender, b *contender, bSkip string, t *target) {
-	row := Row{ID: id, Comparison: comparison, A: a.name, Met: ""}
+	row := Row{ID: id, Comparison: comparison, A: a.name}
 	if t != nil {
 		row.Target = t.text
 	}
@@ -378,30 +444,50 @@ func (r *runner) pair(id, comparison string, a contender, b *contender, bSkip st
 	}
 	switch {
 	case err != nil:
-		row.Ratio, row.Met = "error", "error"
-		row.A = a.name
+		row.Ratio, row.WallRatio, row.Met = "error", "error", "error"
 		r.note(fmt.Sprintf("%s: %v", comparison, err))
-		if b != nil {
-			row.B = b.name
-		}
 		row.A += ": " + shortErr(err)
 	case b == nil:
-		row.A += ": " + rate(m.a)
-		row.Ratio, row.Met = "skipped", "skipped"
+		row.A += ": " + m.a.String()
+		row.Ratio, row.WallRatio, row.Met = "skipped", "skipped", "skipped"
 	default:
-		row.A += ": " + rate(m.a)
-		row.B += ": " + rate(m.b)
-		row.Ratio = ratioText(m.ratio)
-		if t != nil {
-			row.Met = yesNo(t.ok(m.ratio))
+		row.A += ": " + m.a.String()
+		row.B += ": " + m.b.String()
+		row.Ratio, row.WallRatio = m.cpuRatio.String(), m.wallRatio.String()
+		judged := m.cpuRatio
+		if t != nil && t.wall {
+			judged = m.wallRatio
+		}
+		if t != nil && judged.n > 0 {
+			row.Met = yesNo(t.ok(judged.median))
 		}
 	}
 	r.add(row)
 }
 
+// String formats a throughput: rows per second and per CPU second.
+func (t throughput) String() string {
+	s := rate(t.wall) + "/s"
+	if t.cpu > 0 {
+		s += ", " + rate(t.cpu) + "/CPU-s"
+	}
+	return s
+}
+
+// String formats a ratio's median and range: "1.23x (1.10-1.31)".
+func (s spread) String() string {
+	if s.n == 0 {
+		return "n/a"
+	}
+	if s.n == 1 {
+		return ratioText(s.median)
+	}
+	return fmt.Sprintf("%s (%s-%s)", ratioText(s.median), strings.TrimSuffix(ratioText(s.min), "x"), strings.TrimSuffix(ratioText(s.max), "x"))
+}
+
 // failed adds a row for a comparison that could not be set up.
 func (r *runner) failed(id, comparison, a, b string, t *target, err error) {
-	row := Row{ID: id, Comparison: comparison, A: a + ": " + shortErr(err), B: b, Ratio: "error", Met: "error"}
+	row := Row{ID: id, Comparison: comparison, A: a + ": " + shortErr(err), B: b, Ratio: "error", WallRatio: "error", Met: "error"}
 	if t != nil {
 		row.Target = t.text
 	}
@@ -434,30 +520,64 @@ func yesNo(ok bool) string {
 	return "no"
 }
 
-// rate formats rows per second.
-func rate(rowsPerS float64) string {
+// rate formats a number of rows: "12.3M rows", per second or CPU second
+// where the caller says.
+func rate(rows float64) string {
 	switch {
-	case rowsPerS >= 1e6:
-		return fmt.Sprintf("%.2fM rows/s", rowsPerS/1e6)
-	case rowsPerS >= 1e3:
-		return fmt.Sprintf("%.1fk rows/s", rowsPerS/1e3)
+	case rows >= 1e6:
+		return fmt.Sprintf("%.2fM rows", rows/1e6)
+	case rows >= 1e3:
+		return fmt.Sprintf("%.1fk rows", rows/1e3)
 	}
-	return fmt.Sprintf("%.0f rows/s", rowsPerS)
+	return fmt.Sprintf("%.0f rows", rows)
 }
 
-// agree returns an error unless got and want are equal within a relative
-// 1e-4 (of the larger magnitude, at least 1e-3).
-func agree(got, want []float32) error {
-	if len(got) != len(want) {
-		return fmt.Errorf("%d outputs, want %d", len(got), len(want))
-	}
-	for i := range got {
-		g, w := float64(got[i]), float64(want[i])
-		if math.Abs(g-w) > 1e-4*max(math.Abs(g), math.Abs(w), 1e-3) || math.IsNaN(g) != math.IsNaN(w) {
-			return fmt.Errorf("row %d: %v, want %v", i, g, w)
+// agreeOutputs returns an error unless got and want agree on every output
+// of spec: float values within a relative tol (of the larger magnitude,
+// at least 1e-3), NaN where NaN; labels equal, but for rows where want's
+// probabilities (spec's first output of several float columns) of the two
+// labels are within tol of each other, a tie either runner may break.
+func agreeOutputs(spec *modelSpec, got, want []outputValues, tol float64) error {
+	proba := slices.IndexFunc(spec.outputs, func(o outputSpec) bool { return !o.int64 && o.width > 1 })
+	for i, o := range spec.outputs {
+		g, w := got[i], want[i]
+		if len(g.f32) != len(w.f32) || len(g.i64) != len(w.i64) {
+			return fmt.Errorf("output %q: %d values, want %d", o.name, len(g.f32)+len(g.i64), len(w.f32)+len(w.i64))
+		}
+		width := max(o.width, 1)
+		for k := range g.f32 {
+			if !closeEnough(float64(g.f32[k]), float64(w.f32[k]), tol) {
+				return fmt.Errorf("output %q, row %d, column %d: %v, want %v", o.name, k/width, k%width, g.f32[k], w.f32[k])
+			}
+		}
+		for row := range g.i64 {
+			gl, wl := g.i64[row], w.i64[row]
+			if gl == wl || proba >= 0 && tie(want[proba].f32, spec.outputs[proba].width, row, gl, wl, tol) {
+				continue
+			}
+			return fmt.Errorf("output %q, row %d: label %d, want %d", o.name, row, gl, wl)
 		}
 	}
 	return nil
+}
+
+// closeEnough says that g and w are equal within a relative tol (of the
+// larger magnitude, at least 1e-3), or both NaN.
+func closeEnough(g, w, tol float64) bool {
+	if math.IsNaN(g) || math.IsNaN(w) {
+		return math.IsNaN(g) == math.IsNaN(w)
+	}
+	return math.Abs(g-w) <= tol*max(math.Abs(g), math.Abs(w), 1e-3)
+}
+
+// tie says that classes a and b (labels 0..width-1 as indices) have
+// probabilities within tol of each other in row row of proba.
+func tie(proba []float32, width, row int, a, b int64, tol float64) bool {
+	if a < 0 || b < 0 || int(a) >= width || int(b) >= width {
+		return false
+	}
+	pa, pb := float64(proba[row*width+int(a)]), float64(proba[row*width+int(b)])
+	return closeEnough(pa, pb, tol)
 }
 
 // DefaultORTLibrary is the ONNX Runtime library Compare uses: the path in

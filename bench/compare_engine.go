@@ -32,7 +32,7 @@ func (r *runner) overhead() {
 	if r.selected(idDirect) {
 		r.pair(idDirect, "1. engine overhead: "+size, engine1,
 			ptr(timedPasses("one direct call on the whole frame", rows, direct)), "",
-			&target{text: ">= 0.91x (engine time <= 1.10x)", ok: func(x float64) bool { return x >= 1/1.10 }})
+			atLeast(0.9))
 	}
 	if r.selected(idScaling) {
 		r.pair(idScaling, "1. engine scaling, memory-bound: "+size,

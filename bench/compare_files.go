@@ -128,9 +128,9 @@ func (r *runner) memory() {
 	}
 	mib := float64(peak) / (1 << 20)
 	r.add(Row{ID: id, Comparison: comparison,
-		A:     fmt.Sprintf("%s: %s, peak RSS %.0f MiB (CSV %d MiB)", a, rate(median(rates)), mib, size>>20),
+		A:     fmt.Sprintf("%s: %s, peak RSS %.0f MiB (CSV %d MiB)", a, rate(median(rates))+"/s", mib, size>>20),
 		B:     "none (a figure, not a race)",
-		Ratio: fmt.Sprintf("%.0f MiB peak RSS", mib), Target: t.text, Met: yesNo(mib < float64(limit))})
+		Ratio: fmt.Sprintf("%.0f MiB peak RSS", mib), WallRatio: "n/a", Target: t.text, Met: yesNo(mib < float64(limit))})
 }
 
 // runFileChild runs job in a child process of this binary and returns its

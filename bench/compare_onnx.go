@@ -12,7 +12,6 @@ import (
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // modelSpec is an ONNX model file as ONNX Runtime is fed it directly.
@@ -20,27 +19,38 @@ type modelSpec struct {
 	path, input string
 	features    int
 	outputs     []outputSpec
-	// check is the output compared between runners.
-	check checkSpec
 }
 
-// outputSpec is a model output: [N] (width 0) or [N, width].
+// outputSpec is a model output: [N] (width 0) or [N, width], int64 labels
+// or float32s.
 type outputSpec struct {
 	name  string
 	int64 bool
 	width int
 }
 
-// checkSpec names one output column: output index and column in ONNX
-// Runtime's tensors, column name in dfbatch's frames.
-type checkSpec struct {
-	output, col int
-	column      string
+// columns are the names of the frame columns dfbatch makes of the output.
+func (o outputSpec) columns() []string {
+	if o.width <= 1 {
+		return []string{o.name}
+	}
+	names := make([]string, o.width)
+	for j := range names {
+		names[j] = fmt.Sprintf("%s_%d", o.name, j)
+	}
+	return names
+}
+
+// outputValues are one output's values for every row, row after row:
+// float32s, or int64 labels.
+type outputValues struct {
+	f32 []float32
+	i64 []int64
 }
 
 // modelCase is a model with its input data, loaded on dfbatch's pure-Go
-// runner and checked against ONNX Runtime (or, without it, against a
-// plain Go implementation) once, before any timing.
+// runner and checked, every output and every row, against ONNX Runtime
+// and against a reference made without either, once, before any timing.
 type modelCase struct {
 	name string
 	spec *modelSpec
@@ -48,11 +58,12 @@ type modelCase struct {
 	// goLoader is dfbatch's pure-Go runner of the model; goErr why not.
 	goLoader *onnx.Loader
 	goErr    error
-	// expected are the checked output column's values for in: dfbatch's,
-	// checked; else ONNX Runtime's.
-	expected []float32
-	// checkErr says that the runners disagree.
+	// expected are dfbatch's outputs on in, checked.
+	expected []outputValues
+	// checkErr says that the runners or the reference disagree.
 	checkErr error
+	// tolerance is the relative difference accepted on float outputs.
+	tolerance float64
 	// mlp is the network of an MLP case.
 	mlp *MLP
 }
@@ -66,96 +77,120 @@ func (r *runner) mlpCase(i int) *modelCase {
 		return c
 	}
 	m := NewMLP(uint64(i+1), r.cfg.MLPs[i]...)
-	spec := &modelSpec{input: "input", features: m.Features(),
-		outputs: []outputSpec{{name: "output", width: m.Outputs()}},
-		check:   checkSpec{output: 0, col: 0, column: "output"}}
-	c := r.newCase("MLP "+m.Name(), "mlp-"+m.Name()+".onnx", m.Proto(), spec, NewInputs(uint64(100+i), r.cfg.MLPRows[i], m.Features()),
-		func(in *Inputs) []float32 { return m.Predict(in.Matrix, in.Rows) })
-	c.mlp = m
+	in := NewInputs(uint64(100+i), r.cfg.MLPRows[i], m.Features())
+	c := &modelCase{name: "MLP " + m.Name(), in: in, mlp: m, tolerance: 1e-4}
 	r.mlpCases[i] = c
-	return c
-}
-
-// newCase writes the model, loads it on the pure-Go runner and checks it.
-func (r *runner) newCase(name, file string, proto *onnxpb.ModelProto, spec *modelSpec, in *Inputs, reference func(*Inputs) []float32) *modelCase {
-	c := &modelCase{name: name, spec: spec, in: in}
-	r.logf("writing %s and %d rows of input", name, in.Rows)
-	path, err := WriteModel(r.tmp, file, proto)
+	r.logf("writing %s and %d rows of input", c.name, in.Rows)
+	path, err := WriteModel(r.tmp, "mlp-"+m.Name()+".onnx", m.Proto())
 	if err != nil {
 		c.goErr = err
 		return c
 	}
-	spec.path = path
-	c.goLoader, c.goErr = onnx.Open(path, onnx.Options{Features: FeatureNames(spec.features)})
-	if c.goErr == nil {
-		c.expected, c.goErr = r.goPredict(c, r.cfg.Batches[0])
-	}
-	var ortOut []float32
-	if r.ortSkip == "" {
-		s, err := newORTSession(spec, r.cfg.Batches[0], 1)
-		if err == nil {
-			ortOut, err = s.predict(in)
-			s.close()
-		}
-		if err != nil {
-			c.checkErr = fmt.Errorf("ONNX Runtime on %s: %w", name, err)
-			r.note(c.checkErr.Error())
-		}
-	}
-	switch {
-	case c.goErr != nil:
-		r.note(fmt.Sprintf("dfbatch's pure-Go runner on %s: %v", name, c.goErr))
-		c.expected = ortOut
-	case ortOut != nil:
-		if err := agree(c.expected, ortOut); err != nil {
-			c.checkErr = fmt.Errorf("dfbatch and ONNX Runtime disagree on %s: %w", name, err)
-			r.note(c.checkErr.Error())
-		} else {
-			r.logf("%s: dfbatch and ONNX Runtime agree within 1e-4 on %d rows", name, in.Rows)
-		}
-	default:
-		if err := agree(c.expected, reference(in)); err != nil {
-			c.checkErr = fmt.Errorf("dfbatch disagrees with the plain Go %s: %w", name, err)
-			r.note(c.checkErr.Error())
-		}
-	}
+	c.spec = &modelSpec{path: path, input: "input", features: m.Features(), outputs: []outputSpec{{name: "output", width: m.Outputs()}}}
+	r.check(c, []outputValues{{f32: m.Predict(in.Matrix, in.Rows)}})
 	return c
 }
 
+// check loads c's model on the pure-Go runner and checks its outputs, at
+// two batch sizes (the second leaves a short last batch), against ONNX
+// Runtime's and ONNX Runtime's against reference (or, without ONNX
+// Runtime, dfbatch's against reference). It sets c.expected, c.goErr and
+// c.checkErr.
+func (r *runner) check(c *modelCase, reference []outputValues) {
+	c.goLoader, c.goErr = onnx.Open(c.spec.path, onnx.Options{Features: FeatureNames(c.spec.features)})
+	if c.goErr != nil {
+		r.note(fmt.Sprintf("dfbatch's pure-Go runner on %s: %v", c.name, c.goErr))
+		return
+	}
+	batch := r.cfg.Batches[0]
+	if c.expected, c.goErr = r.goPredict(c, batch); c.goErr != nil {
+		r.note(fmt.Sprintf("dfbatch's pure-Go runner on %s: %v", c.name, c.goErr))
+		return
+	}
+	fail := func(format string, args ...any) {
+		c.checkErr = fmt.Errorf(format, args...)
+		r.note(c.checkErr.Error())
+	}
+	odd := batch*3/4 + 1
+	again, err := r.goPredict(c, odd)
+	if err == nil {
+		err = agreeOutputs(c.spec, again, c.expected, c.tolerance)
+	}
+	if err != nil {
+		fail("dfbatch on %s at batch %d against batch %d: %w", c.name, odd, batch, err)
+		return
+	}
+	what, want := "the reference", reference
+	if r.ortSkip == "" {
+		s, err := newORTSession(c.spec, batch, 1)
+		if err == nil {
+			want, err = s.predict(c.in)
+			s.close()
+		}
+		if err != nil {
+			fail("ONNX Runtime on %s: %w", c.name, err)
+			return
+		}
+		if err := agreeOutputs(c.spec, want, reference, c.tolerance); err != nil {
+			fail("ONNX Runtime disagrees with the reference on %s: %w", c.name, err)
+			return
+		}
+		what = "ONNX Runtime"
+	}
+	if err := agreeOutputs(c.spec, c.expected, want, c.tolerance); err != nil {
+		fail("dfbatch disagrees with %s on %s: %w", what, c.name, err)
+		return
+	}
+	r.logf("%s: dfbatch agrees with %s on every output of %d rows at batch %d and %d (within %g)", c.name, what, c.in.Rows, batch, odd, c.tolerance)
+}
+
 // goPredict scores c's input on one pure-Go instance in batches and
-// returns the checked column.
-func (r *runner) goPredict(c *modelCase, batch int) ([]float32, error) {
+// returns every output of the spec.
+func (r *runner) goPredict(c *modelCase, batch int) ([]outputValues, error) {
 	inst, err := c.goLoader.Load(r.ctx, model.Executor{CPUs: 1})
 	if err != nil {
 		return nil, err
 	}
 	defer closeIfCloser(inst)
-	var got []float32
+	got := make([]outputValues, len(c.spec.outputs))
 	for start := 0; start < c.in.Rows; start += batch {
 		out, err := inst.Predict(r.ctx, c.in.Frame.Slice(start, min(start+batch, c.in.Rows)))
 		if err != nil {
 			return nil, err
 		}
-		col, err := out.Col(c.spec.check.column)
-		if err != nil {
-			return nil, err
+		for i, o := range c.spec.outputs {
+			if err := appendOutput(&got[i], out, o); err != nil {
+				return nil, err
+			}
 		}
-		got = append(got, float32s(col)...)
 	}
 	return got, nil
 }
 
-// float32s reads a float column as float32s.
-func float32s(a arrow.Array) []float32 {
-	switch a := a.(type) {
-	case *array.Float32:
-		return a.Float32Values()
-	case *array.Float64:
-		v := make([]float32, a.Len())
-		for i, x := range a.Float64Values() {
-			v[i] = float32(x)
+// appendOutput appends output o of frame out to v, row after row.
+func appendOutput(v *outputValues, out *frame.Frame, o outputSpec) error {
+	names := o.columns()
+	cols := make([]arrow.Array, len(names))
+	for j, name := range names {
+		col, err := out.Col(name)
+		if err != nil {
+			return err
 		}
-		return v
+		cols[j] = col
+	}
+	for row := range out.NumRows() {
+		for _, col := range cols {
+			switch col := col.(type) {
+			case *array.Int64:
+				v.i64 = append(v.i64, col.Value(row))
+			case *array.Float32:
+				v.f32 = append(v.f32, col.Value(row))
+			case *array.Float64:
+				v.f32 = append(v.f32, float32(col.Value(row)))
+			default:
+				return fmt.Errorf("column %q is %s, not a number", names[0], col.DataType())
+			}
+		}
 	}
 	return nil
 }
@@ -164,29 +199,6 @@ func closeIfCloser(m any) {
 	if c, ok := m.(io.Closer); ok {
 		c.Close()
 	}
-}
-
-// goOneThread is dfbatch's pure-Go runner called directly: one instance
-// loaded with one CPU, Predict on frames of batch rows sliced ahead.
-func (r *runner) goOneThread(c *modelCase, batch int) (contender, error) {
-	inst, err := c.goLoader.Load(r.ctx, model.Executor{CPUs: 1})
-	if err != nil {
-		return contender{}, err
-	}
-	var batches []*frame.Frame
-	for start := 0; start < c.in.Rows; start += batch {
-		batches = append(batches, c.in.Frame.Slice(start, min(start+batch, c.in.Rows)))
-	}
-	ct := timedPasses("dfbatch pure Go, 1 thread", c.in.Rows, func() error {
-		for _, b := range batches {
-			if _, err := inst.Predict(r.ctx, b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	ct.close = func() { closeIfCloser(inst) }
-	return ct, nil
 }
 
 // throughEngine is a loader run by the engine on c's input frame: the
@@ -206,28 +218,45 @@ func (r *runner) throughEngine(name string, l model.Loader, in *Inputs, batch, e
 	return ct, nil
 }
 
-// ortDirect is ONNX Runtime called directly with threads intra-op
-// threads; nil and the reason when it is not installed or fails.
-func (r *runner) ortDirect(c *modelCase, batch, threads int) (*contender, string) {
+// ortPeer is how ONNX Runtime is run against dfbatch's executors.
+type ortPeer int
+
+const (
+	// ortSessions is N sessions of 1 intra-op thread, each on its own
+	// goroutine taking the next batch: the peer of N executors.
+	ortSessions ortPeer = iota
+	// ortThreads is one session of N intra-op threads splitting each batch.
+	ortThreads
+)
+
+// ortDirect is ONNX Runtime called directly on threads threads, run as
+// peer says; nil and the reason when it is not installed or fails.
+func (r *runner) ortDirect(c *modelCase, batch, threads int, peer ortPeer) (*contender, string) {
 	if r.ortSkip != "" {
 		return nil, r.ortSkip
 	}
-	s, err := newORTSession(c.spec, batch, threads)
+	name := "ONNX Runtime, 1 session of 1 thread"
+	if threads > 1 && peer == ortSessions {
+		name = fmt.Sprintf("ONNX Runtime, %d sessions of 1 thread", threads)
+	} else if threads > 1 {
+		name = fmt.Sprintf("ONNX Runtime, 1 session of %d threads", threads)
+	}
+	sessions, intraOp := threads, 1
+	if peer == ortThreads {
+		sessions, intraOp = 1, threads
+	}
+	pool, err := newORTPool(c.spec, batch, sessions, intraOp)
 	if err != nil {
 		return nil, "ONNX Runtime: " + shortErr(err)
 	}
-	name := "ONNX Runtime, 1 thread"
-	if threads > 1 {
-		name = fmt.Sprintf("ONNX Runtime, %d threads", threads)
-	}
-	ct := timedPasses(name, c.in.Rows, func() error { return s.pass(c.in) })
-	ct.close = s.close
+	ct := timedPasses(name, c.in.Rows, func() error { return pool.pass(c.in) })
+	ct.close = pool.close
 	return &ct, ""
 }
 
 // goAgainstORT adds the row of contender a (built by makeA) against ONNX
-// Runtime at batch with threads threads.
-func (r *runner) goAgainstORT(id, comparison string, c *modelCase, batch, threads int, t *target, makeA func() (contender, error)) {
+// Runtime at batch on threads threads, run as peer says.
+func (r *runner) goAgainstORT(id, comparison string, c *modelCase, batch, threads int, peer ortPeer, t *target, makeA func() (contender, error)) {
 	if !r.selected(id) {
 		return
 	}
@@ -245,25 +274,46 @@ func (r *runner) goAgainstORT(id, comparison string, c *modelCase, batch, thread
 		r.failed(id, comparison, "dfbatch", ortName, t, err)
 		return
 	}
-	b, skip := r.ortDirect(c, batch, threads)
+	b, skip := r.ortDirect(c, batch, threads, peer)
 	r.pair(id, comparison, a, b, skip, t)
 }
 
-// mlps is comparison 3 (and the executor-scaling row of comparison 1 on
-// the largest MLP): each MLP on dfbatch's pure-Go runner against ONNX
-// Runtime, one thread and all cores, at each batch size, and dfbatch's
-// ONNX Runtime backend against ONNX Runtime called directly.
-func (r *runner) mlps() {
+// againstORT adds the rows of c at batch through the engine against ONNX
+// Runtime: 1 executor against 1 session of 1 thread, then, on a machine
+// of several cores, one executor per core against as many single-thread
+// sessions (the equal peer) and against one session of as many threads.
+// idPrefix and what name the rows; t1 and tN are the targets at 1 thread
+// and on all cores.
+func (r *runner) againstORT(idPrefix, what string, c *modelCase, batch int, t1, tN *target) {
+	engineOn := func(executors int) func() (contender, error) {
+		return func() (contender, error) {
+			return r.throughEngine(fmt.Sprintf("dfbatch pure Go, engine, %s", executorsName(executors, " ")), c.goLoader, c.in, batch, executors)
+		}
+	}
+	r.goAgainstORT(idPrefix+"/1-thread", fmt.Sprintf("%s, batch %d, 1 thread (%s rows)", what, batch, count(c.in.Rows)),
+		c, batch, 1, ortSessions, t1, engineOn(1))
 	cores := runtime.NumCPU()
+	if cores == 1 {
+		return
+	}
+	r.goAgainstORT(idPrefix+"/all-cores", fmt.Sprintf("%s, batch %d, %d executors vs %d sessions", what, batch, cores, cores),
+		c, batch, cores, ortSessions, tN, engineOn(cores))
+	r.goAgainstORT(idPrefix+"/all-cores-1-session", fmt.Sprintf("%s, batch %d, %d executors vs 1 session of %d threads", what, batch, cores, cores),
+		c, batch, cores, ortThreads, nil, engineOn(cores))
+}
+
+// mlps is comparison 3 (and the executor-scaling row of comparison 1 on
+// the largest MLP): each MLP as PyTorch exports it on dfbatch's pure-Go
+// runner, through the engine, against ONNX Runtime at each batch size,
+// and dfbatch's ONNX Runtime backend against ONNX Runtime called directly.
+func (r *runner) mlps() {
 	for i := range r.cfg.MLPs {
 		name := NewMLP(0, r.cfg.MLPs[i]...).Name()
-		var ids []string
+		var ids, backendIDs []string
 		for _, b := range r.cfg.Batches {
-			ids = append(ids, fmt.Sprintf("mlp/%s/b%d/1-thread", name, b), fmt.Sprintf("mlp/%s/b%d/all-cores", name, b))
-		}
-		var backendIDs []string
-		for _, b := range r.cfg.Batches {
-			backendIDs = append(backendIDs, fmt.Sprintf("mlp/%s/b%d/ort-backend", name, b))
+			prefix := fmt.Sprintf("mlp/%s/b%d/", name, b)
+			ids = append(ids, prefix+"1-thread", prefix+"all-cores", prefix+"all-cores-1-session")
+			backendIDs = append(backendIDs, prefix+"ort-backend")
 		}
 		scalingID := fmt.Sprintf("scaling/mlp-%s", name)
 		last := i == len(r.cfg.MLPs)-1
@@ -271,17 +321,8 @@ func (r *runner) mlps() {
 			continue
 		}
 		c := r.mlpCase(i)
-		for _, b := range r.cfg.Batches {
-			r.goAgainstORT(fmt.Sprintf("mlp/%s/b%d/1-thread", name, b),
-				fmt.Sprintf("3. ONNX MLP %s, batch %d, 1 thread (%s rows)", name, b, count(c.in.Rows)), c, b, 1, atLeast(0.5),
-				func() (contender, error) { return r.goOneThread(c, b) })
-			r.goAgainstORT(fmt.Sprintf("mlp/%s/b%d/all-cores", name, b),
-				fmt.Sprintf("3. ONNX MLP %s, batch %d, all %d cores", name, b, cores), c, b, cores, nil,
-				func() (contender, error) {
-					return r.throughEngine(fmt.Sprintf("dfbatch pure Go, engine, %d executors", cores), c.goLoader, c.in, b, cores)
-				})
-		}
 		for j, b := range r.cfg.Batches {
+			r.againstORT(fmt.Sprintf("mlp/%s/b%d", name, b), "3. PyTorch MLP "+name, c, b, atLeast(0.8), atLeast(0.8))
 			r.ortBackend(backendIDs[j], c, b)
 		}
 		if last {
@@ -300,10 +341,10 @@ func (r *runner) ortBackend(id string, c *modelCase, batch int) {
 	comparison := fmt.Sprintf("3. dfbatch's ONNX Runtime backend, %s, batch %d, 1 thread", c.name, batch)
 	a := "dfbatch RuntimeORT, engine, 1 executor"
 	if r.ortSkip != "" {
-		r.add(Row{ID: id, Comparison: comparison, A: a, B: r.ortSkip, Ratio: "skipped", Target: ">= 0.9x", Met: "skipped"})
+		r.add(Row{ID: id, Comparison: comparison, A: a, B: r.ortSkip, Ratio: "skipped", WallRatio: "skipped", Target: atLeast(0.9).text, Met: "skipped"})
 		return
 	}
-	r.goAgainstORT(id, comparison, c, batch, 1, atLeast(0.9), func() (contender, error) {
+	r.goAgainstORT(id, comparison, c, batch, 1, ortSessions, atLeast(0.9), func() (contender, error) {
 		l, err := onnx.Open(c.spec.path, onnx.Options{Features: FeatureNames(c.spec.features), Runtime: onnx.RuntimeORT, ORTLibrary: r.cfg.ORTLibrary})
 		if err != nil {
 			return contender{}, err
@@ -320,7 +361,7 @@ func (r *runner) scaling(id string, c *modelCase) {
 	}
 	batch := r.cfg.ScalingBatch
 	comparison := fmt.Sprintf("1. engine scaling, CPU-bound: %s (pure Go), batch %d, 1 CPU per executor", c.name, batch)
-	t := atLeast(1.8)
+	t := atLeastWall(1.8)
 	if c.goErr != nil {
 		r.failed(id, comparison, "engine, 2 executors", "engine, 1 executor", t, c.goErr)
 		return
@@ -337,34 +378,4 @@ func (r *runner) scaling(id string, c *modelCase) {
 		return
 	}
 	r.pair(id, comparison, two, &one, "", t)
-}
-
-// trees is comparison 4: a tree-ensemble classifier on dfbatch's pure-Go
-// runner against ONNX Runtime.
-func (r *runner) trees() {
-	cores := runtime.NumCPU()
-	var ids []string
-	for _, b := range r.cfg.Batches {
-		ids = append(ids, fmt.Sprintf("trees/b%d/1-thread", b), fmt.Sprintf("trees/b%d/all-cores", b))
-	}
-	if !r.anySelected(ids...) {
-		return
-	}
-	sh := r.cfg.Trees
-	t := NewTrees(7, sh.Trees, sh.Depth, sh.Features)
-	spec := &modelSpec{input: "input", features: sh.Features,
-		outputs: []outputSpec{{name: "label", int64: true}, {name: "probabilities", width: 2}},
-		check:   checkSpec{output: 1, col: 1, column: "probabilities_1"}}
-	c := r.newCase("tree ensemble ("+t.Name()+")", "trees.onnx", t.Proto(), spec, NewInputs(200, r.cfg.TreeRows, sh.Features),
-		func(in *Inputs) []float32 { return t.Predict(in.Matrix, in.Rows) })
-	for _, b := range r.cfg.Batches {
-		r.goAgainstORT(fmt.Sprintf("trees/b%d/1-thread", b),
-			fmt.Sprintf("4. trees: %s, binary, batch %d, 1 thread (%s rows)", t.Name(), b, count(c.in.Rows)), c, b, 1, atLeast(1.0),
-			func() (contender, error) { return r.goOneThread(c, b) })
-		r.goAgainstORT(fmt.Sprintf("trees/b%d/all-cores", b),
-			fmt.Sprintf("4. trees: %s, batch %d, all %d cores", t.Name(), b, cores), c, b, cores, nil,
-			func() (contender, error) {
-				return r.throughEngine(fmt.Sprintf("dfbatch pure Go, engine, %d executors", cores), c.goLoader, c.in, b, cores)
-			})
-	}
 }

@@ -60,7 +60,7 @@ func (r *runner) python() {
 		a := fmt.Sprintf("dfbatch pure Go, engine, %d executors", cores)
 		b := fmt.Sprintf("pandas + numpy, %d-thread pool", cores)
 		if r.pythonSkip != "" {
-			r.add(Row{ID: id, Comparison: comparison, A: a, B: r.pythonSkip, Ratio: "skipped", Met: "skipped"})
+			r.add(Row{ID: id, Comparison: comparison, A: a, B: r.pythonSkip, Ratio: "skipped", WallRatio: "skipped", Met: "skipped"})
 			continue
 		}
 		c := r.mlpCase(i)
@@ -110,7 +110,7 @@ func (r *runner) startPython(c *modelCase, batch, workers int, name string) (*co
 		Input    string      `json:"input"`
 		Expected string      `json:"expected"`
 	}{Rows: c.in.Rows, Features: c.in.Features, Batch: batch, Workers: workers, Layers: layers, Input: "x.f32", Expected: "expected.f32"}
-	for file, v := range map[string][]float32{"x.f32": c.in.Matrix, "expected.f32": c.expected} {
+	for file, v := range map[string][]float32{"x.f32": c.in.Matrix, "expected.f32": c.expected[0].f32} {
 		if err := WriteFloat32s(filepath.Join(dir, file), v); err != nil {
 			return nil, err
 		}
@@ -156,20 +156,24 @@ func (r *runner) startPython(c *modelCase, batch, workers int, name string) (*co
 		return nil, fmt.Errorf("pandas + numpy disagrees with dfbatch on %s: max relative error %g, in order %v", c.name, ready.MaxRelErr, ready.InOrder)
 	}
 	r.logf("%s: pandas + numpy agrees with dfbatch within 1e-4 on %d rows", c.name, c.in.Rows)
-	ct := contender{name: name, rows: c.in.Rows, close: p.close, run: func(passes int) (time.Duration, error) {
+	ct := contender{name: name, rows: c.in.Rows, close: p.close, run: func(passes int) (sample, error) {
 		if _, err := fmt.Fprintf(p.stdin, "run %d\n", passes); err != nil {
-			return 0, p.fail(err)
+			return sample{}, p.fail(err)
 		}
 		var timing struct {
-			Seconds float64 `json:"seconds"`
+			Seconds    float64 `json:"seconds"`
+			CPUSeconds float64 `json:"cpu_seconds"`
 		}
 		if err := p.readJSON(&timing); err != nil {
-			return 0, err
+			return sample{}, err
 		}
-		return time.Duration(timing.Seconds * float64(time.Second)), nil
+		return sample{wall: seconds(timing.Seconds), cpu: seconds(timing.CPUSeconds)}, nil
 	}}
 	return &ct, nil
 }
+
+// seconds converts a number of seconds to a Duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // pythonPeer is a running mlp_pandas.py --serve.
 type pythonPeer struct {

@@ -134,10 +134,22 @@ func (r *runner) subprocessProtocol() {
 			r.failed(s.id, comparison, a, b, nil, err)
 			continue
 		}
-		viaProcess := timedPasses(a, rows, runFrame(sub))
+		viaProcess := wallOnly(timedPasses(a, rows, runFrame(sub)))
 		viaProcess.close = func() { sub.Close() }
 		r.pair(s.id, comparison, viaProcess, ptr(timedPasses(b, rows, runFrame(inProcess))), "", nil)
 	}
+}
+
+// wallOnly is c timed on wall time only: its work runs partly in child
+// processes, whose CPU time this process cannot see while they live.
+func wallOnly(c contender) contender {
+	run := c.run
+	c.run = func(passes int) (sample, error) {
+		s, err := run(passes)
+		s.cpu = 0
+		return s, err
+	}
+	return c
 }
 
 // executorsName is "1 executor", "2 executors", with sep between.

@@ -32,7 +32,6 @@ func tinyConfig(t *testing.T) Config {
 	c.EdgesRows, c.EdgesBatch = 2_000, 200
 	c.MLPs, c.MLPRows = [][]int{{8, 16, 16, 1}, {16, 32, 32, 1}}, []int{256, 128}
 	c.Batches = []int{32, 64}
-	c.Trees, c.TreeRows = TreesShape{Trees: 5, Depth: 3, Features: 30}, 256
 	c.ScalingBatch, c.PythonBatch = 32, 64
 	c.FileRows, c.FileBatch = 2_000, 200
 	c.SubprocessRows, c.SubprocessBatches = 2_000, []int{200, 1_000}
@@ -44,7 +43,7 @@ func tinyConfig(t *testing.T) Config {
 }
 
 // groups are the comparisons' ID prefixes: every one must have rows.
-var groups = []string{"overhead/", "edges/", "mlp/", "scaling/", "trees/", "python/", "memory/", "subprocess/"}
+var groups = []string{"overhead/", "edges/", "mlp/", "scaling/", "zoo/", "python/", "memory/", "subprocess/"}
 
 func TestCompareRunsEveryComparison(t *testing.T) {
 	cfg := tinyConfig(t)
@@ -86,10 +85,10 @@ func TestCompareRunsEveryComparison(t *testing.T) {
 func TestCompareSkipsAbsentPeers(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.ORTLibrary, cfg.Python = "", filepath.Join(t.TempDir(), "no-python")
-	cfg.Only = regexp.MustCompile(`^(mlp/8-16-16-1/b32/1-thread|trees/b32/1-thread|python/)`)
+	cfg.Only = regexp.MustCompile(`^(mlp/8-16-16-1/b32/1-thread|python/)`)
 	res, err := Compare(context.Background(), cfg)
 	require.NoError(t, err)
-	require.Len(t, res.Rows, 4, "the selected rows")
+	require.Len(t, res.Rows, 3, "the selected rows")
 	for _, row := range res.Rows {
 		assert.Equal(t, "skipped", row.Met, row.ID)
 		assert.Contains(t, row.B, "bench/peers/setup.sh", row.ID)
@@ -105,7 +104,7 @@ func TestTinyModelsMatchTheirPlainGoReference(t *testing.T) {
 	// says they do: the check Compare runs without ONNX Runtime.
 	cfg := tinyConfig(t)
 	cfg.ORTLibrary = ""
-	cfg.Only = regexp.MustCompile(`^(mlp|trees)/`)
+	cfg.Only = regexp.MustCompile(`^mlp/`)
 	res, err := Compare(context.Background(), cfg)
 	require.NoError(t, err)
 	assert.Empty(t, filterNotes(res.Notes, "disagree"))

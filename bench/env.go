@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dfbatch/dfbatch/model/onnx"
 	"golang.org/x/sys/cpu"
 )
 
@@ -25,18 +26,22 @@ type Env struct {
 	// ORTGo is the onnxruntime_go module's version.
 	ORTVersion, ORTLibrary, ORTGo string
 	Python                        *PythonInfo
-	Command                       string
-	Started                       time.Time
-	Duration                      time.Duration
-	Reps                          int
-	MinRep                        time.Duration
+	// Kernels are the SIMD kernels dfbatch's pure-Go runner uses here.
+	Kernels string
+	// Sklearn is the version of scikit-learn that trained the zoo.
+	Sklearn  string
+	Command  string
+	Started  time.Time
+	Duration time.Duration
+	Reps     int
+	MinRep   time.Duration
 }
 
 func readEnv(cfg Config) Env {
 	return Env{
 		CPU: cpuModel() + simd(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		LoadStart: loadAverage(), GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		Commit: gitCommit(), ORTGo: moduleVersion("github.com/yalue/onnxruntime_go"),
+		Kernels: onnx.Kernels(), Commit: gitCommit(), ORTGo: moduleVersion("github.com/yalue/onnxruntime_go"),
 		Command: cfg.Command, Started: time.Now(), Reps: cfg.Reps, MinRep: cfg.MinRep,
 	}
 }

@@ -140,138 +140,6 @@ func (m *MLP) Predict(x []float32, rows int) []float32 {
 	return cur
 }
 
-// Trees is a binary tree-ensemble classifier as a gradient-boosting
-// exporter writes it (skl2onnx for GradientBoostingClassifier): full trees
-// of one depth, BRANCH_LEQ splits, every leaf weight on class 0, LOGISTIC
-// post-transform, labels {0, 1}.
-type Trees struct {
-	NumTrees, Depth, Features int
-	// Feature and Threshold are the internal nodes' splits, Leaf the
-	// leaves' weights, tree after tree; within a tree, node i's children
-	// are 2i+1 (<= threshold) and 2i+2 (>).
-	Feature   []int
-	Threshold []float32
-	Leaf      []float32
-}
-
-// NewTrees draws a tree ensemble: split features uniform over the
-// features, thresholds uniform in [-0.8, 0.8) (the inputs are uniform in
-// [-1, 1)), leaf weights uniform in [-0.1, 0.1).
-func NewTrees(seed uint64, trees, depth, features int) *Trees {
-	rng := rand.New(rand.NewPCG(seed, 0x7472656573))
-	t := &Trees{NumTrees: trees, Depth: depth, Features: features}
-	internal, leaves := 1<<depth-1, 1<<depth
-	for range trees {
-		for range internal {
-			t.Feature = append(t.Feature, rng.IntN(features))
-			t.Threshold = append(t.Threshold, float32(rng.Float64()*1.6-0.8))
-		}
-		for range leaves {
-			t.Leaf = append(t.Leaf, float32(rng.Float64()*0.2-0.1))
-		}
-	}
-	return t
-}
-
-// Name says the ensemble's shape: "300 trees, depth 6, 30 features".
-func (t *Trees) Name() string {
-	return fmt.Sprintf("%d trees, depth %d, %d features", t.NumTrees, t.Depth, t.Features)
-}
-
-// Proto is the ensemble as an ai.onnx.ml opset 3 TreeEnsembleClassifier:
-// input "input" float32[N, F], outputs "label" int64[N] and
-// "probabilities" float32[N, 2], no ZipMap.
-func (t *Trees) Proto() *onnxpb.ModelProto {
-	internal, nodes := 1<<t.Depth-1, 1<<(t.Depth+1)-1
-	var (
-		treeIDs, nodeIDs, featureIDs, trueIDs, falseIDs []int64
-		values                                          []float32
-		modes                                           [][]byte
-		classTree, classNode, classIDs                  []int64
-		classWeights                                    []float32
-	)
-	for tree := range t.NumTrees {
-		for n := range nodes {
-			treeIDs = append(treeIDs, int64(tree))
-			nodeIDs = append(nodeIDs, int64(n))
-			if n < internal {
-				k := tree*internal + n
-				featureIDs = append(featureIDs, int64(t.Feature[k]))
-				values = append(values, t.Threshold[k])
-				modes = append(modes, []byte("BRANCH_LEQ"))
-				trueIDs = append(trueIDs, int64(2*n+1))
-				falseIDs = append(falseIDs, int64(2*n+2))
-				continue
-			}
-			featureIDs = append(featureIDs, 0)
-			values = append(values, 0)
-			modes = append(modes, []byte("LEAF"))
-			trueIDs = append(trueIDs, 0)
-			falseIDs = append(falseIDs, 0)
-			classTree = append(classTree, int64(tree))
-			classNode = append(classNode, int64(n))
-			classIDs = append(classIDs, 0)
-			classWeights = append(classWeights, t.Leaf[tree*(internal+1)+n-internal])
-		}
-	}
-	ml := proto.String(onnxpb.MLDomain)
-	node := &onnxpb.NodeProto{
-		Name: proto.String("TreeEnsembleClassifier"), OpType: proto.String("TreeEnsembleClassifier"), Domain: ml,
-		Input: []string{"input"}, Output: []string{"label", "probabilities"},
-		Attribute: []*onnxpb.AttributeProto{
-			attrInts("nodes_treeids", treeIDs), attrInts("nodes_nodeids", nodeIDs), attrInts("nodes_featureids", featureIDs),
-			attrFloats("nodes_values", values), attrStrings("nodes_modes", modes),
-			attrInts("nodes_truenodeids", trueIDs), attrInts("nodes_falsenodeids", falseIDs),
-			attrInts("class_treeids", classTree), attrInts("class_nodeids", classNode), attrInts("class_ids", classIDs),
-			attrFloats("class_weights", classWeights),
-			attrInts("classlabels_int64s", []int64{0, 1}),
-			{Name: proto.String("post_transform"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte("LOGISTIC")},
-		},
-	}
-	return &onnxpb.ModelProto{
-		IrVersion:    proto.Int64(8),
-		ProducerName: proto.String("skl2onnx"),
-		OpsetImport: []*onnxpb.OperatorSetIdProto{
-			{Domain: proto.String(""), Version: proto.Int64(17)},
-			{Domain: ml, Version: proto.Int64(3)},
-		},
-		Graph: &onnxpb.GraphProto{
-			Name:  proto.String("trees"),
-			Node:  []*onnxpb.NodeProto{node},
-			Input: []*onnxpb.ValueInfoProto{matrixInfo("input", onnxpb.TensorProto_FLOAT, int64(t.Features))},
-			Output: []*onnxpb.ValueInfoProto{
-				vectorInfo("label", onnxpb.TensorProto_INT64),
-				matrixInfo("probabilities", onnxpb.TensorProto_FLOAT, 2),
-			},
-		},
-	}
-}
-
-// Predict is the ensemble's probability of class 1 for each of rows rows
-// of x: the sigmoid of the sum of the leaves reached.
-func (t *Trees) Predict(x []float32, rows int) []float32 {
-	internal := 1<<t.Depth - 1
-	p := make([]float32, rows)
-	for r := range rows {
-		row := x[r*t.Features : (r+1)*t.Features]
-		var score float32
-		for tree := range t.NumTrees {
-			n := 0
-			for n < internal {
-				k := tree*internal + n
-				if row[t.Feature[k]] <= t.Threshold[k] {
-					n = 2*n + 1
-				} else {
-					n = 2*n + 2
-				}
-			}
-			score += t.Leaf[tree*(internal+1)+n-internal]
-		}
-		p[r] = float32(1 / (1 + math.Exp(-float64(score))))
-	}
-	return p
-}
-
 // WriteModel marshals m to dir/name and returns the file's path.
 func WriteModel(dir, name string, m *onnxpb.ModelProto) (string, error) {
 	data, err := proto.Marshal(m)
@@ -309,6 +177,12 @@ func NewInputs(seed uint64, rows, features int) *Inputs {
 	for i := range x {
 		x[i] = float32(rng.Float64()*2 - 1)
 	}
+	return inputsOf(x, rows, features)
+}
+
+// inputsOf is the rows x features matrix x, row-major, and its frame of
+// float32 columns named by FeatureNames.
+func inputsOf(x []float32, rows, features int) *Inputs {
 	cols := make([]frame.Column, features)
 	for c, name := range FeatureNames(features) {
 		v := make([]float32, rows)
@@ -375,12 +249,6 @@ func matrixInfo(name string, elem onnxpb.TensorProto_DataType, width int64) *onn
 		&onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: width}})
 }
 
-// vectorInfo is a graph output of [batch_size] elements.
-func vectorInfo(name string, elem onnxpb.TensorProto_DataType) *onnxpb.ValueInfoProto {
-	return tensorInfo(name, elem,
-		&onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "batch_size"}})
-}
-
 func tensorInfo(name string, elem onnxpb.TensorProto_DataType, dims ...*onnxpb.TensorShapeProto_Dimension) *onnxpb.ValueInfoProto {
 	return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{
 		TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(elem)), Shape: &onnxpb.TensorShapeProto{Dim: dims}},
@@ -393,16 +261,4 @@ func attrFloat(name string, v float32) *onnxpb.AttributeProto {
 
 func attrInt(name string, v int64) *onnxpb.AttributeProto {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
-}
-
-func attrInts(name string, v []int64) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INTS.Enum(), Ints: v}
-}
-
-func attrFloats(name string, v []float32) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOATS.Enum(), Floats: v}
-}
-
-func attrStrings(name string, v [][]byte) *onnxpb.AttributeProto {
-	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRINGS.Enum(), Strings: v}
 }

@@ -5,6 +5,7 @@ package bench
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -110,22 +111,84 @@ func (s *ortSession) pass(in *Inputs) error {
 	return nil
 }
 
-// predict scores every batch of in and returns the checked output column
-// (spec.check) of each row.
-func (s *ortSession) predict(in *Inputs) ([]float32, error) {
-	var got []float32
-	c := s.spec.check
+// predict scores every batch of in and returns every output, row after
+// row: outputValues[i] is output i's.
+func (s *ortSession) predict(in *Inputs) ([]outputValues, error) {
+	got := make([]outputValues, len(s.outputs))
 	for start := 0; start+s.batch <= in.Rows; start += s.batch {
 		if err := s.score(in, start); err != nil {
 			return nil, err
 		}
-		out := s.outputs[c.output].(*ort.Tensor[float32]).GetData()
-		w := max(s.spec.outputs[c.output].width, 1)
-		for r := range s.batch {
-			got = append(got, out[r*w+c.col])
+		for i, v := range s.outputs {
+			switch t := v.(type) {
+			case *ort.Tensor[float32]:
+				got[i].f32 = append(got[i].f32, t.GetData()...)
+			case *ort.Tensor[int64]:
+				got[i].i64 = append(got[i].i64, t.GetData()...)
+			}
 		}
 	}
 	return got, nil
+}
+
+// ortPool is ONNX Runtime as a Go program runs several sessions at once:
+// one goroutine per session, each taking the next batch of the input.
+type ortPool struct {
+	sessions []*ortSession
+}
+
+// newORTPool opens n sessions of spec's model for batches of batch rows,
+// each with intraOp intra-op threads.
+func newORTPool(spec *modelSpec, batch, n, intraOp int) (*ortPool, error) {
+	p := &ortPool{}
+	for range n {
+		s, err := newORTSession(spec, batch, intraOp)
+		if err != nil {
+			p.close()
+			return nil, err
+		}
+		p.sessions = append(p.sessions, s)
+	}
+	return p, nil
+}
+
+// pass scores every batch of in, whose row count is a multiple of the
+// batch size, spread over the sessions.
+func (p *ortPool) pass(in *Inputs) error {
+	if len(p.sessions) == 1 {
+		return p.sessions[0].pass(in)
+	}
+	batch := p.sessions[0].batch
+	var next atomic.Int64
+	errs := make([]error, len(p.sessions))
+	var wg sync.WaitGroup
+	for i, s := range p.sessions {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(1)-1) * batch
+				if start+batch > in.Rows {
+					return
+				}
+				if err := s.score(in, start); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *ortPool) close() {
+	for _, s := range p.sessions {
+		s.close()
+	}
 }
 
 func (s *ortSession) close() {

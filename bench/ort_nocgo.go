@@ -12,6 +12,11 @@ func initORT(string) (string, error) { return "", errNoCgo }
 type ortSession struct{}
 
 func newORTSession(*modelSpec, int, int) (*ortSession, error) { return nil, errNoCgo }
-func (s *ortSession) pass(*Inputs) error                      { return errNoCgo }
-func (s *ortSession) predict(*Inputs) ([]float32, error)      { return nil, errNoCgo }
+func (s *ortSession) predict(*Inputs) ([]outputValues, error) { return nil, errNoCgo }
 func (s *ortSession) close()                                  {}
+
+type ortPool struct{}
+
+func newORTPool(*modelSpec, int, int, int) (*ortPool, error) { return nil, errNoCgo }
+func (p *ortPool) pass(*Inputs) error                        { return errNoCgo }
+func (p *ortPool) close()                                    {}

@@ -22,6 +22,7 @@ func WriteMarkdown(w io.Writer, res *Results) error {
 	p("## Machine and versions\n\n")
 	p("| | |\n| --- | --- |\n")
 	p("| CPU | %s |\n", e.CPU)
+	p("| dfbatch's kernels on this CPU | %s |\n", e.Kernels)
 	p("| cores | %d (GOMAXPROCS %d) |\n", e.Cores, e.GOMAXPROCS)
 	p("| load average (1, 5, 15 min) | %s at the start, %s at the end |\n", e.LoadStart, e.LoadEnd)
 	p("| Go | %s |\n", e.GoVersion)
@@ -35,6 +36,9 @@ func WriteMarkdown(w io.Writer, res *Results) error {
 		p("| Python | %s, numpy %s, pandas %s (`%s`) |\n", py.Python, py.NumPy, py.Pandas, py.Path)
 	} else {
 		p("| Python | numpy or pandas not installed: its rows are skipped |\n")
+	}
+	if e.Sklearn != "" {
+		p("| model zoo | trained by scikit-learn %s |\n", e.Sklearn)
 	}
 	p("| command | `%s` |\n", e.Command)
 	p("| repetitions | %d per contender, each at least %s of work, alternating A B A B ... |\n", e.Reps, e.MinRep)

@@ -37,7 +37,7 @@ if [ ! -f "$lib" ]; then
 fi
 
 if ! $npm_only; then
-  packages=(python3-numpy python3-pandas)
+  packages=(python3-numpy python3-pandas python3-sklearn python3-onnx)
   if [ "$(id -u)" -eq 0 ]; then
     apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
   elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then

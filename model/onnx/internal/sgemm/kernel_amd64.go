@@ -78,3 +78,15 @@ func kernel(width, k int, a []float32, lda int, panel []float32, c []float32, ld
 	}
 	asm(k, &a[0], lda, &panel[0], &c[0], ldc, from, flag)
 }
+
+// Kernel names the micro-kernel this CPU runs: "AVX-512 6x32",
+// "AVX2+FMA 6x16", or "Go" where neither is available.
+func Kernel() string {
+	switch {
+	case useAVX512:
+		return "AVX-512 6x32"
+	case useAVX2:
+		return "AVX2+FMA 6x16"
+	}
+	return "Go"
+}

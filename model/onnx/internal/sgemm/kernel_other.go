@@ -12,3 +12,6 @@ func kernel(width, k int, a []float32, lda int, panel []float32, c []float32, ld
 func dotTile(a []float32, lda int, w []float32, out []float32, ldo int) {
 	dotTileGo(a, lda, w, out, ldo)
 }
+
+// Kernel names the micro-kernel this CPU runs: the portable Go one.
+func Kernel() string { return "Go" }
