@@ -95,18 +95,23 @@ func loadAverage() string {
 }
 
 // gitCommit is HEAD's commit, marked when tracked files differ from it.
-// It only reads: no index refresh, no lock.
 func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
-	if err != nil {
-		return "unknown (not a git checkout)"
-	}
-	commit := strings.TrimSpace(string(out))
-	status, err := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no").Output()
-	if err == nil && len(strings.TrimSpace(string(status))) > 0 {
+	commit, clean := Checkout()
+	if !clean {
 		commit += " with uncommitted changes"
 	}
 	return commit
+}
+
+// Checkout is the working tree's HEAD commit, and whether its tracked
+// files are as committed. It only reads: no index refresh, no lock.
+func Checkout() (commit string, clean bool) {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)", false
+	}
+	status, err := exec.Command("git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no").Output()
+	return strings.TrimSpace(string(out)), err == nil && len(strings.TrimSpace(string(status))) == 0
 }
 
 // moduleVersion is the version of module path built into this binary.

@@ -3,7 +3,7 @@
 //
 //	go run ./bench/compare                      # the full run, about 10 minutes on 2 cores
 //	go run ./bench/compare -quick               # a smoke test: small sizes, RESULTS.md untouched
-//	go run ./bench/compare -only 'mlp|trees'    # the comparisons whose ID matches; -out to keep them
+//	go run ./bench/compare -only 'mlp|zoo'      # the comparisons whose ID matches; -out to keep them
 //
 // ONNX Runtime comes from $DFBATCH_ORT_LIB, else from bench/peers (run
 // bench/peers/setup.sh); pandas and numpy from /usr/bin/python3 (or
@@ -29,7 +29,7 @@ func main() {
 
 	quick := flag.Bool("quick", false, "small sizes and 2 repetitions, a smoke test; writes no file unless -out is given")
 	out := flag.String("out", "", "where to write the results (default bench/RESULTS.md; none with -quick or -only)")
-	only := flag.String("only", "", "run only the comparisons whose ID matches this regular expression (IDs: overhead/, edges/, mlp/, scaling/, trees/, python/, memory/, subprocess/)")
+	only := flag.String("only", "", "run only the comparisons whose ID matches this regular expression (IDs: overhead/, edges/, mlp/, scaling/, zoo/, python/, memory/, subprocess/)")
 	reps := flag.Int("reps", 0, "repetitions per contender (default 9, 2 with -quick)")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -62,6 +62,11 @@ func main() {
 	path := *out
 	if path == "" && !*quick && *only == "" {
 		path = filepath.Join(root, "bench", "RESULTS.md")
+		// RESULTS.md names the commit it measured: it must be that
+		// commit's code.
+		if commit, clean := bench.Checkout(); !clean {
+			fail(2, fmt.Errorf("the working tree differs from commit %s: bench/RESULTS.md is written from a committed HEAD only; commit first, or give -out", commit))
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
