@@ -533,10 +533,11 @@ func rate(rows float64) string {
 }
 
 // agreeOutputs returns an error unless got and want agree on every output
-// of spec: float values within a relative tol (of the larger magnitude,
-// at least 1e-3), NaN where NaN; labels equal, but for rows where want's
-// probabilities (spec's first output of several float columns) of the two
-// labels are within tol of each other, a tie either runner may break.
+// of spec: float values within a relative tol of the larger magnitude, or
+// of a hundredth of the output's largest (values near zero, where float32
+// and float64 arithmetic differ most), NaN where NaN; labels equal, but for
+// rows where want's probabilities (spec's first output of several float
+// columns) of the two labels are within tol, a tie either runner may break.
 func agreeOutputs(spec *modelSpec, got, want []outputValues, tol float64) error {
 	proba := slices.IndexFunc(spec.outputs, func(o outputSpec) bool { return !o.int64 && o.width > 1 })
 	for i, o := range spec.outputs {
@@ -544,9 +545,9 @@ func agreeOutputs(spec *modelSpec, got, want []outputValues, tol float64) error 
 		if len(g.f32) != len(w.f32) || len(g.i64) != len(w.i64) {
 			return fmt.Errorf("output %q: %d values, want %d", o.name, len(g.f32)+len(g.i64), len(w.f32)+len(w.i64))
 		}
-		width := max(o.width, 1)
+		width, floor := max(o.width, 1), largest(w.f32)/100
 		for k := range g.f32 {
-			if !closeEnough(float64(g.f32[k]), float64(w.f32[k]), tol) {
+			if !closeEnough(float64(g.f32[k]), float64(w.f32[k]), tol, floor) {
 				return fmt.Errorf("output %q, row %d, column %d: %v, want %v", o.name, k/width, k%width, g.f32[k], w.f32[k])
 			}
 		}
@@ -561,13 +562,24 @@ func agreeOutputs(spec *modelSpec, got, want []outputValues, tol float64) error 
 	return nil
 }
 
-// closeEnough says that g and w are equal within a relative tol (of the
-// larger magnitude, at least 1e-3), or both NaN.
-func closeEnough(g, w, tol float64) bool {
+// largest is the largest magnitude of v's numbers.
+func largest(v []float32) float64 {
+	m := 0.0
+	for _, x := range v {
+		if !math.IsNaN(float64(x)) {
+			m = max(m, math.Abs(float64(x)))
+		}
+	}
+	return m
+}
+
+// closeEnough says that g and w are equal within tol relative to the
+// larger of their magnitudes and floor, or both NaN.
+func closeEnough(g, w, tol, floor float64) bool {
 	if math.IsNaN(g) || math.IsNaN(w) {
 		return math.IsNaN(g) == math.IsNaN(w)
 	}
-	return math.Abs(g-w) <= tol*max(math.Abs(g), math.Abs(w), 1e-3)
+	return math.Abs(g-w) <= tol*max(math.Abs(g), math.Abs(w), floor)
 }
 
 // tie says that classes a and b (labels 0..width-1 as indices) have
@@ -577,7 +589,7 @@ func tie(proba []float32, width, row int, a, b int64, tol float64) bool {
 		return false
 	}
 	pa, pb := float64(proba[row*width+int(a)]), float64(proba[row*width+int(b)])
-	return closeEnough(pa, pb, tol)
+	return closeEnough(pa, pb, tol, 0)
 }
 
 // DefaultORTLibrary is the ONNX Runtime library Compare uses: the path in

@@ -64,6 +64,9 @@ type modelCase struct {
 	checkErr error
 	// tolerance is the relative difference accepted on float outputs.
 	tolerance float64
+	// untimed says why the case is checked against its reference only,
+	// without ONNX Runtime, and not timed; "" when it is.
+	untimed string
 	// mlp is the network of an MLP case.
 	mlp *MLP
 }
@@ -121,7 +124,7 @@ func (r *runner) check(c *modelCase, reference []outputValues) {
 		return
 	}
 	what, want := "the reference", reference
-	if r.ortSkip == "" {
+	if r.ortSkip == "" && c.untimed == "" {
 		s, err := newORTSession(c.spec, batch, 1)
 		if err == nil {
 			want, err = s.predict(c.in)
