@@ -138,7 +138,7 @@ func (r *runner) check(c *modelCase, reference []outputValues) {
 			fail("ONNX Runtime disagrees with the reference on %s: %w", c.name, err)
 			return
 		}
-		what = "ONNX Runtime"
+		what = "ONNX Runtime (which agrees with the reference)"
 	}
 	if err := agreeOutputs(c.spec, c.expected, want, c.tolerance); err != nil {
 		fail("dfbatch disagrees with %s on %s: %w", what, c.name, err)
