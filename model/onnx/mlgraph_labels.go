@@ -155,8 +155,8 @@ func pick[T any](values []T, indices []int64) []T {
 }
 
 // compileReshape compiles a Reshape by a constant shape that keeps each
-// row's values together (see rowShape): the values stay as they are, and
-// a shape of one dimension makes the output a vector.
+// row's values together (reshapeTarget, rowShape): the values stay as
+// they are, and a shape of one dimension makes the output a vector.
 func compileReshape(n *onnxpb.NodeProto, consts constants) (func([]*matrix) ([]*matrix, error), error) {
 	shape, err := reshapeTarget(n, consts)
 	if err != nil {
@@ -173,7 +173,8 @@ func compileReshape(n *onnxpb.NodeProto, consts constants) (func([]*matrix) ([]*
 	}, nil
 }
 
-// reshapeTarget reads a Reshape's shape, which must be a constant.
+// reshapeTarget reads a Reshape's shape, which must be a constant whose
+// first dimension is the rows' (-1 or 0) and whose others are fixed.
 func reshapeTarget(n *onnxpb.NodeProto, consts constants) ([]int64, error) {
 	ins := n.GetInput()
 	if len(ins) != 2 {
@@ -190,21 +191,23 @@ func reshapeTarget(n *onnxpb.NodeProto, consts constants) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shape %q: %w", ins[1], err)
 	}
+	if len(shape) == 0 || (shape[0] != -1 && shape[0] != 0) {
+		return nil, fmt.Errorf("reshapes to %v; supported: shapes whose first dimension is -1 or 0, the rows", shape)
+	}
+	for _, d := range shape[1:] {
+		if d <= 0 {
+			return nil, fmt.Errorf("reshapes to %v; supported: fixed sizes after the first dimension", shape)
+		}
+	}
 	return shape, nil
 }
 
-// rowShape checks that reshaping [N, width] to shape keeps the rows: its
-// first dimension is -1 or 0 (the batch), and the others, all fixed,
-// multiply to width, so that row r's values stay row r's.
+// rowShape checks that reshaping [N, width] to shape, whose first
+// dimension is the rows' (reshapeTarget), keeps each row's values
+// together: the other dimensions multiply to width.
 func rowShape(shape []int64, width int) error {
-	if len(shape) == 0 || (shape[0] != -1 && shape[0] != 0) {
-		return fmt.Errorf("reshapes to %v; supported: shapes whose first dimension is -1 or 0, the rows", shape)
-	}
 	size := int64(1)
 	for _, d := range shape[1:] {
-		if d <= 0 {
-			return fmt.Errorf("reshapes to %v; supported: fixed sizes after the first dimension", shape)
-		}
 		size *= d
 	}
 	if size != int64(width) {
