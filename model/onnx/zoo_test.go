@@ -67,7 +67,7 @@ func buildZoo(t *testing.T, family string) (string, zooManifest) {
 }
 
 // zooFrame reads a zoo model's rows as columns f0..fF-1.
-func zooFrame(t *testing.T, dir string, m zooModel) (*frame.Frame, []string) {
+func zooFrame(t testing.TB, dir string, m zooModel) (*frame.Frame, []string) {
 	t.Helper()
 	x := readLE[float32](t, filepath.Join(dir, m.Input), m.Rows*m.Features)
 	features := names("f", m.Features)
@@ -85,7 +85,7 @@ func zooFrame(t *testing.T, dir string, m zooModel) (*frame.Frame, []string) {
 }
 
 // readLE reads n little-endian values of a zoo file.
-func readLE[T float32 | int64](t *testing.T, path string, n int) []T {
+func readLE[T float32 | int64](t testing.TB, path string, n int) []T {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
