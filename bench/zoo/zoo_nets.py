@@ -14,6 +14,10 @@ classes) to its probability output, and its label is ArgMax(axis=1) over them, t
 ArrayFeatureExtractor(classes, argmax) (ai.onnx.ml) over the classes held as an INT32
 initializer, Reshape to [-1] and Cast to INT64. A regressor's output is Reshape(-1, 1).
 
+A Pipeline(StandardScaler, MLPClassifier) starts with the scaler's converter (scaler_op.py): for
+float input an ai.onnx.ml Scaler, offset mean_ and scale 1 / scale_, whose output the network's
+Cast reads.
+
 LogisticRegression (linear_classifier.py): one ai.onnx.ml LinearClassifier; for two classes
 the coefficients and intercepts are [-w; w] and [-b, b], post_transform LOGISTIC; for several
 classes (multinomial, sklearn's default with lbfgs) SOFTMAX with multi_class 1.
@@ -37,6 +41,8 @@ from onnx import TensorProto, helper, numpy_helper
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import zoo  # noqa: E402  (the zoo's opsets; this module is also imported from elsewhere)
@@ -81,9 +87,20 @@ class Graph:
         return m
 
 
-def _forward(g, mlp):
-    """The layers of an MLP over the cast input; returns the output activation's name."""
-    x = g.node("Cast", [INPUT], g.unique("cast_input"), to=TensorProto.FLOAT)
+def _scale(g, scaler):
+    """A StandardScaler as skl2onnx writes one for float input: ai.onnx.ml Scaler with
+    offset mean_ and scale 1 / scale_; returns its output's name, or the input's without one."""
+    if scaler is None:
+        return INPUT
+    offset = scaler.mean_ if scaler.with_mean else np.zeros(scaler.n_features_in_)
+    scale = 1.0 / scaler.scale_ if scaler.with_std else np.ones(scaler.n_features_in_)
+    return g.node("Scaler", [INPUT], g.unique("variable"), domain="ai.onnx.ml",
+                  offset=[float(np.float32(v)) for v in offset], scale=[float(np.float32(v)) for v in scale])
+
+
+def _forward(g, mlp, x):
+    """The layers of an MLP over the cast x; returns the output activation's name."""
+    x = g.node("Cast", [x], g.unique("cast_input"), to=TensorProto.FLOAT)
     for i, (W, b) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
         coef = g.init("coefficient", W.astype(np.float32))
         bias = g.init("intercepts", b.astype(np.float32).reshape(1, -1))
@@ -117,13 +134,14 @@ def _tensor_outputs(k):
             helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, k])]
 
 
-def mlp_classifier_onnx(clf, features, zipmap=False):
-    """An MLPClassifier with integer classes in skl2onnx's layout (see the module's doc)."""
+def mlp_classifier_onnx(clf, features, zipmap=False, scaler=None):
+    """An MLPClassifier with integer classes in skl2onnx's layout (see the module's doc), after
+    a fitted StandardScaler when scaler is one (a Pipeline of the two)."""
     classes = np.asarray(clf.classes_)
     if not np.issubdtype(classes.dtype, np.integer):
         raise ValueError("mlp_classifier_onnx converts integer classes only")
     g = Graph()
-    y = _forward(g, clf)
+    y = _forward(g, clf, _scale(g, scaler))
     proba = "probabilities"
     if len(classes) == 2:
         unity = g.init("unity", np.array(1, dtype=np.float32))
@@ -144,7 +162,7 @@ def mlp_classifier_onnx(clf, features, zipmap=False):
 def mlp_regressor_onnx(reg, features):
     """A single-target MLPRegressor in skl2onnx's layout: "variable" float [N, 1]."""
     g = Graph()
-    y = _forward(g, reg)
+    y = _forward(g, reg, INPUT)
     shape = g.init("shape_tensor", np.array([-1, 1], dtype=np.int64))
     g.node("Reshape", [y, shape], "variable")
     out = [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [None, 1])]
@@ -204,6 +222,8 @@ def _run_node(n, v):
     if op in ("Relu", "Tanh", "Sigmoid", "Softmax"):
         f = {"Relu": lambda z: np.maximum(z, 0), "Tanh": np.tanh, "Sigmoid": _sigmoid, "Softmax": _softmax}[op]
         return [f(x[0]).astype(np.float32)]
+    if op == "Scaler":
+        return [((x[0] - np.float32(a["offset"])) * np.float32(a["scale"])).astype(np.float32)]
     if op == "Concat":
         return [np.concatenate(x, axis=a["axis"])]
     if op == "ArgMax":
@@ -307,6 +327,28 @@ def add_mlp(zoo_, seed, activation, hidden, classes, features, zipmap=False):
     zoo_.add(name, "nets", desc, model, X, ref, params=params)
 
 
+def add_scaled_mlp(zoo_, seed, hidden, classes, features):
+    """Pipeline(StandardScaler, MLPClassifier relu), as users scale features before a network;
+    the features are spread over scales the network would not learn on unscaled."""
+    Xtr, ytr, X = zoo_.dataset(seed, features, classes=classes, train=600 if zoo_.quick else 4000)
+    spread = np.float32(10.0) ** np.linspace(-2, 3, features, dtype=np.float32)
+    # offsets of 5 standard deviations: float32's rounding of the mean stays far below 1e-5 of one
+    Xtr, X = (Xtr + np.float32(5)) * spread, (X + np.float32(5)) * spread
+    scaler = StandardScaler().fit(Xtr)
+    mlp = MLPClassifier(hidden_layer_sizes=hidden, random_state=seed, max_iter=30 if zoo_.quick else 200)
+    pipe = Pipeline([("scaler", scaler), ("mlp", mlp)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(Xtr, ytr)
+    name = "mlp_relu_%s_c%d_scaled" % ("_".join(str(h) for h in hidden), classes)
+    model = mlp_classifier_onnx(mlp, features, scaler=scaler)
+    label, proba = check_classifier(name, model, pipe, X)
+    zoo_.add(name, "nets", "Pipeline(StandardScaler, MLPClassifier relu %s), %d classes, %d features of scales "
+             "1e-2 to 1e3 around 5 standard deviations from 0, skl2onnx layout (zipmap=False): ai.onnx.ml Scaler before the layers" % (hidden, classes, features),
+             model, X, {"label": label, "probabilities": proba},
+             params={"hidden": list(hidden), "activation": "relu", "classes": classes, "features": features, "scaler": True})
+
+
 def add_logreg(zoo_, seed, classes, features):
     Xtr, ytr, X = zoo_.dataset(seed, features, classes=classes, train=600 if zoo_.quick else 4000)
     clf = LogisticRegression(max_iter=1000).fit(Xtr, ytr)
@@ -324,7 +366,9 @@ def models(zoo_):
         add_mlp(zoo_, 1400 + i, activation, hidden, classes, features)
     if zoo_.quick:
         add_mlp(zoo_, 1450, "relu", (16,), 3, 10, zipmap=True)
+        add_scaled_mlp(zoo_, 1455, (16,), 3, 10)
     else:
         add_mlp(zoo_, 1450, "relu", (100,), 3, 20, zipmap=True)
+        add_scaled_mlp(zoo_, 1455, (100,), 3, 20)
     add_logreg(zoo_, 1460, 2, 20)
     add_logreg(zoo_, 1461, 5, 30)

@@ -78,13 +78,13 @@ func splitFront(g *onnxpb.GraphProto) (dense, rest []*onnxpb.NodeProto) {
 	return dense, rest
 }
 
-// frontTakes says the front plan takes n: a standard operator the plan
-// compiles, computing floats (a Cast only to FLOAT, a Constant only of a
+// frontTakes says the front plan takes n: an operator the plan compiles
+// (planCompiles), computing floats (a Cast only to FLOAT, a Constant only of a
 // float value) from float values of the front or the graph's inputs and
 // from initializers; a Cast to FLOAT may read any graph input.
 func frontTakes(n *onnxpb.NodeProto, floats, inputs, initializers map[string]bool) bool {
 	op := n.GetOpType()
-	if onnxpb.CanonicalDomain(n.GetDomain()) != onnxpb.DefaultDomain || !slices.Contains(planOperators, op) {
+	if !planCompiles(n) {
 		return false
 	}
 	switch op {

@@ -83,7 +83,7 @@ func TestMixedGraphRunsItsLayersOnThePlanAndItsLabelsOnTheMLGraph(t *testing.T) 
 
 func TestMixedGraphRefusesWhatNeitherPartRuns(t *testing.T) {
 	scaled := []*onnxpb.NodeProto{
-		mlNode("Scaler", []string{"probabilities"}, []string{"scaled"}),
+		mlNode("Normalizer", []string{"probabilities"}, []string{"scaled"}),
 		node("Relu", []string{"scaled"}, []string{"unused"}),
 	}
 	for _, tc := range []struct {

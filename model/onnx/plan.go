@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/dfbatch/dfbatch/gpu"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/sgemm"
@@ -141,7 +140,7 @@ func compilePlan(g *onnxpb.GraphProto, specs []tensorSpec) (*plan, error) {
 		b.converted[spec.name] = spec.elem != onnxpb.TensorProto_FLOAT
 	}
 	for _, n := range g.GetNode() {
-		if onnxpb.CanonicalDomain(n.GetDomain()) != onnxpb.DefaultDomain || !slices.Contains(planOperators, n.GetOpType()) {
+		if !planCompiles(n) {
 			return nil, notPlanned(n, "operator %s is not compiled", n.GetOpType())
 		}
 		for _, in := range n.GetInput() {
@@ -239,6 +238,8 @@ func (b *planBuilder) node(n *onnxpb.NodeProto) error {
 		b.uses[ins[0]], b.uses[out] = shared, shared
 	case "Gemm", "MatMul":
 		return b.dense(n)
+	case "Scaler":
+		return b.scaler(n)
 	case "Add", "Sub", "Mul", "Div":
 		return b.binary(n)
 	case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Softplus":

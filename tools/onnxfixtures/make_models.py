@@ -48,6 +48,8 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -779,6 +781,7 @@ def make_sklearn_mlp(fx):
         ("skl_mlp_multiclass", "tanh", (12, 6), 3, 6, False),
         ("skl_mlp_zipmap", "relu", (8,), 3, 6, True),
         ("skl_mlp_regressor", "relu", (10, 5), 0, 6, False),
+        ("skl_mlp_scaled", "relu", (8,), 3, 6, False),
     ]
     for i, (name, activation, hidden, classes, features, zipmap) in enumerate(shapes):
         seed = 7001 + i
@@ -789,11 +792,16 @@ def make_sklearn_mlp(fx):
             X, y = make_regression(n_samples=600 + ROWS, n_features=features, noise=1.0, random_state=seed)
             y = y / np.std(y)
         X = X.astype(np.float32)
+        scaled = name == "skl_mlp_scaled"
+        if scaled:  # features of scales 1e-2 to 1e3, 5 standard deviations off 0
+            X = (X + np.float32(5)) * (np.float32(10.0) ** np.linspace(-2, 3, features, dtype=np.float32))
         kw = dict(hidden_layer_sizes=hidden, activation=activation, random_state=seed, max_iter=300)
         est = (MLPClassifier if classes else MLPRegressor)(**kw)
+        scaler = StandardScaler().fit(X[:600]) if scaled else None
+        fitted = Pipeline([("scaler", scaler), ("mlp", est)]) if scaled else est
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            est.fit(X[:600], y[:600])
+            fitted.fit(X[:600], y[:600])
         Xt = X[600:]
         feats = names("f", features)
         source = "sklearn %s %s.predict%s" % (sklearn.__version__, type(est).__name__, " / predict_proba" if classes else "")
@@ -813,14 +821,18 @@ def make_sklearn_mlp(fx):
             layout = ("the dense layers, Softmax, then ArgMax, ArrayFeatureExtractor over INT32 classes, Reshape(-1), "
                       "Cast(INT64) -> label -> Cast -> output_label int64 [N]; probabilities -> ZipMap -> output_probability")
         else:
-            model = name_batch_dims(zoo_nets.mlp_classifier_onnx(est, features))
-            label, proba = zoo_nets.check_classifier(name, model, est, Xt)
+            model = name_batch_dims(zoo_nets.mlp_classifier_onnx(est, features, scaler=scaler))
+            label, proba = zoo_nets.check_classifier(name, model, fitted, Xt)
             ref = [tensor_json("label", label, "int64"), tensor_json("probabilities", proba, "float32")]
             last = "Sigmoid, Sub(1, p), Concat([1-p, p])" if classes == 2 else "Softmax, Identity"
-            layout = ("Cast, MatMul+Add+%s per hidden layer, MatMul+Add+%s -> probabilities [N,%d]; ArgMax, "
+            layout = ("%sCast, MatMul+Add+%s per hidden layer, MatMul+Add+%s -> probabilities [N,%d]; ArgMax, "
                       "ArrayFeatureExtractor over INT32 classes, Reshape(-1), Cast(INT64) -> label [N]" % (
+                          "ml.Scaler (offset mean_, scale 1/scale_), " if scaled else "",
                           zoo_nets.ACTIVATIONS[activation], last, classes))
         what = "MLPClassifier, %d classes" % classes if classes else "MLPRegressor"
+        if scaled:
+            what = "Pipeline(StandardScaler, %s)" % what
+            source = "sklearn %s Pipeline(StandardScaler, MLPClassifier).predict / predict_proba" % sklearn.__version__
         fx.save(
             name, model, [(zoo_nets.INPUT, Xt, "float32")],
             "sklearn %s (%s, hidden %s) as skl2onnx writes it%s: %s" % (
