@@ -2,7 +2,6 @@ package onnx_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,12 +24,8 @@ func BenchmarkZoo(b *testing.B) {
 	if dir == "" {
 		b.Skipf("set %s to a folder bench/zoo/zoo.py wrote", zooEnv)
 	}
-	var manifest zooManifest
-	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	require.NoError(b, err)
-	require.NoError(b, json.Unmarshal(data, &manifest))
 	const rows = 1024
-	for _, m := range manifest.Models {
+	for _, m := range readZoo(b, dir).Models {
 		m.Rows = min(m.Rows, rows)
 		in, features := zooFrame(b, dir, m)
 		runtimes := []onnx.Runtime{onnx.RuntimeGo}

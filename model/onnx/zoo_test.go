@@ -27,6 +27,7 @@ type zooManifest struct {
 
 type zooModel struct {
 	Name      string  `json:"name"`
+	Family    string  `json:"family"`
 	Model     string  `json:"model"`
 	Features  int     `json:"features"`
 	Rows      int     `json:"rows"`
@@ -58,12 +59,18 @@ func buildZoo(t *testing.T, family string) (string, zooManifest) {
 	cmd := exec.Command(debianPython, "../../bench/zoo/zoo.py", "--quick", "--rows", "300", "--only", family, "--out", dir)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "zoo.py: %s", out)
+	return dir, readZoo(t, dir)
+}
+
+// readZoo reads the manifest of the zoo in dir.
+func readZoo(t testing.TB, dir string) zooManifest {
+	t.Helper()
 	var m zooManifest
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &m))
 	require.NotEmpty(t, m.Models)
-	return dir, m
+	return m
 }
 
 // zooFrame reads a zoo model's rows as columns f0..fF-1.
@@ -97,10 +104,19 @@ func readLE[T float32 | int64](t testing.TB, path string, n int) []T {
 
 // TestZooNetsMatchScikitLearn scores the zoo's networks and linear models,
 // trained and answered by scikit-learn, and checks every output column
-// against scikit-learn's answer at two batch sizes.
+// against scikit-learn's answer at two batch sizes. It builds the quick
+// zoo, or with $DFBATCH_ZOO set checks the zoo there (a full one).
 func TestZooNetsMatchScikitLearn(t *testing.T) {
-	dir, manifest := buildZoo(t, "zoo_nets")
+	dir, manifest := os.Getenv(zooEnv), zooManifest{}
+	if dir == "" {
+		dir, manifest = buildZoo(t, "zoo_nets")
+	} else {
+		manifest = readZoo(t, dir)
+	}
 	for _, m := range manifest.Models {
+		if m.Family != "nets" && m.Family != "linear" {
+			continue
+		}
 		t.Run(m.Name, func(t *testing.T) {
 			in, features := zooFrame(t, dir, m)
 			l, err := onnx.Open(filepath.Join(dir, m.Model), onnx.Options{Features: features})
