@@ -36,7 +36,7 @@ func (l *Loader) checkMixed(g *onnxpb.GraphProto) error {
 		exported := exportedBy(dense, rest, g.GetOutput())
 		p, err := compilePlan(frontGraph(g, dense, exported), l.inputs)
 		if err != nil {
-			return fmt.Errorf("the standard operators before the ML operators run on the compiled plan, which cannot take them: %w", err)
+			return fmt.Errorf("the dense layers before the ML operators run on the compiled plan, which cannot take them: %w", err)
 		}
 		l.front = &frontPlan{plan: p, outputs: exported}
 	}

@@ -86,11 +86,18 @@ func TestMixedGraphRefusesWhatNeitherPartRuns(t *testing.T) {
 		mlNode("Normalizer", []string{"probabilities"}, []string{"scaled"}),
 		node("Relu", []string{"scaled"}, []string{"unused"}),
 	}
+	wide := mlNode("Scaler", []string{"x"}, []string{"xs"})
+	wide.Attribute = []*onnxpb.AttributeProto{
+		{Name: proto.String("offset"), Type: onnxpb.AttributeProto_FLOATS.Enum(), Floats: []float32{0, 0, 0}},
+		{Name: proto.String("scale"), Type: onnxpb.AttributeProto_FLOATS.Enum(), Floats: []float32{1, 1, 1}},
+	}
 	for _, tc := range []struct {
 		name string
 		data []byte
 		want string
 	}{
+		{"a scaler of other columns", classifierGraph(t, []*onnxpb.AttributeProto{attrInt("axis", 1)}, -1, wide),
+			`the dense layers before the ML operators run on the compiled plan, which cannot take them: node "xs": has 3 offsets and 3 scales for 2 columns`},
 		{"argmax over the batch", classifierGraph(t, []*onnxpb.AttributeProto{attrInt("axis", 0)}, -1),
 			`node "index" (ArgMax): takes the largest value along axis 0; supported: axis 1`},
 		{"reshape across rows", classifierGraph(t, []*onnxpb.AttributeProto{attrInt("axis", 1)}, 3),
