@@ -109,6 +109,7 @@ type denseFixture struct {
 // denseFixtures are the fixtures the compiled plan runs, on CPU and GPU.
 var denseFixtures = []denseFixture{
 	{"mlp", true}, {"mlp_ops", true}, {"logreg_gemm", true}, {"multi_input", false}, {"multi_input_mixed", false},
+	{"skl_mlp_regressor", true},
 }
 
 // open reads the fixture's input and ONNX Runtime's outputs on it, and

@@ -63,6 +63,7 @@ func TestMLModelsMatchONNXRuntime(t *testing.T) {
 		"logreg", "logreg_single_row", "logreg_multiclass", "logreg_zipmap",
 		"ml_scaler", "ml_normalizer_l1", "ml_normalizer_l2", "ml_normalizer_max",
 		"ml_linear_regressor", "ml_linear_regressor_2t", "ml_cast", "ml_chain",
+		"skl_mlp_binary", "skl_mlp_multiclass", "skl_mlp_zipmap", "skl_mlp_scaled",
 	} {
 		t.Run(name, func(t *testing.T) {
 			var in mlInput

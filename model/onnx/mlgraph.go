@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/dfbatch/dfbatch/model/onnx/mlops"
@@ -34,8 +35,8 @@ type mlNode struct {
 // mlOperators are the operators the pure-Go ML graph runs, by domain.
 var mlOperators = map[string][]string{
 	onnxpb.MLDomain: {"TreeEnsembleClassifier", "TreeEnsembleRegressor", "LinearClassifier", "LinearRegressor",
-		"Normalizer", "Scaler", "Imputer", "Binarizer", "ZipMap"},
-	onnxpb.DefaultDomain: {"Cast", "Identity"},
+		"Normalizer", "Scaler", "Imputer", "Binarizer", "ZipMap", "ArrayFeatureExtractor"},
+	onnxpb.DefaultDomain: {"Cast", "Identity", "ArgMax", "Reshape"},
 }
 
 // classifier is what the tree and linear classifiers share: a label and a
@@ -52,26 +53,46 @@ type rowMapper interface {
 	Predict(x []float32, rows, features int, out []float32) error
 }
 
-// compileML compiles a graph of ML operators, or returns the error of the
-// first node it cannot run.
-func compileML(g *onnxpb.GraphProto) ([]mlNode, error) {
-	nodes := make([]mlNode, 0, len(g.GetNode()))
-	for _, n := range g.GetNode() {
-		run, err := compileMLNode(n)
+// compileML compiles nodes of ML operators, whose constant inputs are in
+// consts, or returns the error of the first node it cannot run. Constant
+// nodes are left out, and so are constant inputs (the node was given them
+// when compiled): they are no values of the rows.
+func compileML(nodes []*onnxpb.NodeProto, consts constants) ([]mlNode, error) {
+	compiled := make([]mlNode, 0, len(nodes))
+	for _, n := range nodes {
+		if isConstantNode(n) {
+			continue
+		}
+		run, err := compileMLNode(n, consts)
 		if err != nil {
 			return nil, err
 		}
-		nodes = append(nodes, mlNode{name: n.GetName(), inputs: n.GetInput(), outputs: n.GetOutput(), run: run})
+		inputs := slices.Clone(n.GetInput())
+		for i, in := range inputs {
+			if _, ok := consts[in]; ok {
+				inputs[i] = ""
+			}
+		}
+		compiled = append(compiled, mlNode{name: n.GetName(), inputs: inputs, outputs: n.GetOutput(), run: run})
 	}
-	return nodes, nil
+	return compiled, nil
 }
 
-func compileMLNode(n *onnxpb.NodeProto) (func([]*matrix) ([]*matrix, error), error) {
+func compileMLNode(n *onnxpb.NodeProto, consts constants) (func([]*matrix) ([]*matrix, error), error) {
 	domain := onnxpb.CanonicalDomain(n.GetDomain())
 	wrap := func(err error) error {
 		return fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
 	}
 	switch {
+	case domain == onnxpb.DefaultDomain && n.GetOpType() == "ArgMax":
+		run, err := compileArgMax(n)
+		return run, wrapIf(err, wrap)
+	case domain == onnxpb.MLDomain && n.GetOpType() == "ArrayFeatureExtractor":
+		run, err := compileArrayFeatureExtractor(n, consts)
+		return run, wrapIf(err, wrap)
+	case domain == onnxpb.DefaultDomain && n.GetOpType() == "Reshape":
+		run, err := compileReshape(n, consts)
+		return run, wrapIf(err, wrap)
 	case domain == onnxpb.MLDomain && n.GetOpType() == "TreeEnsembleClassifier":
 		attrs, err := classifierAttrs(n)
 		if err != nil {
@@ -187,6 +208,14 @@ func compileMLNode(n *onnxpb.NodeProto) (func([]*matrix) ([]*matrix, error), err
 		}, nil
 	}
 	return nil, unsupportedIn(n, mlSupportedList())
+}
+
+// wrapIf returns wrap(err), or nil for a nil err.
+func wrapIf(err error, wrap func(error) error) error {
+	if err == nil {
+		return nil
+	}
+	return wrap(err)
 }
 
 func mlSupportedList() []string {

@@ -90,9 +90,13 @@ type Loader struct {
 	inputs  []tensorSpec
 	outputs []string
 	// mlGraph says the graph runs on the pure-Go ML operators, compiled
-	// in mlNodes; otherwise it runs on gorgonia.
-	mlGraph bool
-	mlNodes []mlNode
+	// in mlNodes, after front when the graph mixes in dense layers;
+	// otherwise it runs on the plan or gorgonia. mlInputs are the indexes
+	// of the inputs the ML nodes read.
+	mlGraph  bool
+	mlNodes  []mlNode
+	front    *frontPlan
+	mlInputs []int
 	// plan is the compiled dense graph; nil for ML graphs and for dense
 	// graphs that run on gorgonia, notPlanned saying why.
 	plan       *plan
@@ -142,6 +146,8 @@ func (l *Loader) Path() string {
 	switch {
 	case l.opts.Runtime == RuntimeORT:
 		return "ONNX Runtime"
+	case l.mlGraph && l.front != nil:
+		return "compiled plan and ML operators"
 	case l.mlGraph:
 		return "ML operators"
 	case l.plan != nil:
@@ -216,8 +222,10 @@ func dedupe(cols []frame.Column) []frame.Column {
 }
 
 // check reads the graph's inputs and outputs and refuses operators the
-// runner lacks and inputs it cannot feed. A graph with ai.onnx.ml operators
-// runs on the pure-Go ML graph, any other on gorgonia.
+// runner lacks and inputs it cannot feed. A graph of ai.onnx.ml operators
+// runs on the pure-Go ML graph, one that also has standard operators the
+// ML graph lacks on a front plan and the ML graph (see checkMixed), any
+// other on the compiled plan or gorgonia.
 func (l *Loader) check() error {
 	g := l.proto.GetGraph()
 	if g == nil || len(g.GetNode()) == 0 {
@@ -237,8 +245,8 @@ func (l *Loader) check() error {
 		mlWhole = mlWhole && slices.Contains(mlOperators[domain], n.GetOpType())
 	}
 	l.mlGraph = mlWhole || mlAny
-	if l.mlGraph {
-		nodes, err := compileML(g)
+	if mlWhole {
+		nodes, err := compileML(g.GetNode(), graphConstants(g))
 		if err != nil {
 			return err
 		}
@@ -247,8 +255,12 @@ func (l *Loader) check() error {
 	if err := l.readSignature(g); err != nil {
 		return err
 	}
-	if l.mlGraph {
+	switch {
+	case mlWhole:
+		l.mlInputs = inputsReadBy(l.inputs, g.GetNode(), g.GetOutput())
 		return nil
+	case mlAny:
+		return l.checkMixed(g)
 	}
 	return l.checkDense(g)
 }

@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/dfbatch/dfbatch/gpu"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/sgemm"
@@ -53,6 +52,7 @@ type planStep interface {
 var planOperators = []string{
 	"Abs", "Add", "Cast", "Concat", "Constant", "Div", "Dropout", "Exp", "Flatten", "Gemm", "Identity",
 	"LeakyRelu", "Log", "MatMul", "Mul", "Neg", "Relu", "Sigmoid", "Softmax", "Softplus", "Sqrt", "Sub", "Tanh",
+	"Reshape", // of each row's values, by a constant shape (rowShape)
 }
 
 // errNotPlanned says why a graph cannot be compiled into a plan; the graph
@@ -93,6 +93,8 @@ type planBuilder struct {
 	// layers are the fully connected steps by their output's name, for
 	// folding a following Add or Relu into them.
 	layers map[string]*denseLayer
+	// shapes are the INT64 initializers, which Reshape reads.
+	shapes constants
 }
 
 // compilePlan compiles g, whose inputs are specs (width fixed by the
@@ -105,8 +107,12 @@ func compilePlan(g *onnxpb.GraphProto, specs []tensorSpec) (*plan, error) {
 		uses:      map[string]int{},
 		converted: map[string]bool{},
 		layers:    map[string]*denseLayer{},
+		shapes:    constants{},
 	}
 	for _, t := range g.GetInitializer() {
+		if onnxpb.DataTypeOf(t) == onnxpb.TensorProto_INT64 {
+			b.shapes[t.GetName()] = t
+		}
 		if onnxpb.DataTypeOf(t) != onnxpb.TensorProto_FLOAT {
 			continue // only float weights take part; others fail where used
 		}
@@ -134,7 +140,7 @@ func compilePlan(g *onnxpb.GraphProto, specs []tensorSpec) (*plan, error) {
 		b.converted[spec.name] = spec.elem != onnxpb.TensorProto_FLOAT
 	}
 	for _, n := range g.GetNode() {
-		if onnxpb.CanonicalDomain(n.GetDomain()) != onnxpb.DefaultDomain || !slices.Contains(planOperators, n.GetOpType()) {
+		if !planCompiles(n) {
 			return nil, notPlanned(n, "operator %s is not compiled", n.GetOpType())
 		}
 		for _, in := range n.GetInput() {
@@ -204,7 +210,7 @@ func (b *planBuilder) node(n *onnxpb.NodeProto) error {
 			return err
 		}
 		b.consts[out] = constant{dims: t.GetDims(), values: v}
-	case "Identity", "Dropout", "Flatten", "Cast":
+	case "Identity", "Dropout", "Flatten", "Cast", "Reshape":
 		if len(ins) == 0 {
 			return notPlanned(n, "has no input")
 		}
@@ -218,6 +224,11 @@ func (b *planBuilder) node(n *onnxpb.NodeProto) error {
 		if err != nil {
 			return err
 		}
+		if op == "Reshape" {
+			if err := b.reshape(n, v.width); err != nil {
+				return err
+			}
+		}
 		// The same rows under a new name; a Cast of a non-float input to
 		// float is done when the input is read.
 		b.values[out] = v
@@ -227,6 +238,8 @@ func (b *planBuilder) node(n *onnxpb.NodeProto) error {
 		b.uses[ins[0]], b.uses[out] = shared, shared
 	case "Gemm", "MatMul":
 		return b.dense(n)
+	case "Scaler":
+		return b.scaler(n)
 	case "Add", "Sub", "Mul", "Div":
 		return b.binary(n)
 	case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Softplus":
@@ -395,4 +408,17 @@ func broadcastsOverRows(c constant, width int) bool {
 		return false
 	}
 	return len(c.dims) == 1 || c.dims[0] == 1
+}
+
+// reshape checks that a Reshape of rows of width values keeps each row's
+// values together, as the same buffer under a new name.
+func (b *planBuilder) reshape(n *onnxpb.NodeProto, width int) error {
+	shape, err := reshapeTarget(n, b.shapes)
+	if err == nil {
+		err = rowShape(shape, width)
+	}
+	if err != nil {
+		return notPlanned(n, "%v", err)
+	}
+	return nil
 }

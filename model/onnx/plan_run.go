@@ -12,6 +12,7 @@ import (
 // shared plan and buffers of its own, grown to the largest batch seen.
 type planModel struct {
 	l    *Loader
+	p    *plan
 	bufs [][]float32
 	// rows is how many rows (a multiple of sgemm.RowPad) bufs hold.
 	rows int
@@ -19,8 +20,10 @@ type planModel struct {
 	wide []float64
 }
 
-func newPlanModel(l *Loader) *planModel {
-	return &planModel{l: l, bufs: make([][]float32, len(l.plan.strides))}
+// newPlanModel is an instance of p, a plan of l: the whole graph's, or
+// the front of a mixed graph's.
+func newPlanModel(l *Loader, p *plan) *planModel {
+	return &planModel{l: l, p: p, bufs: make([][]float32, len(p.strides))}
 }
 
 // Predict scores in; the columns take Options' names.
@@ -28,11 +31,19 @@ func (m *planModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame,
 	return predict(m.l, m, in)
 }
 
-// predictRaw writes the frame's columns into the input buffers, runs the
-// steps and copies the outputs out of the buffers, which the next batch
-// reuses.
+// predictRaw runs the plan and turns its outputs into columns.
 func (m *planModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
-	p, rows := m.l.plan, in.NumRows()
+	values, err := m.run(in)
+	if err != nil {
+		return nil, err
+	}
+	return m.l.columns(values), nil
+}
+
+// run writes the frame's columns into the input buffers, runs the steps
+// and copies the outputs out of the buffers, which the next batch reuses.
+func (m *planModel) run(in *frame.Frame) ([]*matrix, error) {
+	p, rows := m.p, in.NumRows()
 	if padded := sgemm.PadRows(rows); padded > m.rows {
 		for i, stride := range p.strides {
 			m.bufs[i] = make([]float32, padded*stride)
@@ -57,7 +68,7 @@ func (m *planModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 		}
 		values[i] = &matrix{rows: rows, width: v.width, f32: out}
 	}
-	return m.l.columns(values), nil
+	return values, nil
 }
 
 // readInput writes input's columns of in to dst, row-major. A non-float

@@ -65,10 +65,10 @@ func (l *Loader) Load(ctx context.Context, exec model.Executor) (model.Model, er
 		return l.loadORT(exec)
 	}
 	if l.mlGraph {
-		return &mlModel{l: l}, nil
+		return newMLModel(l), nil
 	}
 	if l.plan != nil {
-		return newPlanModel(l), nil
+		return newPlanModel(l, l.plan), nil
 	}
 	return l.loadFallback()
 }
@@ -111,13 +111,34 @@ func predict(l *Loader, m rawPredictor, in *frame.Frame) (*frame.Frame, error) {
 // compiled nodes are read-only, so instances share them.
 type mlModel struct {
 	l *Loader
+	// front runs the Loader's front plan, the dense part of a mixed
+	// graph, on buffers of this instance's own; nil when there is none.
+	front *planModel
 }
 
-// predictRaw feeds the frame's columns to the graph inputs and runs the
-// nodes in order.
+func newMLModel(l *Loader) *mlModel {
+	m := &mlModel{l: l}
+	if l.front != nil {
+		m.front = newPlanModel(l, l.front.plan)
+	}
+	return m
+}
+
+// predictRaw runs the front plan, if any, feeds the frame's columns to the
+// graph inputs the ML nodes read, and runs the ML nodes in order.
 func (m *mlModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 	env := make(map[string]*matrix, len(m.l.inputs)+len(m.l.mlNodes))
-	for i, spec := range m.l.inputs {
+	if m.front != nil {
+		values, err := m.front.run(in)
+		if err != nil {
+			return nil, err
+		}
+		for i, name := range m.l.front.outputs {
+			env[name] = values[i]
+		}
+	}
+	for _, i := range m.l.mlInputs {
+		spec := m.l.inputs[i]
 		x, err := inputMatrix(in, spec, m.l.inputColumns(i))
 		if err != nil {
 			return nil, err

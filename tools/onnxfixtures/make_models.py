@@ -31,6 +31,8 @@ import io
 import json
 import math
 import os
+import sys
+import warnings
 
 import numpy as np
 import onnx
@@ -44,9 +46,17 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+# the benchmark zoo's skl2onnx-layout converters: one converter for the zoo and the fixtures
+sys.path.insert(0, os.path.join(ROOT, "bench", "zoo"))
+import zoo_nets  # noqa: E402
 
 ROWS = 37  # shorter than any power-of-two batch: tests see a short last batch
 OPSET = 17  # default domain; what a recent PyTorch export declares
@@ -749,6 +759,87 @@ def make_logreg(fx):
             ],
         ),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# scikit-learn networks in skl2onnx's layout, converted by bench/zoo/zoo_nets.py
+
+
+def name_batch_dims(model):
+    """Names the graph's dynamic batch dimensions N, as the other fixtures declare them."""
+    for v in list(model.graph.input) + list(model.graph.output):
+        if v.type.HasField("tensor_type") and v.type.tensor_type.shape.dim:
+            d = v.type.tensor_type.shape.dim[0]
+            if not d.dim_param and not d.dim_value:
+                d.dim_param = "N"
+    return model
+
+
+def make_sklearn_mlp(fx):
+    shapes = [
+        ("skl_mlp_binary", "logistic", (8,), 2, 6, False),
+        ("skl_mlp_multiclass", "tanh", (12, 6), 3, 6, False),
+        ("skl_mlp_zipmap", "relu", (8,), 3, 6, True),
+        ("skl_mlp_regressor", "relu", (10, 5), 0, 6, False),
+        ("skl_mlp_scaled", "relu", (8,), 3, 6, False),
+    ]
+    for i, (name, activation, hidden, classes, features, zipmap) in enumerate(shapes):
+        seed = 7001 + i
+        if classes:
+            X, y = make_classification(n_samples=600 + ROWS, n_features=features, n_informative=4, n_redundant=1,
+                                       n_classes=classes, n_clusters_per_class=1, random_state=seed)
+        else:
+            X, y = make_regression(n_samples=600 + ROWS, n_features=features, noise=1.0, random_state=seed)
+            y = y / np.std(y)
+        X = X.astype(np.float32)
+        scaled = name == "skl_mlp_scaled"
+        if scaled:  # features of scales 1e-2 to 1e3, 5 standard deviations off 0
+            X = (X + np.float32(5)) * (np.float32(10.0) ** np.linspace(-2, 3, features, dtype=np.float32))
+        kw = dict(hidden_layer_sizes=hidden, activation=activation, random_state=seed, max_iter=300)
+        est = (MLPClassifier if classes else MLPRegressor)(**kw)
+        scaler = StandardScaler().fit(X[:600]) if scaled else None
+        fitted = Pipeline([("scaler", scaler), ("mlp", est)]) if scaled else est
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted.fit(X[:600], y[:600])
+        Xt = X[600:]
+        feats = names("f", features)
+        source = "sklearn %s %s.predict%s" % (sklearn.__version__, type(est).__name__, " / predict_proba" if classes else "")
+        zipmap_source = None
+        if not classes:
+            model = name_batch_dims(zoo_nets.mlp_regressor_onnx(est, features))
+            ref = [tensor_json("variable", zoo_nets.check_regressor(name, model, est, Xt), "float32")]
+            layout = "Cast, MatMul+Add+Relu per hidden layer, MatMul+Add+Identity, Reshape(-1, 1) -> variable [N,1]"
+        elif zipmap:
+            model = name_batch_dims(zoo_nets.mlp_classifier_onnx(est, features, zipmap=True))
+            label, _ = zoo_nets.check_classifier(name, model, est, Xt, "output_label", "output_probability")
+            ref = [tensor_json("output_label", label, "int64")]
+            src = onnx.ModelProto()
+            src.CopyFrom(model)
+            src.graph.output.append(tinfo("probabilities", TensorProto.FLOAT, ["N", classes]))
+            zipmap_source = (src, "probabilities", "output_probability", [int(c) for c in est.classes_])
+            layout = ("the dense layers, Softmax, then ArgMax, ArrayFeatureExtractor over INT32 classes, Reshape(-1), "
+                      "Cast(INT64) -> label -> Cast -> output_label int64 [N]; probabilities -> ZipMap -> output_probability")
+        else:
+            model = name_batch_dims(zoo_nets.mlp_classifier_onnx(est, features, scaler=scaler))
+            label, proba = zoo_nets.check_classifier(name, model, fitted, Xt)
+            ref = [tensor_json("label", label, "int64"), tensor_json("probabilities", proba, "float32")]
+            last = "Sigmoid, Sub(1, p), Concat([1-p, p])" if classes == 2 else "Softmax, Identity"
+            layout = ("%sCast, MatMul+Add+%s per hidden layer, MatMul+Add+%s -> probabilities [N,%d]; ArgMax, "
+                      "ArrayFeatureExtractor over INT32 classes, Reshape(-1), Cast(INT64) -> label [N]" % (
+                          "ml.Scaler (offset mean_, scale 1/scale_), " if scaled else "",
+                          zoo_nets.ACTIVATIONS[activation], last, classes))
+        what = "MLPClassifier, %d classes" % classes if classes else "MLPRegressor"
+        if scaled:
+            what = "Pipeline(StandardScaler, %s)" % what
+            source = "sklearn %s Pipeline(StandardScaler, MLPClassifier).predict / predict_proba" % sklearn.__version__
+        fx.save(
+            name, model, [(zoo_nets.INPUT, Xt, "float32")],
+            "sklearn %s (%s, hidden %s) as skl2onnx writes it%s: %s" % (
+                what, activation, list(hidden), " with its default ZipMap output" if zipmap else "", layout),
+            features=feats, columns=tabular(feats, Xt), zipmap_source=zipmap_source,
+            reference=reference(source, ref),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1729,6 +1820,7 @@ def main():
     make_mlp_ops(fx)
     make_multi_input(fx)
     make_logreg(fx)
+    make_sklearn_mlp(fx)
     make_trees_binary(fx)
     make_trees_multiclass(fx)
     make_trees_rf_binary(fx)
