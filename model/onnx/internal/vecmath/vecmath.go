@@ -53,25 +53,29 @@ func apply(fn function, y, x []float32) {
 	if len(x) == 0 || vectorized(fn, y, x) {
 		return
 	}
-	f := scalar(fn)
-	for i, v := range x {
-		y[i] = f(v)
-	}
-}
-
-// scalar is the Go implementation of fn, for one value.
-func scalar(fn function) func(float32) float32 {
+	// A loop per function, so that each call is direct and inlined.
 	switch fn {
 	case fnExp:
-		return exp
+		for i, v := range x {
+			y[i] = exp(v)
+		}
 	case fnTanh:
-		return tanh
+		for i, v := range x {
+			y[i] = tanh(v)
+		}
 	case fnSigmoid:
-		return sigmoid
+		for i, v := range x {
+			y[i] = sigmoid(v)
+		}
 	case fnLog:
-		return log
+		for i, v := range x {
+			y[i] = log(v)
+		}
+	case fnErf:
+		for i, v := range x {
+			y[i] = erf(v)
+		}
 	}
-	return erf
 }
 
 // Softmax sets y to the softmax of the row x: e^(x[i] - max(x)) / sum.
