@@ -6,8 +6,8 @@ package vecmath
 const (
 	// one: 1.
 	one float32 = 1
-	// two: 2.
-	two float32 = 2
+	// minusOne: -1.
+	minusOne float32 = -1
 	// signMask: the sign bit.
 	signMask uint32 = 0x80000000
 	// absMask: all but the sign bit.
@@ -33,16 +33,25 @@ const (
 	expP5 float32 = 0.5
 	// exponentBias: the float32 exponent bias.
 	exponentBias uint32 = 0x0000007f
-	// tanhSmall: below it tanh is a polynomial, above 1 - 2/(e^2x + 1).
-	tanhSmall float32 = 0.625
-	// tanhMax: tanh(x) rounds to 1 from 9.02.
-	tanhMax float32 = 10
-	// tanhP0: tanh(x) = x + x z ((((tanhP0 z + tanhP1) z + tanhP2) z + tanhP3) z + tanhP4), z = x^2.
-	tanhP0 float32 = -0.0057049887
-	tanhP1 float32 = 0.020639088
-	tanhP2 float32 = -0.053739715
-	tanhP3 float32 = 0.13331442
-	tanhP4 float32 = -0.3333328
+	// tanhTiny: below it tanh(x) is x.
+	tanhTiny float32 = 0.0004
+	// tanhMax: tanh(x) rounds to 1 from 9.02, and the rational function is 1 at 9.
+	tanhMax float32 = 9
+	// tanhMin: -tanhMax.
+	tanhMin float32 = -9
+	// tanhP0: tanh(x) = x P(x^2) / Q(x^2) on [-9, 9], P's coefficients highest first.
+	tanhP0 float32 = -2.7607684e-16
+	tanhP1 float32 = 2.000188e-13
+	tanhP2 float32 = -8.604672e-11
+	tanhP3 float32 = 5.1222973e-08
+	tanhP4 float32 = 1.48572235e-05
+	tanhP5 float32 = 0.00063726195
+	tanhP6 float32 = 0.0048935246
+	// tanhQ0: Q's coefficients, highest first.
+	tanhQ0 float32 = 1.1982584e-06
+	tanhQ1 float32 = 0.00011853471
+	tanhQ2 float32 = 0.0022684347
+	tanhQ3 float32 = 0.004893525
 	// minNormal: the smallest normal float32.
 	minNormal float32 = 1.1754944e-38
 	// two23: scales a subnormal to a normal.

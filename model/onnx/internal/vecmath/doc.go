@@ -8,7 +8,9 @@
 //   - Exp: x = n ln2 + r, e^r a degree-7 polynomial, 2^n put in the
 //     exponent bits (in two factors, so subnormal results are one
 //     rounding of the exact scaling).
-//   - Tanh: an odd polynomial for |x| < 0.625, 1 - 2/(e^2|x| + 1) above.
+//   - Tanh: x P(x^2)/Q(x^2) on x clamped to [-9, 9] (the rational
+//     function of Eigen and MLAS), clamped to [-1, 1]; x itself for
+//     |x| < 0.0004.
 //   - Sigmoid: 1/(1 + e^-x), computed as e/(1 + e) with e = e^x for
 //     negative x so that no result is lost to cancellation or overflow.
 //   - Log: x = m 2^e with m in [sqrt(0.5), sqrt(2)), log(m) a polynomial.
@@ -17,11 +19,13 @@
 //   - Softmax: exp(x - max(x)) scaled by 1/sum.
 //
 // Accuracy, measured against the float64 functions of package math over
-// every 97th float32 bit pattern and the edge values (see the tests; -long
+// every 97th float32 bit pattern and the edge values (the tests; -long
 // checks every pattern): the relative error of every normal float32 result
-// is below 1e-6 (the largest measured, for each function and kernel, is in
-// vecmath_test.go's maxRelError table). Where the exact result is
-// subnormal the error is below 2^-148 (four subnormal steps) instead.
+// is below 1e-6. The largest measured, AVX2 and Go alike: Exp 8.2e-8,
+// Tanh 3.6e-7, Sigmoid 1.7e-7, Log 8.0e-8, Erf 1.0e-7 (a float32 rounds
+// with up to 6e-8). Where the exact result is subnormal the absolute error
+// is below 2^-148 (four subnormal steps) instead. Softmax adds the
+// rounding of x - max(x) to float32, up to |x - max(x)| 2^-24 relative.
 // Results are exactly the IEEE ones at the edges: e^x is +Inf above
 // ln(MaxFloat32) and 0 below ln(2^-150); tanh(x) = x for tiny x,
 // ±1 for large |x|; sigmoid(+Inf) = 1, sigmoid(-Inf) = 0; log(±0) = -Inf,

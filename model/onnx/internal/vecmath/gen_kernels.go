@@ -37,11 +37,11 @@ func b(name string, bits uint32, doc string) constant {
 }
 
 // constants are the numbers of the algorithms. The polynomials are
-// Cephes' expf, tanhf and logf (S. L. Moshier) and the erff of N. Juffa
-// that ONNX Runtime's MLAS uses.
+// Cephes' expf and logf (S. L. Moshier), and the rational tanh (from
+// Eigen) and erff (N. Juffa's) that ONNX Runtime's MLAS uses.
 var constants = []constant{
 	f("one", 1, "1"),
-	f("two", 2, "2"),
+	f("minusOne", -1, "-1"),
 	b("signMask", 0x80000000, "the sign bit"),
 	b("absMask", 0x7fffffff, "all but the sign bit"),
 
@@ -59,13 +59,20 @@ var constants = []constant{
 	f("expP5", 5.0000001201e-1, ""),
 	b("exponentBias", 127, "the float32 exponent bias"),
 
-	f("tanhSmall", 0.625, "below it tanh is a polynomial, above 1 - 2/(e^2x + 1)"),
-	f("tanhMax", 10, "tanh(x) rounds to 1 from 9.02"),
-	f("tanhP0", -5.70498872745e-3, "tanh(x) = x + x z ((((tanhP0 z + tanhP1) z + tanhP2) z + tanhP3) z + tanhP4), z = x^2"),
-	f("tanhP1", 2.06390887954e-2, ""),
-	f("tanhP2", -5.37397155531e-2, ""),
-	f("tanhP3", 1.33314422036e-1, ""),
-	f("tanhP4", -3.33332819422e-1, ""),
+	f("tanhTiny", 0.0004, "below it tanh(x) is x"),
+	f("tanhMax", 9, "tanh(x) rounds to 1 from 9.02, and the rational function is 1 at 9"),
+	f("tanhMin", -9, "-tanhMax"),
+	f("tanhP0", -2.76076847742355e-16, "tanh(x) = x P(x^2) / Q(x^2) on [-9, 9], P's coefficients highest first"),
+	f("tanhP1", 2.00018790482477e-13, ""),
+	f("tanhP2", -8.60467152213735e-11, ""),
+	f("tanhP3", 5.12229709037114e-08, ""),
+	f("tanhP4", 1.48572235717979e-05, ""),
+	f("tanhP5", 6.37261928875436e-04, ""),
+	f("tanhP6", 4.89352455891786e-03, ""),
+	f("tanhQ0", 1.19825839466702e-06, "Q's coefficients, highest first"),
+	f("tanhQ1", 1.18534705686654e-04, ""),
+	f("tanhQ2", 2.26843463243900e-03, ""),
+	f("tanhQ3", 4.89352518554385e-03, ""),
 
 	f("minNormal", 0x1p-126, "the smallest normal float32"),
 	f("two23", 0x1p23, "scales a subnormal to a normal"),
@@ -251,27 +258,23 @@ func (g *gen) exp() int {
 }
 
 func (g *gen) tanh() int {
-	// Both ways work on a = |x|, and the sign of x is put back last.
-	g.binary(g.logic("AND"), 0, c("absMask"), 1)
-	// a < tanhSmall: a + a z P(z), z = a^2.
+	// t = x clamped to [-tanhMax, tanhMax]; t P(t^2) / Q(t^2).
+	g.op("VMOVUPS %s, %s", g.v(0), g.v(1))
+	g.minKeepNaN(1, "tanhMax", 2)
+	g.maxKeepNaN(1, "tanhMin", 2)
 	g.binary("VMULPS", 1, g.v(1), 2)
-	g.horner(3, 2, "tanhP0", "tanhP1", "tanhP2", "tanhP3", "tanhP4")
-	g.binary("VMULPS", 1, g.v(2), 4)
-	g.fma(3, 4, g.v(1))
-	// Otherwise 1 - 2/(e^2a + 1), a clamped to tanhMax.
-	g.load(5, c("tanhMax"))
-	g.op("VMINPS %s, %s, %s", g.v(1), g.v(5), g.v(5))
-	g.binary("VADDPS", 5, g.v(5), 5)
-	g.expCore(5, 6, 7, 8, 9, false)
-	g.binary("VADDPS", 8, c("one"), 8)
-	g.load(9, c("two"))
-	g.binary("VDIVPS", 9, g.v(8), 9)
-	g.load(10, c("one"))
-	g.binary("VSUBPS", 10, g.v(9), 10)
-	g.cmp(ltOS, 1, c("tanhSmall"), 0)
-	g.blend(0, g.v(3), 10, 10)
-	g.copySign(10, 0, 11)
-	return 10
+	g.horner(3, 2, "tanhP0", "tanhP1", "tanhP2", "tanhP3", "tanhP4", "tanhP5", "tanhP6")
+	g.binary("VMULPS", 3, g.v(1), 3)
+	g.horner(4, 2, "tanhQ0", "tanhQ1", "tanhQ2", "tanhQ3")
+	g.binary("VDIVPS", 3, g.v(4), 3)
+	// The rational function passes 1 by an ulp near 8.2: clamp to [-1, 1].
+	g.minKeepNaN(3, "one", 4)
+	g.maxKeepNaN(3, "minusOne", 4)
+	// x itself where |x| < tanhTiny.
+	g.binary(g.logic("AND"), 0, c("absMask"), 5)
+	g.cmp(ltOS, 5, c("tanhTiny"), 0)
+	g.blend(0, g.v(0), 3, 3)
+	return 3
 }
 
 func (g *gen) sigmoid() int {
@@ -399,7 +402,7 @@ var kernels = []struct {
 	body      func(*gen) int
 }{
 	{"exp", "// y = e^x: x clamped to [expMin, expMax] (NaN kept), then expCore.", (*gen).exp},
-	{"tanh", "// y = tanh(x): sign(x) times a polynomial of |x| below tanhSmall, 1 - 2/(e^2|x| + 1) above.", (*gen).tanh},
+	{"tanh", "// y = tanh(x): x for |x| < tanhTiny, else a rational function of x clamped to ±tanhMax.", (*gen).tanh},
 	{"sigmoid", "// y = 1/(1 + e^-x), as e/(1+e) with e = e^x for negative x.", (*gen).sigmoid},
 	{"log", "// y = ln(x): Cephes' logf on the mantissa and exponent.", (*gen).log},
 	{"erf", "// y = erf(x): N. Juffa's erff.", (*gen).erf},

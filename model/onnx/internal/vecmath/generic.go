@@ -34,14 +34,14 @@ func pow2(n int32) float32 {
 }
 
 func tanh(x float32) float32 {
-	a := abs(x)
-	if a < tanhSmall {
-		z := a * a
-		p := (((tanhP0*z+tanhP1)*z+tanhP2)*z+tanhP3)*z + tanhP4
-		return copySign((a*z)*p+a, x)
+	if abs(x) < tanhTiny {
+		return x
 	}
-	e := expCore(2*min(a, tanhMax), false)
-	return copySign(one-two/(e+one), x)
+	t := max(min(x, tanhMax), tanhMin)
+	z := t * t
+	p := (((((tanhP0*z+tanhP1)*z+tanhP2)*z+tanhP3)*z+tanhP4)*z+tanhP5)*z + tanhP6
+	q := ((tanhQ0*z+tanhQ1)*z+tanhQ2)*z + tanhQ3
+	return max(min(p*t/q, one), minusOne)
 }
 
 func sigmoid(x float32) float32 {

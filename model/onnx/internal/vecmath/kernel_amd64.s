@@ -20,23 +20,23 @@ DATA one<>+56(SB)/4, $0x3f800000
 DATA one<>+60(SB)/4, $0x3f800000
 GLOBL one<>(SB), RODATA|NOPTR, $64
 
-DATA two<>+0(SB)/4, $0x40000000
-DATA two<>+4(SB)/4, $0x40000000
-DATA two<>+8(SB)/4, $0x40000000
-DATA two<>+12(SB)/4, $0x40000000
-DATA two<>+16(SB)/4, $0x40000000
-DATA two<>+20(SB)/4, $0x40000000
-DATA two<>+24(SB)/4, $0x40000000
-DATA two<>+28(SB)/4, $0x40000000
-DATA two<>+32(SB)/4, $0x40000000
-DATA two<>+36(SB)/4, $0x40000000
-DATA two<>+40(SB)/4, $0x40000000
-DATA two<>+44(SB)/4, $0x40000000
-DATA two<>+48(SB)/4, $0x40000000
-DATA two<>+52(SB)/4, $0x40000000
-DATA two<>+56(SB)/4, $0x40000000
-DATA two<>+60(SB)/4, $0x40000000
-GLOBL two<>(SB), RODATA|NOPTR, $64
+DATA minusOne<>+0(SB)/4, $0xbf800000
+DATA minusOne<>+4(SB)/4, $0xbf800000
+DATA minusOne<>+8(SB)/4, $0xbf800000
+DATA minusOne<>+12(SB)/4, $0xbf800000
+DATA minusOne<>+16(SB)/4, $0xbf800000
+DATA minusOne<>+20(SB)/4, $0xbf800000
+DATA minusOne<>+24(SB)/4, $0xbf800000
+DATA minusOne<>+28(SB)/4, $0xbf800000
+DATA minusOne<>+32(SB)/4, $0xbf800000
+DATA minusOne<>+36(SB)/4, $0xbf800000
+DATA minusOne<>+40(SB)/4, $0xbf800000
+DATA minusOne<>+44(SB)/4, $0xbf800000
+DATA minusOne<>+48(SB)/4, $0xbf800000
+DATA minusOne<>+52(SB)/4, $0xbf800000
+DATA minusOne<>+56(SB)/4, $0xbf800000
+DATA minusOne<>+60(SB)/4, $0xbf800000
+GLOBL minusOne<>(SB), RODATA|NOPTR, $64
 
 DATA signMask<>+0(SB)/4, $0x80000000
 DATA signMask<>+4(SB)/4, $0x80000000
@@ -308,131 +308,257 @@ DATA exponentBias<>+56(SB)/4, $0x0000007f
 DATA exponentBias<>+60(SB)/4, $0x0000007f
 GLOBL exponentBias<>(SB), RODATA|NOPTR, $64
 
-DATA tanhSmall<>+0(SB)/4, $0x3f200000
-DATA tanhSmall<>+4(SB)/4, $0x3f200000
-DATA tanhSmall<>+8(SB)/4, $0x3f200000
-DATA tanhSmall<>+12(SB)/4, $0x3f200000
-DATA tanhSmall<>+16(SB)/4, $0x3f200000
-DATA tanhSmall<>+20(SB)/4, $0x3f200000
-DATA tanhSmall<>+24(SB)/4, $0x3f200000
-DATA tanhSmall<>+28(SB)/4, $0x3f200000
-DATA tanhSmall<>+32(SB)/4, $0x3f200000
-DATA tanhSmall<>+36(SB)/4, $0x3f200000
-DATA tanhSmall<>+40(SB)/4, $0x3f200000
-DATA tanhSmall<>+44(SB)/4, $0x3f200000
-DATA tanhSmall<>+48(SB)/4, $0x3f200000
-DATA tanhSmall<>+52(SB)/4, $0x3f200000
-DATA tanhSmall<>+56(SB)/4, $0x3f200000
-DATA tanhSmall<>+60(SB)/4, $0x3f200000
-GLOBL tanhSmall<>(SB), RODATA|NOPTR, $64
+DATA tanhTiny<>+0(SB)/4, $0x39d1b717
+DATA tanhTiny<>+4(SB)/4, $0x39d1b717
+DATA tanhTiny<>+8(SB)/4, $0x39d1b717
+DATA tanhTiny<>+12(SB)/4, $0x39d1b717
+DATA tanhTiny<>+16(SB)/4, $0x39d1b717
+DATA tanhTiny<>+20(SB)/4, $0x39d1b717
+DATA tanhTiny<>+24(SB)/4, $0x39d1b717
+DATA tanhTiny<>+28(SB)/4, $0x39d1b717
+DATA tanhTiny<>+32(SB)/4, $0x39d1b717
+DATA tanhTiny<>+36(SB)/4, $0x39d1b717
+DATA tanhTiny<>+40(SB)/4, $0x39d1b717
+DATA tanhTiny<>+44(SB)/4, $0x39d1b717
+DATA tanhTiny<>+48(SB)/4, $0x39d1b717
+DATA tanhTiny<>+52(SB)/4, $0x39d1b717
+DATA tanhTiny<>+56(SB)/4, $0x39d1b717
+DATA tanhTiny<>+60(SB)/4, $0x39d1b717
+GLOBL tanhTiny<>(SB), RODATA|NOPTR, $64
 
-DATA tanhMax<>+0(SB)/4, $0x41200000
-DATA tanhMax<>+4(SB)/4, $0x41200000
-DATA tanhMax<>+8(SB)/4, $0x41200000
-DATA tanhMax<>+12(SB)/4, $0x41200000
-DATA tanhMax<>+16(SB)/4, $0x41200000
-DATA tanhMax<>+20(SB)/4, $0x41200000
-DATA tanhMax<>+24(SB)/4, $0x41200000
-DATA tanhMax<>+28(SB)/4, $0x41200000
-DATA tanhMax<>+32(SB)/4, $0x41200000
-DATA tanhMax<>+36(SB)/4, $0x41200000
-DATA tanhMax<>+40(SB)/4, $0x41200000
-DATA tanhMax<>+44(SB)/4, $0x41200000
-DATA tanhMax<>+48(SB)/4, $0x41200000
-DATA tanhMax<>+52(SB)/4, $0x41200000
-DATA tanhMax<>+56(SB)/4, $0x41200000
-DATA tanhMax<>+60(SB)/4, $0x41200000
+DATA tanhMax<>+0(SB)/4, $0x41100000
+DATA tanhMax<>+4(SB)/4, $0x41100000
+DATA tanhMax<>+8(SB)/4, $0x41100000
+DATA tanhMax<>+12(SB)/4, $0x41100000
+DATA tanhMax<>+16(SB)/4, $0x41100000
+DATA tanhMax<>+20(SB)/4, $0x41100000
+DATA tanhMax<>+24(SB)/4, $0x41100000
+DATA tanhMax<>+28(SB)/4, $0x41100000
+DATA tanhMax<>+32(SB)/4, $0x41100000
+DATA tanhMax<>+36(SB)/4, $0x41100000
+DATA tanhMax<>+40(SB)/4, $0x41100000
+DATA tanhMax<>+44(SB)/4, $0x41100000
+DATA tanhMax<>+48(SB)/4, $0x41100000
+DATA tanhMax<>+52(SB)/4, $0x41100000
+DATA tanhMax<>+56(SB)/4, $0x41100000
+DATA tanhMax<>+60(SB)/4, $0x41100000
 GLOBL tanhMax<>(SB), RODATA|NOPTR, $64
 
-DATA tanhP0<>+0(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+4(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+8(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+12(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+16(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+20(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+24(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+28(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+32(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+36(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+40(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+44(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+48(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+52(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+56(SB)/4, $0xbbbaf0ea
-DATA tanhP0<>+60(SB)/4, $0xbbbaf0ea
+DATA tanhMin<>+0(SB)/4, $0xc1100000
+DATA tanhMin<>+4(SB)/4, $0xc1100000
+DATA tanhMin<>+8(SB)/4, $0xc1100000
+DATA tanhMin<>+12(SB)/4, $0xc1100000
+DATA tanhMin<>+16(SB)/4, $0xc1100000
+DATA tanhMin<>+20(SB)/4, $0xc1100000
+DATA tanhMin<>+24(SB)/4, $0xc1100000
+DATA tanhMin<>+28(SB)/4, $0xc1100000
+DATA tanhMin<>+32(SB)/4, $0xc1100000
+DATA tanhMin<>+36(SB)/4, $0xc1100000
+DATA tanhMin<>+40(SB)/4, $0xc1100000
+DATA tanhMin<>+44(SB)/4, $0xc1100000
+DATA tanhMin<>+48(SB)/4, $0xc1100000
+DATA tanhMin<>+52(SB)/4, $0xc1100000
+DATA tanhMin<>+56(SB)/4, $0xc1100000
+DATA tanhMin<>+60(SB)/4, $0xc1100000
+GLOBL tanhMin<>(SB), RODATA|NOPTR, $64
+
+DATA tanhP0<>+0(SB)/4, $0xa59f25c0
+DATA tanhP0<>+4(SB)/4, $0xa59f25c0
+DATA tanhP0<>+8(SB)/4, $0xa59f25c0
+DATA tanhP0<>+12(SB)/4, $0xa59f25c0
+DATA tanhP0<>+16(SB)/4, $0xa59f25c0
+DATA tanhP0<>+20(SB)/4, $0xa59f25c0
+DATA tanhP0<>+24(SB)/4, $0xa59f25c0
+DATA tanhP0<>+28(SB)/4, $0xa59f25c0
+DATA tanhP0<>+32(SB)/4, $0xa59f25c0
+DATA tanhP0<>+36(SB)/4, $0xa59f25c0
+DATA tanhP0<>+40(SB)/4, $0xa59f25c0
+DATA tanhP0<>+44(SB)/4, $0xa59f25c0
+DATA tanhP0<>+48(SB)/4, $0xa59f25c0
+DATA tanhP0<>+52(SB)/4, $0xa59f25c0
+DATA tanhP0<>+56(SB)/4, $0xa59f25c0
+DATA tanhP0<>+60(SB)/4, $0xa59f25c0
 GLOBL tanhP0<>(SB), RODATA|NOPTR, $64
 
-DATA tanhP1<>+0(SB)/4, $0x3ca9134e
-DATA tanhP1<>+4(SB)/4, $0x3ca9134e
-DATA tanhP1<>+8(SB)/4, $0x3ca9134e
-DATA tanhP1<>+12(SB)/4, $0x3ca9134e
-DATA tanhP1<>+16(SB)/4, $0x3ca9134e
-DATA tanhP1<>+20(SB)/4, $0x3ca9134e
-DATA tanhP1<>+24(SB)/4, $0x3ca9134e
-DATA tanhP1<>+28(SB)/4, $0x3ca9134e
-DATA tanhP1<>+32(SB)/4, $0x3ca9134e
-DATA tanhP1<>+36(SB)/4, $0x3ca9134e
-DATA tanhP1<>+40(SB)/4, $0x3ca9134e
-DATA tanhP1<>+44(SB)/4, $0x3ca9134e
-DATA tanhP1<>+48(SB)/4, $0x3ca9134e
-DATA tanhP1<>+52(SB)/4, $0x3ca9134e
-DATA tanhP1<>+56(SB)/4, $0x3ca9134e
-DATA tanhP1<>+60(SB)/4, $0x3ca9134e
+DATA tanhP1<>+0(SB)/4, $0x2a61337e
+DATA tanhP1<>+4(SB)/4, $0x2a61337e
+DATA tanhP1<>+8(SB)/4, $0x2a61337e
+DATA tanhP1<>+12(SB)/4, $0x2a61337e
+DATA tanhP1<>+16(SB)/4, $0x2a61337e
+DATA tanhP1<>+20(SB)/4, $0x2a61337e
+DATA tanhP1<>+24(SB)/4, $0x2a61337e
+DATA tanhP1<>+28(SB)/4, $0x2a61337e
+DATA tanhP1<>+32(SB)/4, $0x2a61337e
+DATA tanhP1<>+36(SB)/4, $0x2a61337e
+DATA tanhP1<>+40(SB)/4, $0x2a61337e
+DATA tanhP1<>+44(SB)/4, $0x2a61337e
+DATA tanhP1<>+48(SB)/4, $0x2a61337e
+DATA tanhP1<>+52(SB)/4, $0x2a61337e
+DATA tanhP1<>+56(SB)/4, $0x2a61337e
+DATA tanhP1<>+60(SB)/4, $0x2a61337e
 GLOBL tanhP1<>(SB), RODATA|NOPTR, $64
 
-DATA tanhP2<>+0(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+4(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+8(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+12(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+16(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+20(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+24(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+28(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+32(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+36(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+40(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+44(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+48(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+52(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+56(SB)/4, $0xbd5c1e2d
-DATA tanhP2<>+60(SB)/4, $0xbd5c1e2d
+DATA tanhP2<>+0(SB)/4, $0xaebd37ff
+DATA tanhP2<>+4(SB)/4, $0xaebd37ff
+DATA tanhP2<>+8(SB)/4, $0xaebd37ff
+DATA tanhP2<>+12(SB)/4, $0xaebd37ff
+DATA tanhP2<>+16(SB)/4, $0xaebd37ff
+DATA tanhP2<>+20(SB)/4, $0xaebd37ff
+DATA tanhP2<>+24(SB)/4, $0xaebd37ff
+DATA tanhP2<>+28(SB)/4, $0xaebd37ff
+DATA tanhP2<>+32(SB)/4, $0xaebd37ff
+DATA tanhP2<>+36(SB)/4, $0xaebd37ff
+DATA tanhP2<>+40(SB)/4, $0xaebd37ff
+DATA tanhP2<>+44(SB)/4, $0xaebd37ff
+DATA tanhP2<>+48(SB)/4, $0xaebd37ff
+DATA tanhP2<>+52(SB)/4, $0xaebd37ff
+DATA tanhP2<>+56(SB)/4, $0xaebd37ff
+DATA tanhP2<>+60(SB)/4, $0xaebd37ff
 GLOBL tanhP2<>(SB), RODATA|NOPTR, $64
 
-DATA tanhP3<>+0(SB)/4, $0x3e088393
-DATA tanhP3<>+4(SB)/4, $0x3e088393
-DATA tanhP3<>+8(SB)/4, $0x3e088393
-DATA tanhP3<>+12(SB)/4, $0x3e088393
-DATA tanhP3<>+16(SB)/4, $0x3e088393
-DATA tanhP3<>+20(SB)/4, $0x3e088393
-DATA tanhP3<>+24(SB)/4, $0x3e088393
-DATA tanhP3<>+28(SB)/4, $0x3e088393
-DATA tanhP3<>+32(SB)/4, $0x3e088393
-DATA tanhP3<>+36(SB)/4, $0x3e088393
-DATA tanhP3<>+40(SB)/4, $0x3e088393
-DATA tanhP3<>+44(SB)/4, $0x3e088393
-DATA tanhP3<>+48(SB)/4, $0x3e088393
-DATA tanhP3<>+52(SB)/4, $0x3e088393
-DATA tanhP3<>+56(SB)/4, $0x3e088393
-DATA tanhP3<>+60(SB)/4, $0x3e088393
+DATA tanhP3<>+0(SB)/4, $0x335c0041
+DATA tanhP3<>+4(SB)/4, $0x335c0041
+DATA tanhP3<>+8(SB)/4, $0x335c0041
+DATA tanhP3<>+12(SB)/4, $0x335c0041
+DATA tanhP3<>+16(SB)/4, $0x335c0041
+DATA tanhP3<>+20(SB)/4, $0x335c0041
+DATA tanhP3<>+24(SB)/4, $0x335c0041
+DATA tanhP3<>+28(SB)/4, $0x335c0041
+DATA tanhP3<>+32(SB)/4, $0x335c0041
+DATA tanhP3<>+36(SB)/4, $0x335c0041
+DATA tanhP3<>+40(SB)/4, $0x335c0041
+DATA tanhP3<>+44(SB)/4, $0x335c0041
+DATA tanhP3<>+48(SB)/4, $0x335c0041
+DATA tanhP3<>+52(SB)/4, $0x335c0041
+DATA tanhP3<>+56(SB)/4, $0x335c0041
+DATA tanhP3<>+60(SB)/4, $0x335c0041
 GLOBL tanhP3<>(SB), RODATA|NOPTR, $64
 
-DATA tanhP4<>+0(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+4(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+8(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+12(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+16(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+20(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+24(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+28(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+32(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+36(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+40(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+44(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+48(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+52(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+56(SB)/4, $0xbeaaaa99
-DATA tanhP4<>+60(SB)/4, $0xbeaaaa99
+DATA tanhP4<>+0(SB)/4, $0x3779434a
+DATA tanhP4<>+4(SB)/4, $0x3779434a
+DATA tanhP4<>+8(SB)/4, $0x3779434a
+DATA tanhP4<>+12(SB)/4, $0x3779434a
+DATA tanhP4<>+16(SB)/4, $0x3779434a
+DATA tanhP4<>+20(SB)/4, $0x3779434a
+DATA tanhP4<>+24(SB)/4, $0x3779434a
+DATA tanhP4<>+28(SB)/4, $0x3779434a
+DATA tanhP4<>+32(SB)/4, $0x3779434a
+DATA tanhP4<>+36(SB)/4, $0x3779434a
+DATA tanhP4<>+40(SB)/4, $0x3779434a
+DATA tanhP4<>+44(SB)/4, $0x3779434a
+DATA tanhP4<>+48(SB)/4, $0x3779434a
+DATA tanhP4<>+52(SB)/4, $0x3779434a
+DATA tanhP4<>+56(SB)/4, $0x3779434a
+DATA tanhP4<>+60(SB)/4, $0x3779434a
 GLOBL tanhP4<>(SB), RODATA|NOPTR, $64
+
+DATA tanhP5<>+0(SB)/4, $0x3a270ded
+DATA tanhP5<>+4(SB)/4, $0x3a270ded
+DATA tanhP5<>+8(SB)/4, $0x3a270ded
+DATA tanhP5<>+12(SB)/4, $0x3a270ded
+DATA tanhP5<>+16(SB)/4, $0x3a270ded
+DATA tanhP5<>+20(SB)/4, $0x3a270ded
+DATA tanhP5<>+24(SB)/4, $0x3a270ded
+DATA tanhP5<>+28(SB)/4, $0x3a270ded
+DATA tanhP5<>+32(SB)/4, $0x3a270ded
+DATA tanhP5<>+36(SB)/4, $0x3a270ded
+DATA tanhP5<>+40(SB)/4, $0x3a270ded
+DATA tanhP5<>+44(SB)/4, $0x3a270ded
+DATA tanhP5<>+48(SB)/4, $0x3a270ded
+DATA tanhP5<>+52(SB)/4, $0x3a270ded
+DATA tanhP5<>+56(SB)/4, $0x3a270ded
+DATA tanhP5<>+60(SB)/4, $0x3a270ded
+GLOBL tanhP5<>(SB), RODATA|NOPTR, $64
+
+DATA tanhP6<>+0(SB)/4, $0x3ba059dc
+DATA tanhP6<>+4(SB)/4, $0x3ba059dc
+DATA tanhP6<>+8(SB)/4, $0x3ba059dc
+DATA tanhP6<>+12(SB)/4, $0x3ba059dc
+DATA tanhP6<>+16(SB)/4, $0x3ba059dc
+DATA tanhP6<>+20(SB)/4, $0x3ba059dc
+DATA tanhP6<>+24(SB)/4, $0x3ba059dc
+DATA tanhP6<>+28(SB)/4, $0x3ba059dc
+DATA tanhP6<>+32(SB)/4, $0x3ba059dc
+DATA tanhP6<>+36(SB)/4, $0x3ba059dc
+DATA tanhP6<>+40(SB)/4, $0x3ba059dc
+DATA tanhP6<>+44(SB)/4, $0x3ba059dc
+DATA tanhP6<>+48(SB)/4, $0x3ba059dc
+DATA tanhP6<>+52(SB)/4, $0x3ba059dc
+DATA tanhP6<>+56(SB)/4, $0x3ba059dc
+DATA tanhP6<>+60(SB)/4, $0x3ba059dc
+GLOBL tanhP6<>(SB), RODATA|NOPTR, $64
+
+DATA tanhQ0<>+0(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+4(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+8(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+12(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+16(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+20(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+24(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+28(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+32(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+36(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+40(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+44(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+48(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+52(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+56(SB)/4, $0x35a0d3d8
+DATA tanhQ0<>+60(SB)/4, $0x35a0d3d8
+GLOBL tanhQ0<>(SB), RODATA|NOPTR, $64
+
+DATA tanhQ1<>+0(SB)/4, $0x38f895d6
+DATA tanhQ1<>+4(SB)/4, $0x38f895d6
+DATA tanhQ1<>+8(SB)/4, $0x38f895d6
+DATA tanhQ1<>+12(SB)/4, $0x38f895d6
+DATA tanhQ1<>+16(SB)/4, $0x38f895d6
+DATA tanhQ1<>+20(SB)/4, $0x38f895d6
+DATA tanhQ1<>+24(SB)/4, $0x38f895d6
+DATA tanhQ1<>+28(SB)/4, $0x38f895d6
+DATA tanhQ1<>+32(SB)/4, $0x38f895d6
+DATA tanhQ1<>+36(SB)/4, $0x38f895d6
+DATA tanhQ1<>+40(SB)/4, $0x38f895d6
+DATA tanhQ1<>+44(SB)/4, $0x38f895d6
+DATA tanhQ1<>+48(SB)/4, $0x38f895d6
+DATA tanhQ1<>+52(SB)/4, $0x38f895d6
+DATA tanhQ1<>+56(SB)/4, $0x38f895d6
+DATA tanhQ1<>+60(SB)/4, $0x38f895d6
+GLOBL tanhQ1<>(SB), RODATA|NOPTR, $64
+
+DATA tanhQ2<>+0(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+4(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+8(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+12(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+16(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+20(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+24(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+28(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+32(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+36(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+40(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+44(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+48(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+52(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+56(SB)/4, $0x3b14aa05
+DATA tanhQ2<>+60(SB)/4, $0x3b14aa05
+GLOBL tanhQ2<>(SB), RODATA|NOPTR, $64
+
+DATA tanhQ3<>+0(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+4(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+8(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+12(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+16(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+20(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+24(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+28(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+32(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+36(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+40(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+44(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+48(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+52(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+56(SB)/4, $0x3ba059dd
+DATA tanhQ3<>+60(SB)/4, $0x3ba059dd
+GLOBL tanhQ3<>(SB), RODATA|NOPTR, $64
 
 DATA minNormal<>+0(SB)/4, $0x00800000
 DATA minNormal<>+4(SB)/4, $0x00800000
@@ -1117,7 +1243,7 @@ tail:
 
 // func tanhAVX2(y, x *float32, n int)
 //
-// y = tanh(x): sign(x) times a polynomial of |x| below tanhSmall, 1 - 2/(e^2|x| + 1) above.
+// y = tanh(x): x for |x| < tanhTiny, else a rational function of x clamped to ±tanhMax.
 TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -1129,46 +1255,33 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 
 loop:
 	VMOVUPS (SI), Y0
-	VPAND absMask<>(SB), Y0, Y1
+	VMOVUPS Y0, Y1
+	VMOVUPS tanhMax<>(SB), Y2
+	VMINPS Y1, Y2, Y1
+	VMOVUPS tanhMin<>(SB), Y2
+	VMAXPS Y1, Y2, Y1
 	VMULPS Y1, Y1, Y2
 	VMOVUPS tanhP0<>(SB), Y3
 	VFMADD213PS tanhP1<>(SB), Y2, Y3
 	VFMADD213PS tanhP2<>(SB), Y2, Y3
 	VFMADD213PS tanhP3<>(SB), Y2, Y3
 	VFMADD213PS tanhP4<>(SB), Y2, Y3
-	VMULPS Y2, Y1, Y4
-	VFMADD213PS Y1, Y4, Y3
-	VMOVUPS tanhMax<>(SB), Y5
-	VMINPS Y1, Y5, Y5
-	VADDPS Y5, Y5, Y5
-	VMOVUPS roundMagic<>(SB), Y6
-	VFMADD231PS log2e<>(SB), Y5, Y6
-	VPSUBD roundMagic<>(SB), Y6, Y7
-	VSUBPS roundMagic<>(SB), Y6, Y6
-	VFNMADD231PS expC1<>(SB), Y6, Y5
-	VFNMADD231PS expC2<>(SB), Y6, Y5
-	VMOVUPS expP0<>(SB), Y8
-	VFMADD213PS expP1<>(SB), Y5, Y8
-	VFMADD213PS expP2<>(SB), Y5, Y8
-	VFMADD213PS expP3<>(SB), Y5, Y8
-	VFMADD213PS expP4<>(SB), Y5, Y8
-	VFMADD213PS expP5<>(SB), Y5, Y8
-	VMULPS Y5, Y5, Y9
-	VFMADD213PS Y5, Y9, Y8
-	VADDPS one<>(SB), Y8, Y8
-	VPADDD exponentBias<>(SB), Y7, Y7
-	VPSLLD $23, Y7, Y7
-	VMULPS Y7, Y8, Y8
-	VADDPS one<>(SB), Y8, Y8
-	VMOVUPS two<>(SB), Y9
-	VDIVPS Y8, Y9, Y9
-	VMOVUPS one<>(SB), Y10
-	VSUBPS Y9, Y10, Y10
-	VCMPPS $1, tanhSmall<>(SB), Y1, Y14
-	VBLENDVPS Y14, Y3, Y10, Y10
-	VPAND signMask<>(SB), Y0, Y11
-	VPOR Y11, Y10, Y10
-	VMOVUPS Y10, (DI)
+	VFMADD213PS tanhP5<>(SB), Y2, Y3
+	VFMADD213PS tanhP6<>(SB), Y2, Y3
+	VMULPS Y1, Y3, Y3
+	VMOVUPS tanhQ0<>(SB), Y4
+	VFMADD213PS tanhQ1<>(SB), Y2, Y4
+	VFMADD213PS tanhQ2<>(SB), Y2, Y4
+	VFMADD213PS tanhQ3<>(SB), Y2, Y4
+	VDIVPS Y4, Y3, Y3
+	VMOVUPS one<>(SB), Y4
+	VMINPS Y3, Y4, Y3
+	VMOVUPS minusOne<>(SB), Y4
+	VMAXPS Y3, Y4, Y3
+	VPAND absMask<>(SB), Y0, Y5
+	VCMPPS $1, tanhTiny<>(SB), Y5, Y14
+	VBLENDVPS Y14, Y0, Y3, Y3
+	VMOVUPS Y3, (DI)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	DECQ CX
@@ -1453,7 +1566,7 @@ done:
 
 // func tanhAVX512(y, x *float32, n int)
 //
-// y = tanh(x): sign(x) times a polynomial of |x| below tanhSmall, 1 - 2/(e^2|x| + 1) above.
+// y = tanh(x): x for |x| < tanhTiny, else a rational function of x clamped to ±tanhMax.
 TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -1465,46 +1578,33 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
 
 loop:
 	VMOVUPS (SI), Z0
-	VPANDD absMask<>(SB), Z0, Z1
+	VMOVUPS Z0, Z1
+	VMOVUPS tanhMax<>(SB), Z2
+	VMINPS Z1, Z2, Z1
+	VMOVUPS tanhMin<>(SB), Z2
+	VMAXPS Z1, Z2, Z1
 	VMULPS Z1, Z1, Z2
 	VMOVUPS tanhP0<>(SB), Z3
 	VFMADD213PS tanhP1<>(SB), Z2, Z3
 	VFMADD213PS tanhP2<>(SB), Z2, Z3
 	VFMADD213PS tanhP3<>(SB), Z2, Z3
 	VFMADD213PS tanhP4<>(SB), Z2, Z3
-	VMULPS Z2, Z1, Z4
-	VFMADD213PS Z1, Z4, Z3
-	VMOVUPS tanhMax<>(SB), Z5
-	VMINPS Z1, Z5, Z5
-	VADDPS Z5, Z5, Z5
-	VMOVUPS roundMagic<>(SB), Z6
-	VFMADD231PS log2e<>(SB), Z5, Z6
-	VPSUBD roundMagic<>(SB), Z6, Z7
-	VSUBPS roundMagic<>(SB), Z6, Z6
-	VFNMADD231PS expC1<>(SB), Z6, Z5
-	VFNMADD231PS expC2<>(SB), Z6, Z5
-	VMOVUPS expP0<>(SB), Z8
-	VFMADD213PS expP1<>(SB), Z5, Z8
-	VFMADD213PS expP2<>(SB), Z5, Z8
-	VFMADD213PS expP3<>(SB), Z5, Z8
-	VFMADD213PS expP4<>(SB), Z5, Z8
-	VFMADD213PS expP5<>(SB), Z5, Z8
-	VMULPS Z5, Z5, Z9
-	VFMADD213PS Z5, Z9, Z8
-	VADDPS one<>(SB), Z8, Z8
-	VPADDD exponentBias<>(SB), Z7, Z7
-	VPSLLD $23, Z7, Z7
-	VMULPS Z7, Z8, Z8
-	VADDPS one<>(SB), Z8, Z8
-	VMOVUPS two<>(SB), Z9
-	VDIVPS Z8, Z9, Z9
-	VMOVUPS one<>(SB), Z10
-	VSUBPS Z9, Z10, Z10
-	VCMPPS $1, tanhSmall<>(SB), Z1, K1
-	VBLENDMPS Z3, Z10, K1, Z10
-	VPANDD signMask<>(SB), Z0, Z11
-	VPORD Z11, Z10, Z10
-	VMOVUPS Z10, (DI)
+	VFMADD213PS tanhP5<>(SB), Z2, Z3
+	VFMADD213PS tanhP6<>(SB), Z2, Z3
+	VMULPS Z1, Z3, Z3
+	VMOVUPS tanhQ0<>(SB), Z4
+	VFMADD213PS tanhQ1<>(SB), Z2, Z4
+	VFMADD213PS tanhQ2<>(SB), Z2, Z4
+	VFMADD213PS tanhQ3<>(SB), Z2, Z4
+	VDIVPS Z4, Z3, Z3
+	VMOVUPS one<>(SB), Z4
+	VMINPS Z3, Z4, Z3
+	VMOVUPS minusOne<>(SB), Z4
+	VMAXPS Z3, Z4, Z3
+	VPANDD absMask<>(SB), Z0, Z5
+	VCMPPS $1, tanhTiny<>(SB), Z5, K1
+	VBLENDMPS Z0, Z3, K1, Z3
+	VMOVUPS Z3, (DI)
 	ADDQ $64, SI
 	ADDQ $64, DI
 	DECQ CX
@@ -1519,46 +1619,33 @@ tail:
 	DECL AX
 	KMOVW AX, K7
 	VMOVUPS.Z (SI), K7, Z0
-	VPANDD absMask<>(SB), Z0, Z1
+	VMOVUPS Z0, Z1
+	VMOVUPS tanhMax<>(SB), Z2
+	VMINPS Z1, Z2, Z1
+	VMOVUPS tanhMin<>(SB), Z2
+	VMAXPS Z1, Z2, Z1
 	VMULPS Z1, Z1, Z2
 	VMOVUPS tanhP0<>(SB), Z3
 	VFMADD213PS tanhP1<>(SB), Z2, Z3
 	VFMADD213PS tanhP2<>(SB), Z2, Z3
 	VFMADD213PS tanhP3<>(SB), Z2, Z3
 	VFMADD213PS tanhP4<>(SB), Z2, Z3
-	VMULPS Z2, Z1, Z4
-	VFMADD213PS Z1, Z4, Z3
-	VMOVUPS tanhMax<>(SB), Z5
-	VMINPS Z1, Z5, Z5
-	VADDPS Z5, Z5, Z5
-	VMOVUPS roundMagic<>(SB), Z6
-	VFMADD231PS log2e<>(SB), Z5, Z6
-	VPSUBD roundMagic<>(SB), Z6, Z7
-	VSUBPS roundMagic<>(SB), Z6, Z6
-	VFNMADD231PS expC1<>(SB), Z6, Z5
-	VFNMADD231PS expC2<>(SB), Z6, Z5
-	VMOVUPS expP0<>(SB), Z8
-	VFMADD213PS expP1<>(SB), Z5, Z8
-	VFMADD213PS expP2<>(SB), Z5, Z8
-	VFMADD213PS expP3<>(SB), Z5, Z8
-	VFMADD213PS expP4<>(SB), Z5, Z8
-	VFMADD213PS expP5<>(SB), Z5, Z8
-	VMULPS Z5, Z5, Z9
-	VFMADD213PS Z5, Z9, Z8
-	VADDPS one<>(SB), Z8, Z8
-	VPADDD exponentBias<>(SB), Z7, Z7
-	VPSLLD $23, Z7, Z7
-	VMULPS Z7, Z8, Z8
-	VADDPS one<>(SB), Z8, Z8
-	VMOVUPS two<>(SB), Z9
-	VDIVPS Z8, Z9, Z9
-	VMOVUPS one<>(SB), Z10
-	VSUBPS Z9, Z10, Z10
-	VCMPPS $1, tanhSmall<>(SB), Z1, K1
-	VBLENDMPS Z3, Z10, K1, Z10
-	VPANDD signMask<>(SB), Z0, Z11
-	VPORD Z11, Z10, Z10
-	VMOVUPS Z10, K7, (DI)
+	VFMADD213PS tanhP5<>(SB), Z2, Z3
+	VFMADD213PS tanhP6<>(SB), Z2, Z3
+	VMULPS Z1, Z3, Z3
+	VMOVUPS tanhQ0<>(SB), Z4
+	VFMADD213PS tanhQ1<>(SB), Z2, Z4
+	VFMADD213PS tanhQ2<>(SB), Z2, Z4
+	VFMADD213PS tanhQ3<>(SB), Z2, Z4
+	VDIVPS Z4, Z3, Z3
+	VMOVUPS one<>(SB), Z4
+	VMINPS Z3, Z4, Z3
+	VMOVUPS minusOne<>(SB), Z4
+	VMAXPS Z3, Z4, Z3
+	VPANDD absMask<>(SB), Z0, Z5
+	VCMPPS $1, tanhTiny<>(SB), Z5, K1
+	VBLENDMPS Z0, Z3, K1, Z3
+	VMOVUPS Z3, K7, (DI)
 
 done:
 	VZEROUPPER
