@@ -21,7 +21,8 @@ func (l *denseLayer) run(bufs [][]float32, strides []int, rows int) {
 	l.product.Mul(bufs[l.out.buf], strides[l.out.buf], bufs[l.in.buf], strides[l.in.buf], rows, l.bias, l.relu)
 }
 
-// unaryStep applies an elementwise function, a row at a time.
+// unaryStep applies an elementwise function: over all rows at once when
+// its input and output have one stride, else a row at a time.
 type unaryStep struct {
 	f       func(y, x []float32)
 	op      string
@@ -32,6 +33,15 @@ type unaryStep struct {
 func (s *unaryStep) run(bufs [][]float32, strides []int, rows int) {
 	x, y := bufs[s.in.buf], bufs[s.out.buf]
 	xs, ys := strides[s.in.buf], strides[s.out.buf]
+	if xs == ys && rows > 0 {
+		// One call, through the padding columns between rows too, which
+		// no step reads (a fully connected layer fills them with
+		// meaningless values): a vector kernel then runs whole vectors
+		// instead of a short tail per row.
+		n := (rows-1)*xs + s.in.width
+		s.f(y[:n], x[:n])
+		return
+	}
 	for r := range rows {
 		s.f(y[r*ys:r*ys+s.in.width], x[r*xs:r*xs+s.in.width])
 	}

@@ -143,10 +143,13 @@ func TestPlanMatchesAReferenceOnEveryCompiledOperator(t *testing.T) {
 }
 
 // TestPlanRunsTranscendentals checks the vectorized functions in a plan:
-// GELU as PyTorch exports it (x/sqrt2, Erf, +1, *x, *0.5), Sigmoid, Exp
-// and the Log of Exp.
+// GELU as PyTorch exports it (x/sqrt2, Erf, +1, *x, *0.5), Sigmoid, Exp,
+// the Log of Exp, and Tanh in place over a layer's padded rows.
 func TestPlanRunsTranscendentals(t *testing.T) {
+	w := []float32{0.5, -1, 0.25, 1, 2, -0.5, -0.75, 0.1, 0.3} // [3, 3]
 	nodes := []*onnxpb.NodeProto{
+		node("MatMul", []string{"x", "w"}, []string{"mm"}),
+		node("Tanh", []string{"mm"}, []string{"th"}),
 		node("Div", []string{"x", "sqrt2"}, []string{"scaled"}),
 		node("Erf", []string{"scaled"}, []string{"erf"}),
 		node("Add", []string{"erf", "one"}, []string{"erf1"}),
@@ -157,10 +160,10 @@ func TestPlanRunsTranscendentals(t *testing.T) {
 		node("Log", []string{"ex"}, []string{"logex"}),
 	}
 	inits := []*onnxpb.TensorProto{
-		weights("sqrt2", []float32{math.Sqrt2}), weights("one", []float32{1}), weights("half", []float32{0.5}),
+		weights("sqrt2", []float32{math.Sqrt2}), weights("one", []float32{1}), weights("half", []float32{0.5}), weights("w", w, 3, 3),
 	}
 	outputs := []*onnxpb.ValueInfoProto{}
-	for _, name := range []string{"gelu", "sig", "ex", "logex"} {
+	for _, name := range []string{"gelu", "sig", "ex", "logex", "th"} {
 		outputs = append(outputs, valueInfo(name, onnxpb.TensorProto_FLOAT, 3))
 	}
 	data := denseModel(t, nodes, inits, []*onnxpb.ValueInfoProto{valueInfo("x", onnxpb.TensorProto_FLOAT, 3)}, outputs)
@@ -173,15 +176,20 @@ func TestPlanRunsTranscendentals(t *testing.T) {
 		x[r] = []float32{float32(r)/2 - 5, float32(r%5) - 2, float32(r) / 7}
 	}
 	var cols []string
-	for _, name := range []string{"gelu", "sig", "ex", "logex"} {
+	for _, name := range []string{"gelu", "sig", "ex", "logex", "th"} {
 		cols = append(cols, names(name+"_", 3)...)
 	}
 	got := predictRows(t, l, x, cols...)
 	for r, row := range x {
 		for j, v32 := range row {
 			v := float64(v32)
+			mm := 0.0
+			for k := range 3 {
+				mm += float64(row[k]) * float64(w[k*3+j])
+			}
 			for name, want := range map[string]float64{
 				"gelu": v * 0.5 * (1 + math.Erf(v/math.Sqrt2)), "sig": 1 / (1 + math.Exp(-v)), "ex": math.Exp(v), "logex": v,
+				"th": math.Tanh(mm),
 			} {
 				col := names(name+"_", 3)[j]
 				assert.InDelta(t, want, got[col][r], 2e-6*math.Max(1, math.Abs(want)), "%s of row %d", col, r)
