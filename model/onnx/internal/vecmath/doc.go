@@ -32,6 +32,6 @@
 // log of a negative number NaN, log(+Inf) = +Inf; erf(±Inf) = ±1;
 // ±0 keeps its sign through Tanh and Erf, and NaN stays NaN everywhere.
 //
-// Every function takes y and x of which y may alias x (y[i] is written
-// after x[i] is read) and panics when y is shorter than x.
+// Every function writes y[i] for each x[i]; y may be x itself (not a
+// partly overlapping slice), and a y shorter than x panics.
 package vecmath
