@@ -112,9 +112,9 @@ func normalize(y, e []float32) {
 const softmaxChunk = 512
 
 // SoftmaxRows applies Softmax to rows rows of width values, row r of x
-// at x[r*xs:], written to y[r*ys:]; y may be x when ys == xs. Short rows are batched:
-// the shifted values of many rows go through one call of Exp, so a row of
-// 3 classes does not pay a vector call of its own.
+// at x[r*xs:], written to y[r*ys:]; y may be x when ys == xs. Short rows
+// are batched: the shifted values of many rows go through one call of
+// Exp, so a row of 3 classes does not pay a vector call of its own.
 func SoftmaxRows(y []float32, ys int, x []float32, xs int, rows, width int) {
 	if rows == 0 || width == 0 {
 		return
