@@ -100,3 +100,49 @@ func BenchmarkMLPOnONNXRuntime(b *testing.B) {
 		b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 	})
 }
+
+// BenchmarkTanhMLPOnONNXRuntime runs tanhMLP's model on the compiled plan
+// and on ONNX Runtime called directly on preallocated tensors, side by
+// side: batches of 1024 rows, one thread.
+func BenchmarkTanhMLPOnONNXRuntime(b *testing.B) {
+	requireORT(b)
+	const rows = 1024
+	data, in, flat := tanhMLP(b, rows)
+	b.Run("plan", func(b *testing.B) {
+		l, err := onnx.New("tanh_mlp.onnx", data, onnx.Options{Features: in.ColumnNames()})
+		require.NoError(b, err)
+		m, err := l.Load(context.Background(), model.Executor{CPUs: 1})
+		require.NoError(b, err)
+		for b.Loop() {
+			if _, err := m.Predict(context.Background(), in); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("direct", func(b *testing.B) {
+		// Loading a RuntimeORT model initializes ONNX Runtime's library.
+		_, err := onnx.New("tanh_mlp.onnx", data, onnx.Options{Features: in.ColumnNames(), Runtime: onnx.RuntimeORT})
+		require.NoError(b, err)
+		x, err := ort.NewTensor(ort.NewShape(rows, 20), flat)
+		require.NoError(b, err)
+		defer x.Destroy()
+		y, err := ort.NewEmptyTensor[float32](ort.NewShape(rows, 3))
+		require.NoError(b, err)
+		defer y.Destroy()
+		opts, err := ort.NewSessionOptions()
+		require.NoError(b, err)
+		defer opts.Destroy()
+		require.NoError(b, opts.SetIntraOpNumThreads(1))
+		require.NoError(b, opts.SetInterOpNumThreads(1))
+		s, err := ort.NewAdvancedSessionWithONNXData(data, []string{"input"}, []string{"probabilities"}, []ort.Value{x}, []ort.Value{y}, opts)
+		require.NoError(b, err)
+		defer s.Destroy()
+		for b.Loop() {
+			if err := s.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+}

@@ -50,7 +50,7 @@ type planStep interface {
 // planOperators are the operators a plan compiles: the dense layers of
 // tabular networks and what exporters write around them.
 var planOperators = []string{
-	"Abs", "Add", "Cast", "Concat", "Constant", "Div", "Dropout", "Exp", "Flatten", "Gemm", "Identity",
+	"Abs", "Add", "Cast", "Concat", "Constant", "Div", "Dropout", "Erf", "Exp", "Flatten", "Gemm", "Identity",
 	"LeakyRelu", "Log", "MatMul", "Mul", "Neg", "Relu", "Sigmoid", "Softmax", "Softplus", "Sqrt", "Sub", "Tanh",
 	"Reshape", // of each row's values, by a constant shape (rowShape)
 }
@@ -242,7 +242,7 @@ func (b *planBuilder) node(n *onnxpb.NodeProto) error {
 		return b.scaler(n)
 	case "Add", "Sub", "Mul", "Div":
 		return b.binary(n)
-	case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Softplus":
+	case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Softplus", "Erf":
 		if op == "Relu" {
 			if l := b.layers[ins[0]]; l != nil && b.uses[ins[0]] == 1 && !l.relu {
 				l.relu = true

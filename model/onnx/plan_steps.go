@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/dfbatch/dfbatch/model/onnx/internal/sgemm"
+	"github.com/dfbatch/dfbatch/model/onnx/internal/vecmath"
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
@@ -20,7 +21,8 @@ func (l *denseLayer) run(bufs [][]float32, strides []int, rows int) {
 	l.product.Mul(bufs[l.out.buf], strides[l.out.buf], bufs[l.in.buf], strides[l.in.buf], rows, l.bias, l.relu)
 }
 
-// unaryStep applies an elementwise function, a row at a time.
+// unaryStep applies an elementwise function: over all rows at once when
+// its input and output have one stride, else a row at a time.
 type unaryStep struct {
 	f       func(y, x []float32)
 	op      string
@@ -31,13 +33,23 @@ type unaryStep struct {
 func (s *unaryStep) run(bufs [][]float32, strides []int, rows int) {
 	x, y := bufs[s.in.buf], bufs[s.out.buf]
 	xs, ys := strides[s.in.buf], strides[s.out.buf]
+	if xs == ys && rows > 0 {
+		// One call, through the padding columns between rows too, which
+		// no step reads (a fully connected layer fills them with
+		// meaningless values): a vector kernel then runs whole vectors
+		// instead of a short tail per row.
+		n := (rows-1)*xs + s.in.width
+		s.f(y[:n], x[:n])
+		return
+	}
 	for r := range rows {
 		s.f(y[r*ys:r*ys+s.in.width], x[r*xs:r*xs+s.in.width])
 	}
 }
 
 // unaryOf is the function of an elementwise operator, over a row.
-// Transcendental functions are computed in float64 and rounded once.
+// Sigmoid, Tanh, Exp, Log and Erf run vecmath's float32 kernels (relative
+// error below 1e-6); Softplus is computed in float64 and rounded once.
 func unaryOf(n *onnxpb.NodeProto) func(y, x []float32) {
 	switch n.GetOpType() {
 	case "Relu":
@@ -57,13 +69,15 @@ func unaryOf(n *onnxpb.NodeProto) func(y, x []float32) {
 			}
 		}
 	case "Sigmoid":
-		return elementwise(func(v float64) float64 { return 1 / (1 + math.Exp(-v)) })
+		return vecmath.Sigmoid
 	case "Tanh":
-		return elementwise(math.Tanh)
+		return vecmath.Tanh
 	case "Exp":
-		return elementwise(math.Exp)
+		return vecmath.Exp
 	case "Log":
-		return elementwise(math.Log)
+		return vecmath.Log
+	case "Erf":
+		return vecmath.Erf
 	case "Sqrt":
 		return elementwise(math.Sqrt)
 	case "Abs":
@@ -86,30 +100,14 @@ func elementwise(f func(float64) float64) func(y, x []float32) {
 	}
 }
 
-// softmaxStep normalizes each row: exp(x - max) / sum.
+// softmaxStep normalizes each row: exp(x - max) / sum, in float32, the
+// exponentials of many short rows in one vector call.
 type softmaxStep struct {
 	in, out planValue
 }
 
 func (s *softmaxStep) run(bufs [][]float32, strides []int, rows int) {
-	x, y := bufs[s.in.buf], bufs[s.out.buf]
-	xs, ys := strides[s.in.buf], strides[s.out.buf]
-	for r := range rows {
-		xr, yr := x[r*xs:r*xs+s.in.width], y[r*ys:r*ys+s.in.width]
-		top := float64(xr[0])
-		for _, v := range xr[1:] {
-			top = math.Max(top, float64(v))
-		}
-		sum := 0.0
-		for j, v := range xr {
-			e := math.Exp(float64(v) - top)
-			yr[j] = float32(e)
-			sum += e
-		}
-		for j := range yr {
-			yr[j] = float32(float64(yr[j]) / sum)
-		}
-	}
+	vecmath.SoftmaxRows(bufs[s.out.buf], strides[s.out.buf], bufs[s.in.buf], strides[s.in.buf], rows, s.in.width)
 }
 
 // concatStep places its inputs' columns side by side.

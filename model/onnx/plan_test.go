@@ -26,7 +26,7 @@ func weights(name string, values []float32, dims ...int64) *onnxpb.TensorProto {
 	return &onnxpb.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Dims: dims, FloatData: values}
 }
 
-func denseModel(t *testing.T, nodes []*onnxpb.NodeProto, inits []*onnxpb.TensorProto, inputs, outputs []*onnxpb.ValueInfoProto) []byte {
+func denseModel(t testing.TB, nodes []*onnxpb.NodeProto, inits []*onnxpb.TensorProto, inputs, outputs []*onnxpb.ValueInfoProto) []byte {
 	t.Helper()
 	data, err := proto.Marshal(&onnxpb.ModelProto{
 		IrVersion:   proto.Int64(8),
@@ -138,6 +138,62 @@ func TestPlanMatchesAReferenceOnEveryCompiledOperator(t *testing.T) {
 			"hidden_0": h[0], "hidden_1": h[1], "probs_0": math.Exp(flat[0]) / sum, "probs_4": math.Exp(flat[4]) / sum, "squashed_1": math.Tanh(h[1]),
 		} {
 			assert.InDelta(t, want, got[name][r], 1e-5*math.Max(1, math.Abs(want)), "%s of row %d", name, r)
+		}
+	}
+}
+
+// TestPlanRunsTranscendentals checks the vectorized functions in a plan:
+// GELU as PyTorch exports it (x/sqrt2, Erf, +1, *x, *0.5), Sigmoid, Exp,
+// the Log of Exp, and Tanh in place over a layer's padded rows.
+func TestPlanRunsTranscendentals(t *testing.T) {
+	w := []float32{0.5, -1, 0.25, 1, 2, -0.5, -0.75, 0.1, 0.3} // [3, 3]
+	nodes := []*onnxpb.NodeProto{
+		node("MatMul", []string{"x", "w"}, []string{"mm"}),
+		node("Tanh", []string{"mm"}, []string{"th"}),
+		node("Div", []string{"x", "sqrt2"}, []string{"scaled"}),
+		node("Erf", []string{"scaled"}, []string{"erf"}),
+		node("Add", []string{"erf", "one"}, []string{"erf1"}),
+		node("Mul", []string{"x", "erf1"}, []string{"xerf1"}),
+		node("Mul", []string{"xerf1", "half"}, []string{"gelu"}),
+		node("Sigmoid", []string{"x"}, []string{"sig"}),
+		node("Exp", []string{"x"}, []string{"ex"}),
+		node("Log", []string{"ex"}, []string{"logex"}),
+	}
+	inits := []*onnxpb.TensorProto{
+		weights("sqrt2", []float32{math.Sqrt2}), weights("one", []float32{1}), weights("half", []float32{0.5}), weights("w", w, 3, 3),
+	}
+	outputs := []*onnxpb.ValueInfoProto{}
+	for _, name := range []string{"gelu", "sig", "ex", "logex", "th"} {
+		outputs = append(outputs, valueInfo(name, onnxpb.TensorProto_FLOAT, 3))
+	}
+	data := denseModel(t, nodes, inits, []*onnxpb.ValueInfoProto{valueInfo("x", onnxpb.TensorProto_FLOAT, 3)}, outputs)
+	l, err := onnx.New("transcendentals.onnx", data, onnx.Options{Features: names("x", 3)})
+	require.NoError(t, err)
+	assert.Equal(t, "compiled plan", l.Path())
+
+	x := make([][]float32, 21)
+	for r := range x {
+		x[r] = []float32{float32(r)/2 - 5, float32(r%5) - 2, float32(r) / 7}
+	}
+	var cols []string
+	for _, name := range []string{"gelu", "sig", "ex", "logex", "th"} {
+		cols = append(cols, names(name+"_", 3)...)
+	}
+	got := predictRows(t, l, x, cols...)
+	for r, row := range x {
+		for j, v32 := range row {
+			v := float64(v32)
+			mm := 0.0
+			for k := range 3 {
+				mm += float64(row[k]) * float64(w[k*3+j])
+			}
+			for name, want := range map[string]float64{
+				"gelu": v * 0.5 * (1 + math.Erf(v/math.Sqrt2)), "sig": 1 / (1 + math.Exp(-v)), "ex": math.Exp(v), "logex": v,
+				"th": math.Tanh(mm),
+			} {
+				col := names(name+"_", 3)[j]
+				assert.InDelta(t, want, got[col][r], 2e-6*math.Max(1, math.Abs(want)), "%s of row %d", col, r)
+			}
 		}
 	}
 }

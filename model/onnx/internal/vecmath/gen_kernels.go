@@ -1,0 +1,465 @@
+//go:build ignore
+
+// gen_kernels writes kernel_amd64.s, the AVX2+FMA and AVX-512F kernels of
+// the package's functions, and constants.go, the coefficients they share
+// with the portable Go code, so that both run one algorithm on one set of
+// numbers. The kernels of the two instruction sets differ only in register
+// width, masks (vector registers with AVX2, K registers with AVX-512) and
+// the tail: AVX2 kernels take whole vectors, AVX-512 ones finish with a
+// masked vector. Run it with go generate.
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// constant is a coefficient or bit pattern the kernels read, broadcast to
+// a whole vector in the assembly and a typed constant in Go.
+type constant struct {
+	name  string
+	value float32 // when !isBits
+	bits  uint32  // when isBits
+	// isBits marks an integer or mask pattern rather than a float32.
+	isBits bool
+	doc    string
+}
+
+func f(name string, v float64, doc string) constant {
+	return constant{name: name, value: float32(v), doc: doc}
+}
+
+func b(name string, bits uint32, doc string) constant {
+	return constant{name: name, bits: bits, isBits: true, doc: doc}
+}
+
+// constants are the numbers of the algorithms. The polynomials are
+// Cephes' expf and logf (S. L. Moshier), and the rational tanh (from
+// Eigen) and erff (N. Juffa's) that ONNX Runtime's MLAS uses.
+var constants = []constant{
+	f("one", 1, "1"),
+	f("minusOne", -1, "-1"),
+	b("signMask", 0x80000000, "the sign bit"),
+	b("absMask", 0x7fffffff, "all but the sign bit"),
+
+	f("expMax", 89, "above ln(MaxFloat32): e^x is +Inf from here"),
+	f("expMin", -104, "below ln(2^-150): e^x rounds to 0 from here"),
+	f("log2e", math.Log2E, "log2(e)"),
+	f("roundMagic", 12582912, "1.5 * 2^23: adding it rounds to an integer, held in the low mantissa bits"),
+	f("expC1", 0.693359375, "ln 2 = expC1 + expC2, expC1 with few mantissa bits so n*expC1 is exact"),
+	f("expC2", -2.12194440e-4, "ln 2 - expC1"),
+	f("expP0", 1.9875691500e-4, "e^r = 1 + r + r^2 (((((expP0 r + expP1) r + expP2) r + expP3) r + expP4) r + expP5)"),
+	f("expP1", 1.3981999507e-3, ""),
+	f("expP2", 8.3334519073e-3, ""),
+	f("expP3", 4.1665795894e-2, ""),
+	f("expP4", 1.6666665459e-1, ""),
+	f("expP5", 5.0000001201e-1, ""),
+	b("exponentBias", 127, "the float32 exponent bias"),
+
+	f("tanhTiny", 0.0004, "below it tanh(x) is x"),
+	f("tanhMax", 9, "tanh(x) rounds to 1 from 9.02, and the rational function is 1 at 9"),
+	f("tanhMin", -9, "-tanhMax"),
+	f("tanhP0", -2.76076847742355e-16, "tanh(x) = x P(x^2) / Q(x^2) on [-9, 9], P's coefficients highest first"),
+	f("tanhP1", 2.00018790482477e-13, ""),
+	f("tanhP2", -8.60467152213735e-11, ""),
+	f("tanhP3", 5.12229709037114e-08, ""),
+	f("tanhP4", 1.48572235717979e-05, ""),
+	f("tanhP5", 6.37261928875436e-04, ""),
+	f("tanhP6", 4.89352455891786e-03, ""),
+	f("tanhQ0", 1.19825839466702e-06, "Q's coefficients, highest first"),
+	f("tanhQ1", 1.18534705686654e-04, ""),
+	f("tanhQ2", 2.26843463243900e-03, ""),
+	f("tanhQ3", 4.89352518554385e-03, ""),
+
+	f("minNormal", 0x1p-126, "the smallest normal float32"),
+	f("two23", 0x1p23, "scales a subnormal to a normal"),
+	f("minus23", -23, "the exponent the scaling adds"),
+	b("exponent126", 126, "the exponent bias less one: mantissas are taken in [0.5, 1)"),
+	b("mantissaMask", 0x007fffff, "the mantissa bits"),
+	b("halfBits", 0x3f000000, "the bits of 0.5"),
+	f("sqrtHalf", 0.707106781186547524, "sqrt(0.5): mantissas below it are doubled"),
+	f("logP0", 7.0376836292e-2, "log(1+m) = m - m^2/2 + m^3 P(m), P's coefficients logP0 (highest) to logP8"),
+	f("logP1", -1.1514610310e-1, ""),
+	f("logP2", 1.1676998740e-1, ""),
+	f("logP3", -1.2420140846e-1, ""),
+	f("logP4", 1.4249322787e-1, ""),
+	f("logP5", -1.6668057665e-1, ""),
+	f("logP6", 2.0000714765e-1, ""),
+	f("logP7", -2.4999993993e-1, ""),
+	f("logP8", 3.3333331174e-1, ""),
+	f("minusHalf", -0.5, "-1/2"),
+	f("inf", math.Inf(1), "+Inf"),
+	f("negInf", math.Inf(-1), "-Inf"),
+	b("nan", 0x7fc00000, "the quiet NaN of the logarithm of a negative number"),
+
+	f("erfSplit", 0.921875, "up to it erf is x + x P(x^2), above it 1 - e^-(t + t Q(t)), t = |x|"),
+	f("erfMax", 3.925, "erf(3.925) rounds to 1"),
+	f("erfSmallP0", -5.99104969e-4, "P's coefficients, highest first"),
+	f("erfSmallP1", 4.99339588e-3, ""),
+	f("erfSmallP2", -2.67667342e-2, ""),
+	f("erfSmallP3", 1.12818025e-1, ""),
+	f("erfSmallP4", -3.76124859e-1, ""),
+	f("erfSmallP5", 1.28379151e-1, ""),
+	f("erfBigP0", 1.72948930e-5, "Q's coefficients, highest first"),
+	f("erfBigP1", -3.83208680e-4, ""),
+	f("erfBigP2", 3.88393435e-3, ""),
+	f("erfBigP3", -2.42545605e-2, ""),
+	f("erfBigP4", 1.06777847e-1, ""),
+	f("erfBigP5", 6.34846687e-1, ""),
+	f("erfBigP6", 1.28717512e-1, ""),
+}
+
+// isa is an instruction set the kernels are written for.
+type isa struct {
+	suffix string // of the functions' names
+	reg    string // Y or Z
+	lanes  int
+}
+
+var (
+	avx2   = isa{suffix: "AVX2", reg: "Y", lanes: 8}
+	avx512 = isa{suffix: "AVX512", reg: "Z", lanes: 16}
+)
+
+// gen writes assembly for one instruction set at a time.
+type gen struct {
+	strings.Builder
+	isa isa
+}
+
+func (g *gen) op(format string, args ...any) { fmt.Fprintf(g, "\t"+format+"\n", args...) }
+func (g *gen) line(s string)                 { g.WriteString(s + "\n") }
+
+// v names vector register i.
+func (g *gen) v(i int) string { return fmt.Sprintf("%s%d", g.isa.reg, i) }
+
+// c is the memory operand of a constant vector.
+func c(name string) string { return name + "<>(SB)" }
+
+// zero is the register kept at 0 through a kernel.
+const zero = 13
+
+// mask names mask i: Y14 or Y15 with AVX2, K1 or K2 with AVX-512.
+func (g *gen) mask(i int) string {
+	if g.isa.reg == "Z" {
+		return fmt.Sprintf("K%d", i+1)
+	}
+	return g.v(14 + i)
+}
+
+// logic is the bitwise instruction op (AND, OR, XOR) of this instruction set.
+func (g *gen) logic(op string) string {
+	if g.isa.reg == "Z" {
+		return "VP" + op + "D"
+	}
+	return "VP" + op
+}
+
+func (g *gen) load(dst int, src string) { g.op("VMOVUPS %s, %s", src, g.v(dst)) }
+
+// binary writes dst = a op b; b may be a constant's memory operand.
+func (g *gen) binary(op string, a int, b string, dst int) {
+	g.op("%s %s, %s, %s", op, b, g.v(a), g.v(dst))
+}
+
+// fma writes acc = acc*x + add.
+func (g *gen) fma(acc, x int, add string) { g.op("VFMADD213PS %s, %s, %s", add, g.v(x), g.v(acc)) }
+
+// horner writes acc = the polynomial of x with coefficients (highest first).
+func (g *gen) horner(acc, x int, coefs ...string) {
+	g.load(acc, c(coefs[0]))
+	for _, k := range coefs[1:] {
+		g.fma(acc, x, c(k))
+	}
+}
+
+// minKeepNaN writes x = min(bound, x), NaN where x is NaN: x is the
+// second source, the one MINPS returns when either is NaN.
+func (g *gen) minKeepNaN(x int, bound string, tmp int) {
+	g.load(tmp, c(bound))
+	g.op("VMINPS %s, %s, %s", g.v(x), g.v(tmp), g.v(x))
+}
+
+// maxKeepNaN is minKeepNaN's maximum.
+func (g *gen) maxKeepNaN(x int, bound string, tmp int) {
+	g.load(tmp, c(bound))
+	g.op("VMAXPS %s, %s, %s", g.v(x), g.v(tmp), g.v(x))
+}
+
+// Comparison predicates of VCMPPS.
+const (
+	eqOQ  = 0
+	ltOS  = 1
+	leOS  = 2
+	nltUS = 5 // not less than, or unordered
+)
+
+// cmp writes mask m = a pred b.
+func (g *gen) cmp(pred, a int, b string, m int) {
+	g.op("VCMPPS $%d, %s, %s, %s", pred, b, g.v(a), g.mask(m))
+}
+
+// blend writes dst = m ? ifTrue : ifFalse; ifTrue may be a constant.
+func (g *gen) blend(m int, ifTrue string, ifFalse, dst int) {
+	if g.isa.reg == "Z" {
+		g.op("VBLENDMPS %s, %s, %s, %s", ifTrue, g.v(ifFalse), g.mask(m), g.v(dst))
+		return
+	}
+	g.op("VBLENDVPS %s, %s, %s, %s", g.mask(m), ifTrue, g.v(ifFalse), g.v(dst))
+}
+
+// expCore writes p = e^x for an x in [expMin, expMax] or NaN, clobbering
+// x, n, ni and s: x = n ln2 + r with n an integer, |r| <= ln2/2, e^r a
+// polynomial and 2^n built in the exponent bits, in two halves when split
+// so that results down to 2^-150 (subnormal) stay exact scalings.
+func (g *gen) expCore(x, n, ni, p, s int, split bool) {
+	g.load(n, c("roundMagic"))
+	g.op("VFMADD231PS %s, %s, %s", c("log2e"), g.v(x), g.v(n))
+	g.binary("VPSUBD", n, c("roundMagic"), ni)
+	g.binary("VSUBPS", n, c("roundMagic"), n)
+	g.op("VFNMADD231PS %s, %s, %s", c("expC1"), g.v(n), g.v(x))
+	g.op("VFNMADD231PS %s, %s, %s", c("expC2"), g.v(n), g.v(x))
+	g.horner(p, x, "expP0", "expP1", "expP2", "expP3", "expP4", "expP5")
+	g.binary("VMULPS", x, g.v(x), s)
+	g.fma(p, s, g.v(x))
+	g.binary("VADDPS", p, c("one"), p)
+	if split {
+		g.op("VPSRAD $1, %s, %s", g.v(ni), g.v(s))
+		g.binary("VPSUBD", ni, g.v(s), ni)
+		g.scale(p, s)
+	}
+	g.scale(p, ni)
+}
+
+// scale writes p *= 2^e for the integer e, clobbering e.
+func (g *gen) scale(p, e int) {
+	g.binary("VPADDD", e, c("exponentBias"), e)
+	g.op("VPSLLD $23, %s, %s", g.v(e), g.v(e))
+	g.binary("VMULPS", p, g.v(e), p)
+}
+
+// copySign writes dst |= the sign of x, for a dst >= 0, using tmp.
+func (g *gen) copySign(dst, x, tmp int) {
+	g.binary(g.logic("AND"), x, c("signMask"), tmp)
+	g.binary(g.logic("OR"), dst, g.v(tmp), dst)
+}
+
+// Each body reads x from register 0 and returns the register of the
+// result.
+
+func (g *gen) exp() int {
+	g.minKeepNaN(0, "expMax", 1)
+	g.maxKeepNaN(0, "expMin", 1)
+	g.expCore(0, 1, 2, 3, 4, true)
+	return 3
+}
+
+func (g *gen) tanh() int {
+	// t = x clamped to [-tanhMax, tanhMax]; t P(t^2) / Q(t^2).
+	g.op("VMOVUPS %s, %s", g.v(0), g.v(1))
+	g.minKeepNaN(1, "tanhMax", 2)
+	g.maxKeepNaN(1, "tanhMin", 2)
+	g.binary("VMULPS", 1, g.v(1), 2)
+	g.horner(3, 2, "tanhP0", "tanhP1", "tanhP2", "tanhP3", "tanhP4", "tanhP5", "tanhP6")
+	g.binary("VMULPS", 3, g.v(1), 3)
+	g.horner(4, 2, "tanhQ0", "tanhQ1", "tanhQ2", "tanhQ3")
+	g.binary("VDIVPS", 3, g.v(4), 3)
+	// The rational function passes 1 by an ulp near 8.2: clamp to [-1, 1].
+	g.minKeepNaN(3, "one", 4)
+	g.maxKeepNaN(3, "minusOne", 4)
+	// x itself where |x| < tanhTiny.
+	g.binary(g.logic("AND"), 0, c("absMask"), 5)
+	g.cmp(ltOS, 5, c("tanhTiny"), 0)
+	g.blend(0, g.v(0), 3, 3)
+	return 3
+}
+
+func (g *gen) sigmoid() int {
+	// e = e^-|x|; 1/(1+e) for x >= 0, e/(1+e) below.
+	g.binary(g.logic("OR"), 0, c("signMask"), 1)
+	g.maxKeepNaN(1, "expMin", 2)
+	g.expCore(1, 2, 3, 4, 5, true)
+	g.binary("VADDPS", 4, c("one"), 5)
+	g.cmp(nltUS, 0, g.v(zero), 0)
+	g.blend(0, c("one"), 4, 6)
+	g.binary("VDIVPS", 6, g.v(5), 6)
+	return 6
+}
+
+func (g *gen) log() int {
+	// Subnormals are scaled by 2^23 first.
+	g.cmp(ltOS, 0, c("minNormal"), 0)
+	g.binary("VMULPS", 0, c("two23"), 1)
+	g.blend(0, g.v(1), 0, 1)
+	g.blend(0, c("minus23"), zero, 2)
+	// x = m 2^e, m in [sqrt(0.5), sqrt(2)): m in [0.5, 1) from the bits,
+	// then doubled (and e less one) below sqrt(0.5); m becomes m - 1.
+	g.op("VPSRLD $23, %s, %s", g.v(1), g.v(3))
+	g.binary("VPSUBD", 3, c("exponent126"), 3)
+	g.binary(g.logic("AND"), 1, c("mantissaMask"), 1)
+	g.binary(g.logic("OR"), 1, c("halfBits"), 1)
+	g.op("VCVTDQ2PS %s, %s", g.v(3), g.v(3))
+	g.binary("VADDPS", 3, g.v(2), 3)
+	g.cmp(ltOS, 1, c("sqrtHalf"), 1)
+	g.blend(1, g.v(1), zero, 4)
+	g.blend(1, c("one"), zero, 5)
+	g.binary("VSUBPS", 3, g.v(5), 3)
+	g.binary("VSUBPS", 1, c("one"), 1)
+	g.binary("VADDPS", 1, g.v(4), 1)
+	// log(1+m) + e ln2, with ln2 = expC1 + expC2.
+	g.binary("VMULPS", 1, g.v(1), 4)
+	g.horner(5, 1, "logP0", "logP1", "logP2", "logP3", "logP4", "logP5", "logP6", "logP7", "logP8")
+	g.binary("VMULPS", 5, g.v(1), 5)
+	g.binary("VMULPS", 5, g.v(4), 5)
+	g.op("VFMADD231PS %s, %s, %s", c("expC2"), g.v(3), g.v(5))
+	g.op("VFMADD231PS %s, %s, %s", c("minusHalf"), g.v(4), g.v(5))
+	g.binary("VADDPS", 5, g.v(1), 5)
+	g.op("VFMADD231PS %s, %s, %s", c("expC1"), g.v(3), g.v(5))
+	// +Inf and NaN are themselves, x < 0 NaN, ±0 -Inf.
+	g.cmp(nltUS, 0, c("inf"), 0)
+	g.blend(0, g.v(0), 5, 5)
+	g.cmp(ltOS, 0, g.v(zero), 0)
+	g.blend(0, c("nan"), 5, 5)
+	g.cmp(eqOQ, 0, g.v(zero), 0)
+	g.blend(0, c("negInf"), 5, 5)
+	return 5
+}
+
+func (g *gen) erf() int {
+	g.binary(g.logic("AND"), 0, c("absMask"), 1)
+	// |x| <= erfSplit: x + x P(x^2).
+	g.binary("VMULPS", 0, g.v(0), 2)
+	g.horner(3, 2, "erfSmallP0", "erfSmallP1", "erfSmallP2", "erfSmallP3", "erfSmallP4", "erfSmallP5")
+	g.fma(3, 0, g.v(0))
+	// Otherwise sign(x) (1 - e^-(t + t Q(t))), t = min(|x|, erfMax).
+	g.load(4, c("erfMax"))
+	g.op("VMINPS %s, %s, %s", g.v(1), g.v(4), g.v(4))
+	g.horner(5, 4, "erfBigP0", "erfBigP1", "erfBigP2", "erfBigP3", "erfBigP4", "erfBigP5", "erfBigP6")
+	g.fma(5, 4, g.v(4))
+	g.binary(g.logic("XOR"), 5, c("signMask"), 5)
+	g.expCore(5, 6, 7, 8, 9, false)
+	g.load(9, c("one"))
+	g.binary("VSUBPS", 9, g.v(8), 9)
+	g.copySign(9, 0, 10)
+	g.cmp(leOS, 1, c("erfSplit"), 0)
+	g.blend(0, g.v(3), 9, 9)
+	return 9
+}
+
+// kernel writes the function name+suffix over n elements: whole vectors,
+// then with AVX-512 the rest under a mask (AVX2 kernels take a multiple of
+// 8).
+func (g *gen) kernel(name, doc string, body func() int) {
+	fn := name + g.isa.suffix
+	bytes := g.isa.lanes * 4
+	g.line(fmt.Sprintf("// func %s(y, x *float32, n int)", fn))
+	g.line("//")
+	g.line(doc)
+	g.line(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-24", fn))
+	g.op("MOVQ y+0(FP), DI")
+	g.op("MOVQ x+8(FP), SI")
+	g.op("MOVQ n+16(FP), CX")
+	g.op("MOVQ CX, DX")
+	g.op("%s %s, %s, %s", g.logic("XOR"), g.v(zero), g.v(zero), g.v(zero))
+	g.op("SHRQ $%d, CX", map[int]int{8: 3, 16: 4}[g.isa.lanes])
+	g.op("JZ tail")
+	g.line("")
+	g.line("loop:")
+	g.load(0, "(SI)")
+	out := body()
+	g.op("VMOVUPS %s, (DI)", g.v(out))
+	g.op("ADDQ $%d, SI", bytes)
+	g.op("ADDQ $%d, DI", bytes)
+	g.op("DECQ CX")
+	g.op("JNZ loop")
+	g.line("")
+	g.line("tail:")
+	if g.isa.reg == "Z" {
+		g.op("ANDQ $15, DX")
+		g.op("JZ done")
+		g.op("MOVQ DX, CX")
+		g.op("MOVL $1, AX")
+		g.op("SHLL CX, AX")
+		g.op("DECL AX")
+		g.op("KMOVW AX, K7")
+		g.op("VMOVUPS.Z (SI), K7, Z0")
+		out := body()
+		g.op("VMOVUPS %s, K7, (DI)", g.v(out))
+		g.line("")
+		g.line("done:")
+	}
+	g.op("VZEROUPPER")
+	g.op("RET")
+	g.line("")
+}
+
+// kernels are the functions, each with the doc comment of its kernels.
+var kernels = []struct {
+	name, doc string
+	body      func(*gen) int
+}{
+	{"exp", "// y = e^x: x clamped to [expMin, expMax] (NaN kept), then expCore.", (*gen).exp},
+	{"tanh", "// y = tanh(x): x for |x| < tanhTiny, else a rational function of x clamped to ±tanhMax.", (*gen).tanh},
+	{"sigmoid", "// y = 1/(1 + e^-x), as e/(1+e) with e = e^x for negative x.", (*gen).sigmoid},
+	{"log", "// y = ln(x): Cephes' logf on the mantissa and exponent.", (*gen).log},
+	{"erf", "// y = erf(x): N. Juffa's erff.", (*gen).erf},
+}
+
+func assembly() string {
+	g := &gen{}
+	g.line("// Code generated by gen_kernels.go; DO NOT EDIT.")
+	g.line("")
+	g.line(`#include "textflag.h"`)
+	g.line("")
+	for _, c := range constants {
+		bits := c.bits
+		if !c.isBits {
+			bits = math.Float32bits(c.value)
+		}
+		for i := range 16 {
+			g.line(fmt.Sprintf("DATA %s<>+%d(SB)/4, $0x%08x", c.name, 4*i, bits))
+		}
+		g.line(fmt.Sprintf("GLOBL %s<>(SB), RODATA|NOPTR, $64", c.name))
+		g.line("")
+	}
+	for _, set := range []isa{avx2, avx512} {
+		g.isa = set
+		for _, k := range kernels {
+			g.kernel(k.name, k.doc, func() int { return k.body(g) })
+		}
+	}
+	return g.String()
+}
+
+func goConstants() string {
+	var s strings.Builder
+	s.WriteString("// Code generated by gen_kernels.go; DO NOT EDIT.\n\npackage vecmath\n\n")
+	s.WriteString("// The constants of the algorithms, the same numbers as kernel_amd64.s's.\nconst (\n")
+	for _, c := range constants {
+		if c.doc != "" {
+			fmt.Fprintf(&s, "\t// %s: %s.\n", c.name, c.doc)
+		}
+		switch {
+		case c.isBits:
+			fmt.Fprintf(&s, "\t%s uint32 = 0x%08x\n", c.name, c.bits)
+		case math.IsInf(float64(c.value), 0):
+			continue
+		default:
+			fmt.Fprintf(&s, "\t%s float32 = %s\n", c.name, strconv.FormatFloat(float64(c.value), 'g', -1, 32))
+		}
+	}
+	s.WriteString(")\n")
+	return s.String()
+}
+
+func main() {
+	for name, text := range map[string]string{"kernel_amd64.s": assembly(), "constants.go": goConstants()} {
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+}

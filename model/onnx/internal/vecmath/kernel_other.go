@@ -1,0 +1,10 @@
+//go:build !amd64
+
+package vecmath
+
+// bestLevel is the Go implementation: there are no kernels for this
+// architecture.
+var bestLevel = levelGo
+
+// vectorized says the functions run in Go.
+func vectorized(function, []float32, []float32) bool { return false }
