@@ -153,25 +153,37 @@ func (ff *flatForest[T]) votedEverywhere(leq []node[T], outputs int) []bool {
 }
 
 // walk walks the tree at root for the rows starting at x[off[l]], depth
-// steps, and leaves their flat leaves in idx.
+// steps, and leaves their flat leaves in idx. The lanes' indexes live in
+// registers: through memory, each step would wait on a store.
 func walk[T float](nodes []flatNode[T], root, depth int32, x []T, off *[lanes]int, idx *[lanes]int32) {
-	for l := range idx {
-		idx[l] = root
-	}
+	i0, i1, i2, i3, i4, i5, i6, i7 := root, root, root, root, root, root, root, root
 	for range depth {
-		for l := range lanes {
-			n := &nodes[idx[l]]
-			v := x[off[l]+int(n.feature)]
-			var step int32
-			if v > n.threshold {
-				step = 1
-			}
-			if v != v {
-				step = n.nanFalse
-			}
-			idx[l] = n.child + step
-		}
+		i0 = step(nodes, x, off[0], i0)
+		i1 = step(nodes, x, off[1], i1)
+		i2 = step(nodes, x, off[2], i2)
+		i3 = step(nodes, x, off[3], i3)
+		i4 = step(nodes, x, off[4], i4)
+		i5 = step(nodes, x, off[5], i5)
+		i6 = step(nodes, x, off[6], i6)
+		i7 = step(nodes, x, off[7], i7)
 	}
+	*idx = [lanes]int32{i0, i1, i2, i3, i4, i5, i6, i7}
+}
+
+// step moves a row at node i of nodes one level down.
+func step[T float](nodes []flatNode[T], x []T, off int, i int32) int32 {
+	n := &nodes[i]
+	v := x[off+int(n.feature)]
+	// Both comparisons read the flags of one compare: above is 0 for NaN,
+	// notAtMost 1, and nanFalse picks which NaN gets.
+	var above, notAtMost int32
+	if v > n.threshold {
+		above = 1
+	}
+	if !(v <= n.threshold) {
+		notAtMost = 1
+	}
+	return n.child + (above | notAtMost&n.nanFalse)
 }
 
 // sum adds every tree's leaves for the block's rows into s.acc, and sets
@@ -186,9 +198,9 @@ func (ff *flatForest[T]) sum(x []T, rows, outputs int, s *blockScratch[T]) {
 			case outputs == 1:
 				ff.addFirst(s.acc[r:r+n], &s.leaves)
 			case ff.target != nil:
-				ff.addOne(s.acc[r*outputs:(r+n)*outputs], outputs, &s.leaves)
+				ff.addOne(s.acc[r*outputs:(r+n)*outputs], n, outputs, &s.leaves)
 			default:
-				ff.addMany(s.acc[r*outputs:(r+n)*outputs], outputs, &s.leaves)
+				ff.addMany(s.acc[r*outputs:(r+n)*outputs], n, outputs, &s.leaves)
 			}
 		}
 	}
@@ -206,17 +218,17 @@ func (ff *flatForest[T]) addFirst(acc []T, leaves *[lanes]int32) {
 	}
 }
 
-// addOne adds each leaf's only vote to its row's scores.
-func (ff *flatForest[T]) addOne(acc []T, outputs int, leaves *[lanes]int32) {
-	for l := range len(acc) / outputs {
+// addOne adds each of n leaves' only vote to its row's scores.
+func (ff *flatForest[T]) addOne(acc []T, n, outputs int, leaves *[lanes]int32) {
+	for l := range n {
 		i := leaves[l]
 		acc[l*outputs+int(ff.target[i])] += ff.value[i]
 	}
 }
 
-// addMany adds every vote of each leaf to its row's scores.
-func (ff *flatForest[T]) addMany(acc []T, outputs int, leaves *[lanes]int32) {
-	for l := range len(acc) / outputs {
+// addMany adds every vote of each of n leaves to its row's scores.
+func (ff *flatForest[T]) addMany(acc []T, n, outputs int, leaves *[lanes]int32) {
+	for l := range n {
 		a := acc[l*outputs : (l+1)*outputs]
 		vr := ff.ranges[leaves[l]]
 		for _, v := range ff.votes[vr.first : vr.first+vr.n] {
