@@ -1,6 +1,9 @@
 package mlops
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // lanes is how many rows walk a tree together. Each step of a row depends
 // on the previous one, so one row at a time leaves the core waiting on
@@ -156,24 +159,29 @@ func (ff *flatForest[T]) votedEverywhere(leq []node[T], outputs int) []bool {
 // steps, and leaves their flat leaves in idx. The lanes' indexes live in
 // registers: through memory, each step would wait on a store.
 func walk[T float](nodes []flatNode[T], root, depth int32, x []T, off *[lanes]int, idx *[lanes]int32) {
+	// Every index step computes is in range: children and leaves point
+	// into nodes by construction, a feature is below the row width
+	// checkMatrix checked, and off[l] starts a row of x. So the steps read
+	// through pointers, without a bounds check per load.
+	np, xp := unsafe.Pointer(unsafe.SliceData(nodes)), unsafe.Pointer(unsafe.SliceData(x))
 	i0, i1, i2, i3, i4, i5, i6, i7 := root, root, root, root, root, root, root, root
 	for range depth {
-		i0 = step(nodes, x, off[0], i0)
-		i1 = step(nodes, x, off[1], i1)
-		i2 = step(nodes, x, off[2], i2)
-		i3 = step(nodes, x, off[3], i3)
-		i4 = step(nodes, x, off[4], i4)
-		i5 = step(nodes, x, off[5], i5)
-		i6 = step(nodes, x, off[6], i6)
-		i7 = step(nodes, x, off[7], i7)
+		i0 = step[T](np, xp, off[0], i0)
+		i1 = step[T](np, xp, off[1], i1)
+		i2 = step[T](np, xp, off[2], i2)
+		i3 = step[T](np, xp, off[3], i3)
+		i4 = step[T](np, xp, off[4], i4)
+		i5 = step[T](np, xp, off[5], i5)
+		i6 = step[T](np, xp, off[6], i6)
+		i7 = step[T](np, xp, off[7], i7)
 	}
 	*idx = [lanes]int32{i0, i1, i2, i3, i4, i5, i6, i7}
 }
 
-// step moves a row at node i of nodes one level down.
-func step[T float](nodes []flatNode[T], x []T, off int, i int32) int32 {
-	n := &nodes[i]
-	v := x[off+int(n.feature)]
+// step moves a row, starting at x[off], at node i of nodes one level down.
+func step[T float](nodes, x unsafe.Pointer, off int, i int32) int32 {
+	n := (*flatNode[T])(unsafe.Add(nodes, uintptr(i)*unsafe.Sizeof(flatNode[T]{})))
+	v := *(*T)(unsafe.Add(x, uintptr(off+int(n.feature))*unsafe.Sizeof(n.threshold)))
 	// Both comparisons read the flags of one compare: above is 0 for NaN,
 	// notAtMost 1, and nanFalse picks which NaN gets.
 	var above, notAtMost int32
