@@ -126,6 +126,11 @@ func (f *forest[T]) height(i int32, memo []int32) int32 {
 	return h
 }
 
+// rewriteLEQ returns nodes with every branch rewritten as an equivalent
+// BRANCH_LEQ (x < t is x <= the float below t; GTE and GT swap the
+// children of LT and LEQ; nanIdx keeps NaN where it went), or nil when a
+// branch compares for equality or a threshold is NaN or -Inf, which have
+// no such rewrite.
 func rewriteLEQ[T float](nodes []node[T]) []node[T] {
 	out := make([]node[T], len(nodes))
 	for i, n := range nodes {
@@ -158,8 +163,8 @@ func below[T float](t T) T {
 }
 
 // leaf walks one tree from root for the row x and returns the leaf it
-// reaches. It handles every op; walkLEQ is the faster walk for forests
-// that have a leq form.
+// reaches. It handles every op; walk, on the flat form, is the faster one
+// for forests that have it.
 func (f *forest[T]) leaf(root int32, x []T) int32 {
 	nodes := f.nodes
 	i := root
