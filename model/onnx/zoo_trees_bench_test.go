@@ -27,6 +27,20 @@ func cpuTime(tb testing.TB) time.Duration {
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
+// checkORTAgrees scores the batch f, the zoo model's first, on RuntimeORT
+// and compares the outputs with scikit-learn's.
+func checkORTAgrees(b *testing.B, dir string, m zooModel, f *frame.Frame) {
+	b.Helper()
+	l, err := onnx.Open(filepath.Join(dir, m.Model), onnx.Options{Features: zooFeatures(m), Runtime: onnx.RuntimeORT})
+	require.NoError(b, err)
+	loaded, err := l.Load(context.Background(), model.Executor{CPUs: 1})
+	require.NoError(b, err)
+	defer loaded.(interface{ Close() error }).Close()
+	out, err := loaded.Predict(context.Background(), f)
+	require.NoError(b, err)
+	checkZooOutputs(b, dir, m, out, 0, zooBatch)
+}
+
 // zooORT is an ONNX Runtime session (one intra-op thread) bound to
 // preallocated tensors of one zooBatch-row batch.
 type zooORT struct {
@@ -94,13 +108,6 @@ func BenchmarkZooTrees(b *testing.B) {
 	withORT := os.Getenv(onnx.ORTLibraryEnv) != ""
 	if withORT {
 		requireORT(b)
-		// Loading a model on RuntimeORT initialises ONNX Runtime's
-		// environment once for the process.
-		l, err := onnx.Open(filepath.Join(dir, models[0].Model), onnx.Options{Features: zooFeatures(models[0]), Runtime: onnx.RuntimeORT})
-		require.NoError(b, err)
-		m, err := l.Load(context.Background(), model.Executor{CPUs: 1})
-		require.NoError(b, err)
-		require.NoError(b, m.(interface{ Close() error }).Close())
 	}
 	for _, m := range models {
 		b.Run(m.Name, func(b *testing.B) {
@@ -116,6 +123,10 @@ func BenchmarkZooTrees(b *testing.B) {
 			checkZooOutputs(b, dir, m, out, 0, zooBatch)
 			var session *zooORT
 			if withORT {
+				// ONNX Runtime must agree with scikit-learn too; loading
+				// the model on RuntimeORT also initialises ONNX Runtime's
+				// environment, once for the process.
+				checkORTAgrees(b, dir, m, frames[0])
 				session = newZooORT(b, dir, m)
 				defer session.close()
 			}
