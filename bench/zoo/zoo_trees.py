@@ -26,7 +26,7 @@ from sklearn.ensemble import (
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "onnxfixtures"))
-from make_models import Ensemble, build_model, tinfo  # noqa: E402
+from make_models import Ensemble, build_model, check_close, sigmoid, softmax, tinfo  # noqa: E402
 
 COMPARE = {
     "BRANCH_LEQ": np.less_equal,
@@ -78,21 +78,6 @@ def evaluate(node, X, outputs):
     return S
 
 
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def check(name, what, got, want, atol):
-    err = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - np.asarray(want, dtype=np.float64))))
-    if not err <= atol:
-        raise SystemExit(f"zoo: {name}: the conversion's {what} differ from scikit-learn's by {err:g} (> {atol:g})")
-
-
 def check_labels(name, got, want):
     # a row whose top scores tie within float rounding may go either way
     wrong = int(np.sum(np.asarray(got) != np.asarray(want)))
@@ -134,7 +119,7 @@ def gbm_classifier(zoo, name, seed, features, classes, stages, depth):
     node = ens.classifier("input", ["label", "probabilities"], list(range(classes)), post, base_values=base)
     S = evaluate(node, X, K) + base
     proba = clf.predict_proba(X)
-    check(name, "probabilities", sigmoid(S[:, 0]) if classes == 2 else softmax(S), proba[:, 1] if classes == 2 else proba, 1e-5)
+    check_close(f"zoo: {name}: probabilities", sigmoid(S[:, 0]) if classes == 2 else softmax(S), proba[:, 1] if classes == 2 else proba, 1e-5)
     label = (S[:, 0] > 0).astype(np.int64) if classes == 2 else S.argmax(axis=1)
     check_labels(name, label, clf.predict(X))
     desc = (f"GradientBoostingClassifier {classes} classes, {clf.n_estimators_} stages x {K} trees, depth {depth}, "
@@ -154,7 +139,7 @@ def gbm_regressor(zoo, name, seed, features, stages, depth):
     base = gbr._raw_predict_init(X[:1])[0]
     node = ens.regressor("input", "variable", 1, base_values=[base[0]])
     pred = gbr.predict(X)
-    check(name, "predictions", evaluate(node, X, 1)[:, 0] + base[0], pred, 1e-6 * max(1.0, np.abs(pred).max()))
+    check_close(f"zoo: {name}: predictions", evaluate(node, X, 1)[:, 0] + base[0], pred, 1e-6 * max(1.0, np.abs(pred).max()))
     desc = (f"GradientBoostingRegressor, {gbr.n_estimators_} trees, depth {depth}, {features} features, "
             "as skl2onnx writes it (SUM, base_values = mean)")
     zoo.add(name, "trees", desc, regressor_model(name, node, features, desc), X,
@@ -178,7 +163,7 @@ def rf_classifier(zoo, name, seed, features, classes, trees, depth):
     K = 1 if classes == 2 else classes
     S = evaluate(node, X, K)
     proba = rf.predict_proba(X)
-    check(name, "probabilities", S[:, 0] if classes == 2 else S, proba[:, 1] if classes == 2 else proba, 1e-5)
+    check_close(f"zoo: {name}: probabilities", S[:, 0] if classes == 2 else S, proba[:, 1] if classes == 2 else proba, 1e-5)
     desc = (f"RandomForestClassifier {classes} classes, {n} trees, depth {depth}, {features} features, "
             "as skl2onnx writes it (class fractions / trees, NONE)")
     zoo.add(name, "trees", desc, classifier_model(name, node, features, classes, desc), X,
@@ -194,7 +179,7 @@ def rf_regressor(zoo, name, seed, features, trees, depth):
         ens.add_sklearn_tree(t, est, lambda leaf, est=est: [(0, est.tree_.value[leaf, 0, 0])])
     node = ens.regressor("input", "variable", 1, aggregate="AVERAGE")
     pred = rf.predict(X)
-    check(name, "predictions", evaluate(node, X, 1)[:, 0] / len(rf.estimators_), pred, 1e-6 * max(1.0, np.abs(pred).max()))
+    check_close(f"zoo: {name}: predictions", evaluate(node, X, 1)[:, 0] / len(rf.estimators_), pred, 1e-6 * max(1.0, np.abs(pred).max()))
     desc = (f"RandomForestRegressor, {trees} trees, depth {depth}, {features} features, "
             "as skl2onnx writes it (AVERAGE)")
     zoo.add(name, "trees", desc, regressor_model(name, node, features, desc), X,
@@ -256,7 +241,7 @@ def hist_classifier(zoo, name, seed, features, classes, iterations, style):
                           with_missing=True)
     S = evaluate(node, X, K) + base
     proba = clf.predict_proba(X)
-    check(name, "probabilities", sigmoid(S[:, 0]) if classes == 2 else softmax(S), proba[:, 1] if classes == 2 else proba, 1e-5)
+    check_close(f"zoo: {name}: probabilities", sigmoid(S[:, 0]) if classes == 2 else softmax(S), proba[:, 1] if classes == 2 else proba, 1e-5)
     label = (S[:, 0] > 0).astype(np.int64) if classes == 2 else S.argmax(axis=1)
     check_labels(name, label, clf.predict(X))
     depth = max_depth(clf)
@@ -278,7 +263,7 @@ def hist_regressor(zoo, name, seed, features, iterations, style):
     base = reg._baseline_prediction.reshape(-1)
     node = ens.regressor("input", "variable", 1, base_values=base, with_missing=True)
     pred = reg.predict(X)
-    check(name, "predictions", evaluate(node, X, 1)[:, 0] + base[0], pred, 1e-6 * max(1.0, np.abs(pred).max()))
+    check_close(f"zoo: {name}: predictions", evaluate(node, X, 1)[:, 0] + base[0], pred, 1e-6 * max(1.0, np.abs(pred).max()))
     depth = max_depth(reg)
     shape = "LightGBM (BRANCH_LEQ" if style == "lightgbm" else "XGBoost (BRANCH_LT"
     desc = (f"HistGradientBoostingRegressor, {reg.n_iter_} trees, 31 leaves (depth <= {depth}), {features} "
