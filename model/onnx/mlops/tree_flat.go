@@ -182,8 +182,9 @@ func walk[T float](nodes []flatNode[T], root, depth int32, x []T, off *[lanes]in
 func step[T float](nodes, x unsafe.Pointer, off int, i int32) int32 {
 	n := (*flatNode[T])(unsafe.Add(nodes, uintptr(i)*unsafe.Sizeof(flatNode[T]{})))
 	v := *(*T)(unsafe.Add(x, uintptr(off+int(n.feature))*unsafe.Sizeof(n.threshold)))
-	// Both comparisons read the flags of one compare: above is 0 for NaN,
-	// notAtMost 1, and nanFalse picks which NaN gets.
+	// Both comparisons read the flags of one compare. They differ only for
+	// NaN, where above is 0 and notAtMost 1: NaN goes to the false child
+	// where nanFalse is 1.
 	var above, notAtMost int32
 	if v > n.threshold {
 		above = 1
