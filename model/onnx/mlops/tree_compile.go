@@ -69,6 +69,7 @@ type skeleton struct {
 	roots       []int32
 	votes       []skelVote // grouped by leaf
 	numFeatures int        // ONNX Runtime's max feature id + 1, leaves included
+	outputs     int        // the classes or targets that votes' ids index
 }
 
 type skelNode struct {
@@ -177,7 +178,7 @@ func compileTrees(n *TreeNodes, v *leafVotes, outputs int) (*skeleton, error) {
 		}
 	}
 
-	s := &skeleton{nodes: make([]skelNode, 0, count), numFeatures: numFeatures}
+	s := &skeleton{nodes: make([]skelNode, 0, count), numFeatures: numFeatures, outputs: outputs}
 	pos := make([]int32, count) // attribute index -> position in s.nodes
 	state := make([]uint8, count)
 	const (

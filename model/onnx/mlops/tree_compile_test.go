@@ -189,7 +189,7 @@ func TestBranchFreeWalkMatchesTheGenericWalk(t *testing.T) {
 		s, err := compileTrees(&nodes, &leafVotes{prefix: "target"}, 1)
 		require.NoError(t, err)
 		f := buildForest[float32](s, values32(nodes.NodesValues), values32(nil))
-		require.NotNil(t, f.leq, "only ordering comparisons and finite thresholds")
+		require.NotNil(t, f.flat, "only ordering comparisons and finite thresholds")
 		const rows = lanes
 		x := make([]float32, rows*3)
 		for i := range x {
@@ -201,9 +201,9 @@ func TestBranchFreeWalkMatchesTheGenericWalk(t *testing.T) {
 		}
 		var got [lanes]int32
 		for tr, root := range f.roots {
-			walkLEQ(f.leq, root, f.depth[tr], x, &off, &got)
+			walk(f.flat.nodes, f.flat.roots[tr], f.depth[tr], x, &off, &got)
 			for l := range lanes {
-				assert.Equal(t, f.leaf(root, x[l*3:l*3+3]), got[l], "tree %d row %v", tr, x[l*3:l*3+3])
+				assert.Equal(t, f.leaf(root, x[l*3:l*3+3]), f.flat.leaf[got[l]], "tree %d row %v", tr, x[l*3:l*3+3])
 			}
 		}
 	}

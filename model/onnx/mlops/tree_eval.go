@@ -10,11 +10,8 @@ import (
 // so does this package.
 type float interface{ ~float32 | ~float64 }
 
-// node is one tree node as evaluation reads it: 24 bytes for float32, so
-// a depth-6 tree fits in a few cache lines. A leaf's children are itself,
-// so walking on from a leaf stays there; that lets several rows walk a tree
-// in lockstep for as many steps as the tree is deep, without a test per
-// step.
+// node is one tree node as compiled: every comparison, children by index.
+// A leaf's children are itself.
 type node[T float] struct {
 	// value is a branch's threshold, or a leaf's first vote (its own
 	// nodes_values entry when it has none), which single-output ensembles
@@ -40,12 +37,11 @@ type forest[T float] struct {
 	votes  []vote[T]
 	roots  []int32
 	depth  []int32 // per tree: the most branches on a path from its root
-	// leq is nodes with every branch rewritten as an equivalent
-	// BRANCH_LEQ (x < t is x <= the float below t; GTE and GT swap the
-	// children of LT and LEQ; nanIdx keeps NaN where it went), so rows walk
-	// it branch-free; nil when a branch compares for equality or a
-	// threshold is NaN or -Inf, which have no such rewrite.
-	leq []node[T]
+	// flat is the forest in the form rows walk branch-free; nil when a
+	// branch compares for equality or a threshold is NaN or -Inf, which
+	// have no BRANCH_LEQ rewrite, or when shared subtrees would grow too
+	// much once copied apart.
+	flat *flatForest[T]
 }
 
 // values holds an attribute given as float32 or, for double models, as
@@ -109,7 +105,9 @@ func buildForest[T float](s *skeleton, thresholds, weights values) *forest[T] {
 	for t, root := range f.roots {
 		f.depth[t] = f.height(root, heights)
 	}
-	f.leq = rewriteLEQ(f.nodes)
+	if leq := rewriteLEQ(f.nodes); leq != nil {
+		f.flat = newFlatForest(f, leq, s.outputs)
+	}
 	return f
 }
 
@@ -128,6 +126,11 @@ func (f *forest[T]) height(i int32, memo []int32) int32 {
 	return h
 }
 
+// rewriteLEQ returns nodes with every branch rewritten as an equivalent
+// BRANCH_LEQ (x < t is x <= the float below t; GTE and GT swap the
+// children of LT and LEQ; nanIdx keeps NaN where it went), or nil when a
+// branch compares for equality or a threshold is NaN or -Inf, which have
+// no such rewrite.
 func rewriteLEQ[T float](nodes []node[T]) []node[T] {
 	out := make([]node[T], len(nodes))
 	for i, n := range nodes {
@@ -160,8 +163,8 @@ func below[T float](t T) T {
 }
 
 // leaf walks one tree from root for the row x and returns the leaf it
-// reaches. It handles every op; walkLEQ is the faster walk for forests
-// that have a leq form.
+// reaches. It handles every op; walk, on the flat form, is the faster one
+// for forests that have it.
 func (f *forest[T]) leaf(root int32, x []T) int32 {
 	nodes := f.nodes
 	i := root
@@ -193,36 +196,6 @@ func (f *forest[T]) leaf(root int32, x []T) int32 {
 			i = n.trueIdx
 		default:
 			i = n.falseIdx
-		}
-	}
-}
-
-// lanes is how many rows walk a tree together. Each step of a row depends
-// on the previous one, so one row at a time leaves the core waiting on
-// loads; interleaving independent rows keeps it busy, and the
-// branch-free step spares it mispredicting half of all branches.
-const lanes = 8
-
-// walkLEQ walks the leq form of the tree at root for the rows starting at
-// x[off[l]], depth steps, and leaves their leaves in idx.
-func walkLEQ[T float](nodes []node[T], root, depth int32, x []T, off *[lanes]int, idx *[lanes]int32) {
-	for l := range idx {
-		idx[l] = root
-	}
-	for range depth {
-		for l := range lanes {
-			n := &nodes[idx[l]]
-			// The children are loaded first so the choice compiles to
-			// conditional moves, not branches.
-			next, yes, nan := n.falseIdx, n.trueIdx, n.nanIdx
-			v := x[off[l]+int(n.feature)]
-			if v <= n.value {
-				next = yes
-			}
-			if v != v {
-				next = nan
-			}
-			idx[l] = next
 		}
 	}
 }
@@ -260,13 +233,16 @@ const blockRows = 128
 type blockScratch[T float] struct {
 	acc    []T    // blockRows×outputs scores
 	has    []bool // whether a vote set each score
-	off    [lanes]int
+	off    []int  // per row of the block, rounded up to whole lanes: where it starts in x
 	leaves [lanes]int32
 }
 
 func newBlockScratch[T float](rows, outputs int) *blockScratch[T] {
 	block := min(rows, blockRows)
-	return &blockScratch[T]{acc: make([]T, block*outputs), has: make([]bool, block*outputs)}
+	return &blockScratch[T]{
+		acc: make([]T, block*outputs), has: make([]bool, block*outputs),
+		off: make([]int, (block+lanes-1)/lanes*lanes),
+	}
 }
 
 // scoreBlock runs every tree on rows of x (stride values apart) and
@@ -276,21 +252,28 @@ func newBlockScratch[T float](rows, outputs int) *blockScratch[T] {
 func (f *forest[T]) scoreBlock(x []T, rows, stride int, agg aggregate, outputs int, s *blockScratch[T]) {
 	clear(s.acc)
 	clear(s.has)
-	for t, root := range f.roots {
-		if f.leq == nil {
+	if f.flat == nil {
+		for _, root := range f.roots {
 			for r := range rows {
 				f.add(f.leaf(root, x[r*stride:(r+1)*stride]), r, agg, outputs, s)
 			}
-			continue
 		}
+		return
+	}
+	// A short last group repeats its last row in the spare lanes.
+	for r := range s.off {
+		s.off[r] = min(r, rows-1) * stride
+	}
+	ff := f.flat
+	if (agg == aggSum || agg == aggAverage) && (outputs == 1 || ff.staticHas != nil) {
+		ff.sum(x, rows, outputs, s)
+		return
+	}
+	for t, root := range ff.roots {
 		for r := 0; r < rows; r += lanes {
-			// A short last group repeats its last row in the spare lanes.
-			for l := range lanes {
-				s.off[l] = min(r+l, rows-1) * stride
-			}
-			walkLEQ(f.leq, root, f.depth[t], x, &s.off, &s.leaves)
+			walk(ff.nodes, root, ff.depth[t], x, (*[lanes]int)(s.off[r:]), &s.leaves)
 			for l, leaf := range s.leaves[:min(lanes, rows-r)] {
-				f.add(leaf, r+l, agg, outputs, s)
+				f.add(ff.leaf[leaf], r+l, agg, outputs, s)
 			}
 		}
 	}
