@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -692,6 +693,27 @@ func TestCancelLeavesBehindACallThatIgnoresItsContext(t *testing.T) {
 	require.Eventually(t, func() bool { return l.closes.Load() == 1 }, 10*time.Second, time.Millisecond)
 	assert.EqualValues(t, 1, l.loads.Load())
 	assert.Len(t, e.Report().ModelLogs, 1, "the call that returned after the run changed nothing")
+}
+
+func TestAModelThatEndsItsGoroutineStopsTheRun(t *testing.T) {
+	exits := model.Func(func(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+		if task, _ := model.TaskFrom(ctx); task.Index == 1 {
+			runtime.Goexit()
+		}
+		return echoID(ctx, in)
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := engine.NewClient(exits).RunFrame(context.Background(), idFrame(t, 30), engine.Options{BatchSize: 10})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "runtime.Goexit")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run waits for an executor whose goroutine has ended")
+	}
 }
 
 func TestAbandonedCallsAreBounded(t *testing.T) {

@@ -564,8 +564,8 @@ func prepare(ctx context.Context, m model.Model) error {
 
 // stopGrace is how long an attempt whose run was cancelled or timed out
 // waits for its model call to return before abandoning it (a task timeout
-// abandons at once), and how long a run that has ended waits for its
-// abandoned calls to return before it returns without them.
+// abandons at once; see also supervise), and how long a run that has ended
+// waits for its abandoned calls to return before it returns without them.
 const stopGrace = time.Second
 
 // modelCall is one Predict running in its own goroutine, so that its

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -20,12 +22,21 @@ import (
 // interrupted and returns, and the executor's goroutine, when the call
 // finally returns, closes the instance and ends without touching the run.
 
+// errModelGoexit stops a run whose model ended its executor's goroutine.
+var errModelGoexit = errors.New("the model's call ended its goroutine (runtime.Goexit, as t.FailNow does)")
+
 // supervise runs executor index on a goroutine of its own and returns its
 // error, or nil once it has left the executor's model call behind.
 func (p *pool) supervise(ctx context.Context, index int) error {
 	x := &executor{pool: p, index: index, spec: p.specs[index]}
 	done := make(chan error, 1)
-	go func() { done <- p.execute(ctx, x) }()
+	go func() {
+		// A model that calls runtime.Goexit (t.FailNow in a test) ends
+		// the executor's goroutine midway; the run must not wait for it.
+		err := fmt.Errorf("executor %d: %w", index, errModelGoexit)
+		defer func() { done <- err }()
+		err = p.execute(ctx, x)
+	}()
 	select {
 	case err := <-done:
 		return err
@@ -122,9 +133,10 @@ func (x *executor) leaveBehind(ctx context.Context) bool {
 
 // endLeftBehind ends the goroutine of an executor whose call was left
 // behind and has now returned: it closes the instance, which must not be
-// used again, and exits, running only the executor's deferred release,
-// which has nothing left to release. The supervisor has accounted for the
-// attempt and returned; the run may be over.
+// used again, and exits. The deferred calls on its way out find nothing to
+// do: the executor has no instance left to release, and its supervisor,
+// which has accounted for the attempt, no longer listens. The run may be
+// over.
 func (x *executor) endLeftBehind() {
 	discard := x.discard
 	x.m, x.giveBack, x.discard = nil, nil, nil
