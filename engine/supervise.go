@@ -33,9 +33,16 @@ func (p *pool) supervise(ctx context.Context, index int) error {
 	go func() {
 		// A model that calls runtime.Goexit (t.FailNow in a test) ends
 		// the executor's goroutine midway; the run must not wait for it.
-		err := fmt.Errorf("executor %d: %w", index, errModelGoexit)
-		defer func() { done <- err }()
+		returned := false
+		var err error
+		defer func() {
+			if !returned {
+				err = fmt.Errorf("executor %d: %w", index, errModelGoexit)
+			}
+			done <- err
+		}()
 		err = p.execute(ctx, x)
+		returned = true
 	}()
 	select {
 	case err := <-done:
