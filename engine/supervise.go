@@ -12,15 +12,16 @@ import (
 	"github.com/dfbatch/dfbatch/model"
 )
 
-// Without a task timeout, an executor calls its model on its own goroutine:
-// a goroutine per call, and the switches to and from it, cost more than a
-// cheap model's call itself. A model that ignores the end of the run must
-// still not hold the run up for longer than stopGrace, so each executor
-// runs under a supervisor, the goroutine the run waits for. Once the run
-// has stopped and the executor's model call has gone on for stopGrace, the
-// supervisor leaves the call behind: it accounts for the attempt as
-// interrupted and returns, and the executor's goroutine, when the call
-// finally returns, closes the instance and ends without touching the run.
+// Without a task timeout, an executor calls its model on the executor's
+// goroutine: a separate goroutine per call, and the switches to and from
+// it, cost more than a cheap model's call itself. A model that ignores the
+// end of the run must still not hold the run up for longer than stopGrace,
+// so each executor runs under a supervisor, the goroutine the run waits
+// for. Once the run has stopped and the executor's model call has gone on
+// for stopGrace, the supervisor leaves the call behind: it accounts for the
+// attempt as interrupted and returns, and the executor's goroutine, when
+// the call finally returns, closes the instance and ends without touching
+// the run.
 
 // errModelGoexit stops a run whose model ended its executor's goroutine.
 var errModelGoexit = errors.New("the model's call ended its goroutine (runtime.Goexit, as t.FailNow does)")
