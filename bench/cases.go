@@ -48,13 +48,30 @@ func SumColumns(_ context.Context, in *frame.Frame) (*frame.Frame, error) {
 		if err != nil {
 			return nil, err
 		}
-		values := a.Float64Values()
-		out := sum[:len(values)] // same length: no bounds checks below
-		for i, x := range values {
-			out[i] += x
-		}
+		addTo(sum, a.Float64Values())
 	}
 	return frame.New(frame.Float64s("sum", sum))
+}
+
+// addTo adds values to sum, element by element, four at a time. A loop of
+// one element at a time ran at 1x or 1.7x this speed on the whole frame
+// depending only on where the linker placed it (whether the loop crossed a
+// 64-byte boundary), so that any change elsewhere in the binary moved the
+// baseline of every ratio; four at a time, it runs at the fast speed
+// either way.
+func addTo(sum, values []float64) {
+	out := sum[:len(values)]
+	i := 0
+	for ; i+4 <= len(values); i += 4 {
+		v, o := values[i:i+4:i+4], out[i:i+4:i+4]
+		o[0] += v[0]
+		o[1] += v[1]
+		o[2] += v[2]
+		o[3] += v[3]
+	}
+	for ; i < len(values); i++ {
+		out[i] += values[i]
+	}
 }
 
 // SumModel is SumColumns as a model.
@@ -129,9 +146,7 @@ func CheckSums(got []float64, rows int) error {
 func sumGota(batch dataframe.DataFrame) dataframe.DataFrame {
 	sum := make([]float64, batch.Nrow())
 	for _, name := range SumColNames {
-		for i, x := range batch.Col(name).Float() {
-			sum[i] += x
-		}
+		addTo(sum, batch.Col(name).Float())
 	}
 	return dataframe.New(series.New(sum, series.Float, "sum"))
 }

@@ -423,6 +423,8 @@ func (s *filesSource) next() (job, error) {
 	return job{}, io.EOF
 }
 
+func (s *filesSource) inMemory() bool { return false }
+
 func (s *filesSource) total() int {
 	if s.exhausted() {
 		return s.tasks

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -625,6 +626,7 @@ func (m *hangingModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Fra
 	if !m.l.hang(task.Index) {
 		return echoID(ctx, in)
 	}
+	model.Log(ctx, "hanging")
 	n := m.l.active.Add(1)
 	for {
 		old := m.l.maxActive.Load()
@@ -656,6 +658,62 @@ func TestTaskTimeoutEndsTheAttemptOfAModelThatIgnoresItsContext(t *testing.T) {
 	assert.Equal(t, append(seq(10), seqFrom(20, 10)...), outputIDs(t, out))
 	assert.EqualValues(t, 2, l.loads.Load(), "task 2 ran on a fresh instance")
 	assert.EqualValues(t, 1, l.closes.Load(), "only the instance that finished is closed yet")
+}
+
+func TestCancelLeavesBehindACallThatIgnoresItsContext(t *testing.T) {
+	l := &hangingLoader{release: make(chan struct{}), hang: func(task int) bool { return task == 1 }}
+	e, err := engine.NewClient(l).Start(context.Background(), idFrame(t, 30), engine.Options{BatchSize: 10})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return l.active.Load() == 1 }, 10*time.Second, time.Millisecond)
+	e.Cancel()
+	// Wait returns while the call still hangs, after the grace a model
+	// that honours its context would have to return.
+	out, err := e.Wait()
+	require.ErrorIs(t, err, engine.ErrCancelled)
+	assert.EqualValues(t, 1, l.active.Load(), "the abandoned call is still running")
+	assert.Zero(t, l.closes.Load(), "the instance is closed only once its call returns")
+	assert.Equal(t, seq(10), outputIDs(t, out))
+	report := e.Report()
+	assert.Equal(t, []engine.Task{{Index: 1, Start: 10, End: 20}, {Index: 2, Start: 20, End: 30}}, report.Incomplete)
+	require.Len(t, report.ModelLogs, 1)
+	assert.Equal(t, []string{"hanging"}, report.ModelLogs[0].Lines)
+	var interrupted []engine.Event
+	for ev := range e.Events() {
+		if ev.Kind == engine.TaskInterrupted {
+			interrupted = append(interrupted, ev)
+		}
+	}
+	require.Len(t, interrupted, 1)
+	assert.Equal(t, 1, interrupted[0].Task.Index)
+	assert.Equal(t, 1, interrupted[0].Attempt)
+	assert.ErrorIs(t, interrupted[0].Err, engine.ErrCancelled)
+	assert.Zero(t, e.Status().Running)
+
+	close(l.release)
+	require.Eventually(t, func() bool { return l.closes.Load() == 1 }, 10*time.Second, time.Millisecond)
+	assert.EqualValues(t, 1, l.loads.Load())
+	assert.Len(t, e.Report().ModelLogs, 1, "the call that returned after the run changed nothing")
+}
+
+func TestAModelThatEndsItsGoroutineStopsTheRun(t *testing.T) {
+	exits := model.Func(func(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
+		if task, _ := model.TaskFrom(ctx); task.Index == 1 {
+			runtime.Goexit()
+		}
+		return echoID(ctx, in)
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := engine.NewClient(exits).RunFrame(context.Background(), idFrame(t, 30), engine.Options{BatchSize: 10})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "runtime.Goexit")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run waits for an executor whose goroutine has ended")
+	}
 }
 
 func TestAbandonedCallsAreBounded(t *testing.T) {

@@ -43,6 +43,12 @@ type pool struct {
 	// must match.
 	firstOutput atomic.Pointer[outputShape]
 
+	// jobs carries the dispatcher's tasks to the executors; nil when the
+	// executors take them from an in-memory source themselves, one at a
+	// time under taking.
+	jobs   <-chan job
+	taking sync.Mutex
+
 	mu          sync.Mutex
 	outstanding map[int]Task // handed out, neither delivered nor failed
 }
@@ -68,14 +74,17 @@ var errTooManyFailures = errors.New("too many failed tasks")
 // tells cancellation and job timeout apart.
 func (p *pool) run(ctx context.Context) error {
 	p.outstanding = map[int]Task{}
-	jobs := make(chan job)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(jobs)
-		return p.dispatch(gctx, jobs)
-	})
+	if !p.src.inMemory() {
+		jobs := make(chan job)
+		p.jobs = jobs
+		g.Go(func() error {
+			defer close(jobs)
+			return p.dispatch(gctx, jobs)
+		})
+	}
 	for i := 0; i < p.executors; i++ {
-		g.Go(func() error { return p.execute(gctx, i, jobs) })
+		g.Go(func() error { return p.supervise(gctx, i) })
 	}
 	err := g.Wait()
 	// A model that honours its context returns soon after its timeout:
@@ -116,16 +125,51 @@ func (p *pool) run(ctx context.Context) error {
 	return nil
 }
 
-// dispatch hands tasks to the executors in input order. With a window, it
-// reads a task only when fewer than cap(window) tasks are read but not yet
-// delivered, which bounds a streamed run's memory.
+// dispatch hands tasks to the executors in input order, reading one ahead
+// of them.
 func (p *pool) dispatch(ctx context.Context, jobs chan<- job) error {
+	for {
+		j, ok, err := p.take(ctx)
+		if !ok {
+			return err
+		}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// nextJob returns an executor's next task to score: from the dispatcher,
+// or taken from an in-memory source directly. ok is false when there is
+// none left or the run has stopped.
+func (p *pool) nextJob(ctx context.Context) (j job, ok bool, err error) {
+	if p.jobs != nil {
+		j, ok = <-p.jobs
+		return j, ok && ctx.Err() == nil, nil
+	}
+	p.taking.Lock()
+	defer p.taking.Unlock()
+	if ctx.Err() != nil {
+		return job{}, false, nil
+	}
+	return p.take(ctx)
+}
+
+// take reads the next task to score from the source, in input order, and
+// records it as outstanding; it delivers the tasks whose output a
+// checkpoint holds on the way. With a window, it reads a task only when
+// fewer than cap(window) tasks are read but not yet delivered, which bounds
+// a streamed run's memory. ok is false at the end of the input, when the
+// run stops, or with an error.
+func (p *pool) take(ctx context.Context) (j job, ok bool, err error) {
 	for {
 		if p.window != nil {
 			select {
 			case p.window <- struct{}{}:
 			case <-ctx.Done():
-				return nil
+				return job{}, false, nil
 			}
 		}
 		j, err := p.src.next()
@@ -135,10 +179,10 @@ func (p *pool) dispatch(ctx context.Context, jobs chan<- job) error {
 			p.exec.tasks = p.src.total()
 			p.exec.report.Tasks = p.exec.tasks
 			p.exec.mu.Unlock()
-			return nil
+			return job{}, false, nil
 		}
 		if err != nil {
-			return fmt.Errorf("reading the input: %w", err)
+			return job{}, false, fmt.Errorf("reading the input: %w", err)
 		}
 		p.mu.Lock()
 		p.outstanding[t.Index] = t
@@ -147,16 +191,11 @@ func (p *pool) dispatch(ctx context.Context, jobs chan<- job) error {
 		p.exec.report.RowsIn += t.Rows()
 		p.exec.report.Tasks = max(p.exec.report.Tasks, t.Index+1)
 		p.exec.mu.Unlock()
-		if j.output != nil {
-			if err := p.resume(t, j.output); err != nil {
-				return err
-			}
-			continue
+		if j.output == nil {
+			return j, true, nil
 		}
-		select {
-		case jobs <- j:
-		case <-ctx.Done():
-			return nil
+		if err := p.resume(t, j.output); err != nil {
+			return job{}, false, err
 		}
 	}
 }
@@ -176,8 +215,7 @@ func (p *pool) resume(t Task, out *frame.Frame) error {
 
 // execute is one executor: it loads its model instance, then scores tasks
 // until there are none left or the run stops.
-func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) error {
-	x := &executor{pool: p, index: index, spec: p.specs[index]}
+func (p *pool) execute(ctx context.Context, x *executor) error {
 	defer x.release()
 	if _, err := x.instance(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -187,9 +225,10 @@ func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) error {
 	}
 	// One context per executor carries the parameters; tasks add to it.
 	params := model.WithParameters(ctx, p.opts.Parameters)
-	for j := range jobs {
-		if ctx.Err() != nil {
-			return nil
+	for {
+		j, ok, err := p.nextJob(ctx)
+		if !ok {
+			return err
 		}
 		out, attempts, err := p.score(params, x, j)
 		var load *loadError
@@ -208,12 +247,11 @@ func (p *pool) execute(ctx context.Context, index int, jobs <-chan job) error {
 		case errors.As(err, &load):
 			return load // the task stays outstanding, so incomplete
 		default:
-			if err := p.fail(&TaskError{Task: j.task, Executor: index, Attempts: attempts, Err: err}); err != nil {
+			if err := p.fail(&TaskError{Task: j.task, Executor: x.index, Attempts: attempts, Err: err}); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
 }
 
 // executor holds one executor's model instance, loading a fresh one after
@@ -226,6 +264,8 @@ type executor struct {
 	// giveBack ends the executor's use of m; discard closes m, which must
 	// not be used again.
 	giveBack, discard func()
+	// guard is shared with the executor's supervisor.
+	guard callGuard
 }
 
 // loadError stops an executor whose model could not be loaded.
@@ -391,7 +431,7 @@ func (p *pool) score(ctx context.Context, x *executor, j job) (*frame.Frame, int
 		}
 		start := time.Now()
 		p.exec.emit(Event{Kind: TaskStarted, Task: j.task, Executor: x.index, Attempt: attempt, Time: start})
-		out, err := p.attempt(ctx, x, m, j, attempt)
+		out, err := p.attempt(ctx, x, m, j, attempt, start)
 		ev := Event{Task: j.task, Executor: x.index, Attempt: attempt, Duration: time.Since(start), Err: err, Time: time.Now()}
 		if err == nil {
 			ev.Kind = TaskFinished
@@ -467,32 +507,46 @@ func describeBytes(n int64) string {
 	return fmt.Sprintf("%.2f MiB (%d bytes)", float64(n)/(1<<20), n)
 }
 
-// attempt makes one call to the model and checks what it returned.
-func (p *pool) attempt(ctx context.Context, x *executor, m model.Model, j job, attempt int) (*frame.Frame, error) {
+// attempt makes one call to the model and checks what it returned. The
+// call runs on the executor's goroutine, or on its own with a task timeout
+// (see scoreAttempt).
+func (p *pool) attempt(ctx context.Context, x *executor, m model.Model, j job, attempt int, start time.Time) (*frame.Frame, error) {
 	logged := &modelLogLines{}
 	ctx = model.WithLog(ctx, logged.add)
 	var out *frame.Frame
 	err := prepare(ctx, m)
 	if err == nil {
-		var abandoned *modelCall
-		out, abandoned, err = scoreAttempt(ctx, m, j.task.forModel(attempt, x.index), j.rows, p.opts.TaskTimeout)
-		if abandoned != nil {
-			x.abandon(abandoned, j.task)
+		t := j.task.forModel(attempt, x.index)
+		if p.opts.TaskTimeout > 0 {
+			var abandoned *modelCall
+			out, abandoned, err = scoreAttempt(ctx, m, t, j.rows, p.opts.TaskTimeout)
+			if abandoned != nil {
+				x.abandon(abandoned, j.task)
+			}
+		} else {
+			out, err = x.scoreInline(ctx, m, t, j.rows, &inlineCall{task: j.task, attempt: attempt, start: start, logged: logged})
 		}
 	}
-	logged.mu.Lock()
-	if len(logged.lines) > 0 {
-		p.exec.mu.Lock()
-		p.exec.report.ModelLogs = append(p.exec.report.ModelLogs, ModelLog{
-			Task: j.task, Attempt: attempt, Executor: x.index, Lines: slices.Clone(logged.lines), Dropped: logged.dropped,
-		})
-		p.exec.mu.Unlock()
-	}
-	logged.mu.Unlock()
+	p.recordModelLogs(j.task, attempt, x.index, logged)
 	if err != nil {
 		return nil, err
 	}
 	return out, p.checkSchema(j.task, out)
+}
+
+// recordModelLogs adds the lines a model logged during an attempt, if any,
+// to the report.
+func (p *pool) recordModelLogs(t Task, attempt, executor int, logged *modelLogLines) {
+	logged.mu.Lock()
+	defer logged.mu.Unlock()
+	if len(logged.lines) == 0 {
+		return
+	}
+	p.exec.mu.Lock()
+	p.exec.report.ModelLogs = append(p.exec.report.ModelLogs, ModelLog{
+		Task: t, Attempt: attempt, Executor: executor, Lines: slices.Clone(logged.lines), Dropped: logged.dropped,
+	})
+	p.exec.mu.Unlock()
 }
 
 // prepare readies a model that implements model.Preparer for its next
@@ -510,8 +564,8 @@ func prepare(ctx context.Context, m model.Model) error {
 
 // stopGrace is how long an attempt whose run was cancelled or timed out
 // waits for its model call to return before abandoning it (a task timeout
-// abandons at once), and how long a run that has ended waits for its
-// abandoned calls to return before it returns without them.
+// abandons at once; see also supervise), and how long a run that has ended
+// waits for its abandoned calls to return before it returns without them.
 const stopGrace = time.Second
 
 // modelCall is one Predict running in its own goroutine, so that its
@@ -526,14 +580,19 @@ func callModel(ctx context.Context, m model.Model, rows *frame.Frame) *modelCall
 	c := &modelCall{done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
-		defer func() {
-			if v := recover(); v != nil {
-				c.out, c.err = nil, &PanicError{Value: v, Stack: debug.Stack()}
-			}
-		}()
-		c.out, c.err = m.Predict(ctx, rows)
+		c.out, c.err = predict(ctx, m, rows)
 	}()
 	return c
+}
+
+// predict calls the model, turning a panic into an error.
+func predict(ctx context.Context, m model.Model, rows *frame.Frame) (out *frame.Frame, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return m.Predict(ctx, rows)
 }
 
 // scoreAttempt makes one call to the model for task t, under taskTimeout
@@ -570,16 +629,23 @@ func scoreAttempt(ctx context.Context, m model.Model, t model.Task, rows *frame.
 		// A model that ignored its context and returned late still timed out.
 		return nil, nil, stopped(ctx, taskTimeout)
 	}
-	if call.err != nil {
-		return nil, nil, call.err
+	out, err = checkOutput(call.out, call.err, rows)
+	return out, nil, err
+}
+
+// checkOutput passes on a model call's output and error, making sure that
+// a call without error returned one row per input row.
+func checkOutput(out *frame.Frame, err error, rows *frame.Frame) (*frame.Frame, error) {
+	if err != nil {
+		return nil, err
 	}
-	if call.out == nil {
-		return nil, nil, errors.New("the model returned no frame and no error")
+	if out == nil {
+		return nil, errors.New("the model returned no frame and no error")
 	}
-	if call.out.NumRows() != rows.NumRows() {
-		return nil, nil, fmt.Errorf("the model returned %d rows for %d input rows; a model must return one row per input row", call.out.NumRows(), rows.NumRows())
+	if out.NumRows() != rows.NumRows() {
+		return nil, fmt.Errorf("the model returned %d rows for %d input rows; a model must return one row per input row", out.NumRows(), rows.NumRows())
 	}
-	return call.out, nil, nil
+	return out, nil
 }
 
 // stopped is the error of an attempt whose context ended.

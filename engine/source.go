@@ -7,11 +7,17 @@ import (
 )
 
 // source hands out a run's tasks in input order, each with its rows.
-// Only the dispatcher goroutine calls next; remaining is called after it
-// has stopped.
+// One goroutine at a time calls next: the dispatcher, or for an in-memory
+// source the executors in turn; remaining is called after they have
+// stopped.
 type source interface {
 	// next returns the next task with its rows, or io.EOF.
 	next() (job, error)
+	// inMemory reports whether next only slices memory, never waiting on
+	// input: executors then take their tasks from it themselves, which
+	// saves a goroutine switch per task, instead of through a dispatcher
+	// that reads ahead of them.
+	inMemory() bool
 	// total is the number of tasks, or -1 while it is unknown.
 	total() int
 	// remaining lists the known tasks not yet handed out.
@@ -40,6 +46,7 @@ func (s *frameSource) next() (job, error) {
 	return job{task: t, rows: s.in.Slice(t.Start, t.End)}, nil
 }
 
+func (s *frameSource) inMemory() bool    { return true }
 func (s *frameSource) total() int        { return len(s.tasks) }
 func (s *frameSource) remaining() []Task { return s.tasks[s.pos:] }
 func (s *frameSource) exhausted() bool   { return s.pos == len(s.tasks) }
@@ -108,6 +115,8 @@ func (s *rebatcher) take(n int) (*frame.Frame, error) {
 	}
 	return frame.Concat(parts...)
 }
+
+func (s *rebatcher) inMemory() bool { return false }
 
 func (s *rebatcher) total() int {
 	if s.eof && s.buffered == 0 {

@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,7 +38,7 @@ func Concat(frames ...*Frame) (*Frame, error) {
 		for k, f := range frames {
 			parts[k] = f.columns[i]
 		}
-		c, err := array.Concatenate(parts, allocator)
+		c, err := concatColumn(parts)
 		if err != nil {
 			return nil, &ColumnError{Column: first.schema.Field(i).Name, Row: noRow, Err: err}
 		}
@@ -49,6 +50,46 @@ func Concat(frames ...*Frame) (*Frame, error) {
 	}
 	g.offset = first.offset
 	return g, nil
+}
+
+// concatColumn joins one column's parts, which have the same type.
+func concatColumn(parts []arrow.Array) (arrow.Array, error) {
+	if values, ok := joinValues(parts); ok {
+		rows := 0
+		for _, a := range parts {
+			rows += a.Len()
+		}
+		return array.MakeFromData(validity{}.data(parts[0].DataType(), rows, values)), nil
+	}
+	return array.Concatenate(parts, allocator)
+}
+
+// joinValues joins the values of primitive fixed-width parts without
+// nulls, the usual output of a model, and reports whether it could:
+// bytes.Join fills a buffer that it does not zero first, which
+// array.Concatenate does, so each byte is written once instead of twice.
+func joinValues(parts []arrow.Array) ([]byte, bool) {
+	t := parts[0].DataType()
+	if !arrow.IsPrimitive(t.ID()) || t.ID() == arrow.BOOL {
+		return nil, false // booleans are bits: not whole bytes per row
+	}
+	width := t.(arrow.FixedWidthDataType).BitWidth() / 8
+	values := make([][]byte, 0, len(parts))
+	for _, a := range parts {
+		if a.NullN() > 0 {
+			return nil, false
+		}
+		if a.Len() == 0 {
+			continue // it may have no values buffer at all
+		}
+		d := a.Data()
+		start := d.Offset() * width
+		values = append(values, d.Buffers()[1].Bytes()[start:start+d.Len()*width])
+	}
+	if len(values) == 0 {
+		return nil, false
+	}
+	return bytes.Join(values, nil), true
 }
 
 // SameSchema returns nil when got has want's columns, in order, with the same

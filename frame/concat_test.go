@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -86,6 +87,59 @@ func TestConcatOfSlicesAtUnalignedOffsets(t *testing.T) {
 	for c := range whole.NumCols() {
 		assert.True(t, array.Equal(whole.Column(c), got.Column(c)), "column %s survives slicing and concatenation", whole.ColumnNames()[c])
 	}
+}
+
+// TestConcatOfPrimitiveColumnsWithoutNulls covers the columns that Concat
+// joins itself rather than through arrow: every whole-byte primitive width,
+// slices at offsets, empty parts, and a column with nulls in one part only,
+// which arrow joins; each must equal the frame that was cut up.
+func TestConcatOfPrimitiveColumnsWithoutNulls(t *testing.T) {
+	const n = 300
+	i8 := array.NewInt8Builder(memory.DefaultAllocator)
+	i16 := array.NewInt16Builder(memory.DefaultAllocator)
+	u32 := array.NewUint32Builder(memory.DefaultAllocator)
+	f32 := array.NewFloat32Builder(memory.DefaultAllocator)
+	ts := array.NewTimestampBuilder(memory.DefaultAllocator, &arrow.TimestampType{Unit: arrow.Millisecond})
+	ints := make([]int64, n)
+	var nulls []int
+	for r := range n {
+		i8.Append(int8(r))
+		i16.Append(int16(-r))
+		u32.Append(uint32(r * 70_000))
+		f32.Append(float32(r) / 3)
+		ts.Append(arrow.Timestamp(r * 1000))
+		ints[r] = int64(r)
+		if r == 150 {
+			nulls = append(nulls, r)
+		}
+	}
+	whole := mustNew(t,
+		frame.Column{Name: "i8", Values: i8.NewArray()},
+		frame.Column{Name: "i16", Values: i16.NewArray()},
+		frame.Column{Name: "u32", Values: u32.NewArray()},
+		frame.Column{Name: "f32", Values: f32.NewArray()},
+		frame.Column{Name: "ts", Values: ts.NewArray()},
+		frame.Float64s("f64", floatSeq(0, n)),
+		nullableInts("i64", ints, nulls...),
+	)
+	cuts := []int{0, 0, 7, 100, 100, 101, 299, 300}
+	parts := make([]*frame.Frame, len(cuts)-1)
+	for k := range parts {
+		parts[k] = whole.Slice(cuts[k], cuts[k+1])
+	}
+
+	got, err := frame.Concat(parts...)
+	require.NoError(t, err)
+	require.Equal(t, n, got.NumRows())
+	for c, name := range whole.ColumnNames() {
+		assert.True(t, array.Equal(whole.Column(c), got.Column(c)), "column %s", name)
+		assert.Equal(t, whole.Column(c).NullN(), got.Column(c).NullN(), "column %s", name)
+	}
+
+	got, err = frame.Concat(whole.Slice(0, 0), whole.Slice(5, 5))
+	require.NoError(t, err)
+	assert.Equal(t, 0, got.NumRows())
+	assert.Equal(t, 7, got.NumCols())
 }
 
 func TestConcatRowOffset(t *testing.T) {
