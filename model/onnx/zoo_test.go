@@ -45,9 +45,9 @@ type zooModel struct {
 // needs.
 const debianPython = "/usr/bin/python3"
 
-// buildZoo runs the zoo's quick build of family into a temporary folder;
-// without Debian's Python and its packages it skips, unless CI=true.
-func buildZoo(t *testing.T, family string) (string, zooManifest) {
+// buildZoo runs the zoo's quick build into a temporary folder; without
+// Debian's Python and its packages it skips, unless CI=true.
+func buildZoo(t *testing.T) (string, zooManifest) {
 	t.Helper()
 	if err := exec.Command(debianPython, "-c", "import sklearn, onnx, numpy").Run(); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -56,7 +56,7 @@ func buildZoo(t *testing.T, family string) (string, zooManifest) {
 		t.Skipf("no %s with scikit-learn, onnx and numpy: %v", debianPython, err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(debianPython, "../../bench/zoo/zoo.py", "--quick", "--rows", "300", "--only", family, "--out", dir)
+	cmd := exec.Command(debianPython, "../../bench/zoo/zoo.py", "--quick", "--rows", "3000", "--out", dir)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "zoo.py: %s", out)
 	return dir, readZoo(t, dir)
@@ -102,21 +102,23 @@ func readLE[T float32 | int64](t testing.TB, path string, n int) []T {
 	return v
 }
 
-// TestZooNetsMatchScikitLearn scores the zoo's networks and linear models,
-// trained and answered by scikit-learn, and checks every output column
-// against scikit-learn's answer at two batch sizes. It builds the quick
+// TestZooMatchesScikitLearn scores every model of the zoo, trained and
+// answered by scikit-learn (networks, linear models, gradient boosting,
+// random forests, LightGBM- and XGBoost-shaped trees with missing values),
+// and checks every output column against scikit-learn's answer at two
+// batch sizes, the second leaving a short last batch. It builds the quick
 // zoo, or with $DFBATCH_ZOO set checks the zoo there (a full one).
-func TestZooNetsMatchScikitLearn(t *testing.T) {
+func TestZooMatchesScikitLearn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the zoo's models")
+	}
 	dir, manifest := os.Getenv(zooEnv), zooManifest{}
 	if dir == "" {
-		dir, manifest = buildZoo(t, "zoo_nets")
+		dir, manifest = buildZoo(t)
 	} else {
 		manifest = readZoo(t, dir)
 	}
 	for _, m := range manifest.Models {
-		if m.Family != "nets" && m.Family != "linear" {
-			continue
-		}
 		t.Run(m.Name, func(t *testing.T) {
 			in, features := zooFrame(t, dir, m)
 			l, err := onnx.Open(filepath.Join(dir, m.Model), onnx.Options{Features: features})
@@ -134,7 +136,7 @@ func TestZooNetsMatchScikitLearn(t *testing.T) {
 
 // zooPath is what runs each kind of zoo model: a network classifier's
 // dense layers on the plan and its labels on the ML operators, a network
-// regressor on the plan, a logistic regression on the ML operators.
+// regressor on the plan, linear models and trees on the ML operators.
 func zooPath(name string) string {
 	switch {
 	case strings.HasPrefix(name, "mlpreg_"):
