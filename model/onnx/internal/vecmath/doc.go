@@ -1,6 +1,6 @@
 // Package vecmath computes transcendental functions over float32 slices,
-// with AVX-512F or AVX2+FMA assembly where the CPU has it and portable Go
-// otherwise. Both run one algorithm on the same coefficients (the
+// with AVX2+FMA assembly where the CPU has it (AVX-512 CPUs included) and
+// portable Go otherwise. Both run one algorithm on the same coefficients (the
 // generator gen_kernels.go writes the assembly and the Go constants): the
 // argument is reduced to a small range where a polynomial is accurate, in
 // the manner of Cephes (S. L. Moshier) and ONNX Runtime's MLAS.

@@ -1,12 +1,10 @@
 //go:build ignore
 
-// gen_kernels writes kernel_amd64.s, the AVX2+FMA and AVX-512F kernels of
-// the package's functions, and constants.go, the coefficients they share
-// with the portable Go code, so that both run one algorithm on one set of
-// numbers. The kernels of the two instruction sets differ only in register
-// width, masks (vector registers with AVX2, K registers with AVX-512) and
-// the tail: AVX2 kernels take whole vectors, AVX-512 ones finish with a
-// masked vector. Run it with go generate.
+// gen_kernels writes kernel_amd64.s, the AVX2+FMA kernels of the package's
+// functions, and constants.go, the coefficients they share with the
+// portable Go code, so that both run one algorithm on one set of numbers.
+// The kernels take whole vectors of 8; the caller handles the tail. Run it
+// with go generate.
 package main
 
 import (
@@ -112,29 +110,16 @@ var constants = []constant{
 	f("erfBigP6", 1.28717512e-1, ""),
 }
 
-// isa is an instruction set the kernels are written for.
-type isa struct {
-	suffix string // of the functions' names
-	reg    string // Y or Z
-	lanes  int
-}
-
-var (
-	avx2   = isa{suffix: "AVX2", reg: "Y", lanes: 8}
-	avx512 = isa{suffix: "AVX512", reg: "Z", lanes: 16}
-)
-
-// gen writes assembly for one instruction set at a time.
+// gen writes assembly.
 type gen struct {
 	strings.Builder
-	isa isa
 }
 
 func (g *gen) op(format string, args ...any) { fmt.Fprintf(g, "\t"+format+"\n", args...) }
 func (g *gen) line(s string)                 { g.WriteString(s + "\n") }
 
 // v names vector register i.
-func (g *gen) v(i int) string { return fmt.Sprintf("%s%d", g.isa.reg, i) }
+func (g *gen) v(i int) string { return fmt.Sprintf("Y%d", i) }
 
 // c is the memory operand of a constant vector.
 func c(name string) string { return name + "<>(SB)" }
@@ -142,21 +127,11 @@ func c(name string) string { return name + "<>(SB)" }
 // zero is the register kept at 0 through a kernel.
 const zero = 13
 
-// mask names mask i: Y14 or Y15 with AVX2, K1 or K2 with AVX-512.
-func (g *gen) mask(i int) string {
-	if g.isa.reg == "Z" {
-		return fmt.Sprintf("K%d", i+1)
-	}
-	return g.v(14 + i)
-}
+// mask names mask register i: Y14 or Y15.
+func (g *gen) mask(i int) string { return g.v(14 + i) }
 
-// logic is the bitwise instruction op (AND, OR, XOR) of this instruction set.
-func (g *gen) logic(op string) string {
-	if g.isa.reg == "Z" {
-		return "VP" + op + "D"
-	}
-	return "VP" + op
-}
+// logic is the bitwise instruction op (AND, OR, XOR).
+func (g *gen) logic(op string) string { return "VP" + op }
 
 func (g *gen) load(dst int, src string) { g.op("VMOVUPS %s, %s", src, g.v(dst)) }
 
@@ -204,10 +179,6 @@ func (g *gen) cmp(pred, a int, b string, m int) {
 
 // blend writes dst = m ? ifTrue : ifFalse; ifTrue may be a constant.
 func (g *gen) blend(m int, ifTrue string, ifFalse, dst int) {
-	if g.isa.reg == "Z" {
-		g.op("VBLENDMPS %s, %s, %s, %s", ifTrue, g.v(ifFalse), g.mask(m), g.v(dst))
-		return
-	}
 	g.op("VBLENDVPS %s, %s, %s, %s", g.mask(m), ifTrue, g.v(ifFalse), g.v(dst))
 }
 
@@ -349,12 +320,10 @@ func (g *gen) erf() int {
 	return 9
 }
 
-// kernel writes the function name+suffix over n elements: whole vectors,
-// then with AVX-512 the rest under a mask (AVX2 kernels take a multiple of
-// 8).
+// kernel writes the function nameAVX2 over n elements, a multiple of 8.
 func (g *gen) kernel(name, doc string, body func() int) {
-	fn := name + g.isa.suffix
-	bytes := g.isa.lanes * 4
+	fn := name + "AVX2"
+	const bytes = 32
 	g.line(fmt.Sprintf("// func %s(y, x *float32, n int)", fn))
 	g.line("//")
 	g.line(doc)
@@ -362,10 +331,9 @@ func (g *gen) kernel(name, doc string, body func() int) {
 	g.op("MOVQ y+0(FP), DI")
 	g.op("MOVQ x+8(FP), SI")
 	g.op("MOVQ n+16(FP), CX")
-	g.op("MOVQ CX, DX")
 	g.op("%s %s, %s, %s", g.logic("XOR"), g.v(zero), g.v(zero), g.v(zero))
-	g.op("SHRQ $%d, CX", map[int]int{8: 3, 16: 4}[g.isa.lanes])
-	g.op("JZ tail")
+	g.op("SHRQ $3, CX")
+	g.op("JZ done")
 	g.line("")
 	g.line("loop:")
 	g.load(0, "(SI)")
@@ -376,21 +344,7 @@ func (g *gen) kernel(name, doc string, body func() int) {
 	g.op("DECQ CX")
 	g.op("JNZ loop")
 	g.line("")
-	g.line("tail:")
-	if g.isa.reg == "Z" {
-		g.op("ANDQ $15, DX")
-		g.op("JZ done")
-		g.op("MOVQ DX, CX")
-		g.op("MOVL $1, AX")
-		g.op("SHLL CX, AX")
-		g.op("DECL AX")
-		g.op("KMOVW AX, K7")
-		g.op("VMOVUPS.Z (SI), K7, Z0")
-		out := body()
-		g.op("VMOVUPS %s, K7, (DI)", g.v(out))
-		g.line("")
-		g.line("done:")
-	}
+	g.line("done:")
 	g.op("VZEROUPPER")
 	g.op("RET")
 	g.line("")
@@ -419,17 +373,14 @@ func assembly() string {
 		if !c.isBits {
 			bits = math.Float32bits(c.value)
 		}
-		for i := range 16 {
+		for i := range 8 {
 			g.line(fmt.Sprintf("DATA %s<>+%d(SB)/4, $0x%08x", c.name, 4*i, bits))
 		}
-		g.line(fmt.Sprintf("GLOBL %s<>(SB), RODATA|NOPTR, $64", c.name))
+		g.line(fmt.Sprintf("GLOBL %s<>(SB), RODATA|NOPTR, $32", c.name))
 		g.line("")
 	}
-	for _, set := range []isa{avx2, avx512} {
-		g.isa = set
-		for _, k := range kernels {
-			g.kernel(k.name, k.doc, func() int { return k.body(g) })
-		}
+	for _, k := range kernels {
+		g.kernel(k.name, k.doc, func() int { return k.body(g) })
 	}
 	return g.String()
 }

@@ -6,13 +6,11 @@ import "golang.org/x/sys/cpu"
 
 // bestLevel is the fastest implementation this CPU runs: the kernels need
 // FMA and AVX2 (and the OS saving YMM registers, which cpu.X86.HasAVX
-// includes), and AVX-512F for the wider ones.
+// includes). There are no AVX-512 kernels: no machine the project runs on
+// could test them, and AVX-512 CPUs run the AVX2 ones.
 var bestLevel = func() kernelLevel {
-	switch {
-	case !cpu.X86.HasAVX || !cpu.X86.HasAVX2 || !cpu.X86.HasFMA:
+	if !cpu.X86.HasAVX || !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
 		return levelGo
-	case cpu.X86.HasAVX512F:
-		return levelAVX512
 	}
 	return levelAVX2
 }()
@@ -35,41 +33,22 @@ func logAVX2(y, x *float32, n int)
 //go:noescape
 func erfAVX2(y, x *float32, n int)
 
-//go:noescape
-func expAVX512(y, x *float32, n int)
-
-//go:noescape
-func tanhAVX512(y, x *float32, n int)
-
-//go:noescape
-func sigmoidAVX512(y, x *float32, n int)
-
-//go:noescape
-func logAVX512(y, x *float32, n int)
-
-//go:noescape
-func erfAVX512(y, x *float32, n int)
-
 // vectorized runs fn over x into y (of x's length, not empty) with the
 // active kernel, or says it is the Go one. The AVX2 kernels take the
 // last len(x) % 8 values through a vector on the stack.
 func vectorized(fn function, y, x []float32) bool {
-	switch active {
-	case levelAVX512:
-		avx512(fn, &y[0], &x[0], len(x))
-	case levelAVX2:
-		body := len(x) &^ 7
-		if body > 0 {
-			avx2(fn, &y[0], &x[0], body)
-		}
-		if body < len(x) {
-			var tail [8]float32
-			copy(tail[:], x[body:])
-			avx2(fn, &tail[0], &tail[0], len(tail))
-			copy(y[body:], tail[:])
-		}
-	default:
+	if active != levelAVX2 {
 		return false
+	}
+	body := len(x) &^ 7
+	if body > 0 {
+		avx2(fn, &y[0], &x[0], body)
+	}
+	if body < len(x) {
+		var tail [8]float32
+		copy(tail[:], x[body:])
+		avx2(fn, &tail[0], &tail[0], len(tail))
+		copy(y[body:], tail[:])
 	}
 	return true
 }
@@ -86,20 +65,5 @@ func avx2(fn function, y, x *float32, n int) {
 		logAVX2(y, x, n)
 	case fnErf:
 		erfAVX2(y, x, n)
-	}
-}
-
-func avx512(fn function, y, x *float32, n int) {
-	switch fn {
-	case fnExp:
-		expAVX512(y, x, n)
-	case fnTanh:
-		tanhAVX512(y, x, n)
-	case fnSigmoid:
-		sigmoidAVX512(y, x, n)
-	case fnLog:
-		logAVX512(y, x, n)
-	case fnErf:
-		erfAVX512(y, x, n)
 	}
 }

@@ -10,15 +10,7 @@ DATA one<>+16(SB)/4, $0x3f800000
 DATA one<>+20(SB)/4, $0x3f800000
 DATA one<>+24(SB)/4, $0x3f800000
 DATA one<>+28(SB)/4, $0x3f800000
-DATA one<>+32(SB)/4, $0x3f800000
-DATA one<>+36(SB)/4, $0x3f800000
-DATA one<>+40(SB)/4, $0x3f800000
-DATA one<>+44(SB)/4, $0x3f800000
-DATA one<>+48(SB)/4, $0x3f800000
-DATA one<>+52(SB)/4, $0x3f800000
-DATA one<>+56(SB)/4, $0x3f800000
-DATA one<>+60(SB)/4, $0x3f800000
-GLOBL one<>(SB), RODATA|NOPTR, $64
+GLOBL one<>(SB), RODATA|NOPTR, $32
 
 DATA minusOne<>+0(SB)/4, $0xbf800000
 DATA minusOne<>+4(SB)/4, $0xbf800000
@@ -28,15 +20,7 @@ DATA minusOne<>+16(SB)/4, $0xbf800000
 DATA minusOne<>+20(SB)/4, $0xbf800000
 DATA minusOne<>+24(SB)/4, $0xbf800000
 DATA minusOne<>+28(SB)/4, $0xbf800000
-DATA minusOne<>+32(SB)/4, $0xbf800000
-DATA minusOne<>+36(SB)/4, $0xbf800000
-DATA minusOne<>+40(SB)/4, $0xbf800000
-DATA minusOne<>+44(SB)/4, $0xbf800000
-DATA minusOne<>+48(SB)/4, $0xbf800000
-DATA minusOne<>+52(SB)/4, $0xbf800000
-DATA minusOne<>+56(SB)/4, $0xbf800000
-DATA minusOne<>+60(SB)/4, $0xbf800000
-GLOBL minusOne<>(SB), RODATA|NOPTR, $64
+GLOBL minusOne<>(SB), RODATA|NOPTR, $32
 
 DATA signMask<>+0(SB)/4, $0x80000000
 DATA signMask<>+4(SB)/4, $0x80000000
@@ -46,15 +30,7 @@ DATA signMask<>+16(SB)/4, $0x80000000
 DATA signMask<>+20(SB)/4, $0x80000000
 DATA signMask<>+24(SB)/4, $0x80000000
 DATA signMask<>+28(SB)/4, $0x80000000
-DATA signMask<>+32(SB)/4, $0x80000000
-DATA signMask<>+36(SB)/4, $0x80000000
-DATA signMask<>+40(SB)/4, $0x80000000
-DATA signMask<>+44(SB)/4, $0x80000000
-DATA signMask<>+48(SB)/4, $0x80000000
-DATA signMask<>+52(SB)/4, $0x80000000
-DATA signMask<>+56(SB)/4, $0x80000000
-DATA signMask<>+60(SB)/4, $0x80000000
-GLOBL signMask<>(SB), RODATA|NOPTR, $64
+GLOBL signMask<>(SB), RODATA|NOPTR, $32
 
 DATA absMask<>+0(SB)/4, $0x7fffffff
 DATA absMask<>+4(SB)/4, $0x7fffffff
@@ -64,15 +40,7 @@ DATA absMask<>+16(SB)/4, $0x7fffffff
 DATA absMask<>+20(SB)/4, $0x7fffffff
 DATA absMask<>+24(SB)/4, $0x7fffffff
 DATA absMask<>+28(SB)/4, $0x7fffffff
-DATA absMask<>+32(SB)/4, $0x7fffffff
-DATA absMask<>+36(SB)/4, $0x7fffffff
-DATA absMask<>+40(SB)/4, $0x7fffffff
-DATA absMask<>+44(SB)/4, $0x7fffffff
-DATA absMask<>+48(SB)/4, $0x7fffffff
-DATA absMask<>+52(SB)/4, $0x7fffffff
-DATA absMask<>+56(SB)/4, $0x7fffffff
-DATA absMask<>+60(SB)/4, $0x7fffffff
-GLOBL absMask<>(SB), RODATA|NOPTR, $64
+GLOBL absMask<>(SB), RODATA|NOPTR, $32
 
 DATA expMax<>+0(SB)/4, $0x42b20000
 DATA expMax<>+4(SB)/4, $0x42b20000
@@ -82,15 +50,7 @@ DATA expMax<>+16(SB)/4, $0x42b20000
 DATA expMax<>+20(SB)/4, $0x42b20000
 DATA expMax<>+24(SB)/4, $0x42b20000
 DATA expMax<>+28(SB)/4, $0x42b20000
-DATA expMax<>+32(SB)/4, $0x42b20000
-DATA expMax<>+36(SB)/4, $0x42b20000
-DATA expMax<>+40(SB)/4, $0x42b20000
-DATA expMax<>+44(SB)/4, $0x42b20000
-DATA expMax<>+48(SB)/4, $0x42b20000
-DATA expMax<>+52(SB)/4, $0x42b20000
-DATA expMax<>+56(SB)/4, $0x42b20000
-DATA expMax<>+60(SB)/4, $0x42b20000
-GLOBL expMax<>(SB), RODATA|NOPTR, $64
+GLOBL expMax<>(SB), RODATA|NOPTR, $32
 
 DATA expMin<>+0(SB)/4, $0xc2d00000
 DATA expMin<>+4(SB)/4, $0xc2d00000
@@ -100,15 +60,7 @@ DATA expMin<>+16(SB)/4, $0xc2d00000
 DATA expMin<>+20(SB)/4, $0xc2d00000
 DATA expMin<>+24(SB)/4, $0xc2d00000
 DATA expMin<>+28(SB)/4, $0xc2d00000
-DATA expMin<>+32(SB)/4, $0xc2d00000
-DATA expMin<>+36(SB)/4, $0xc2d00000
-DATA expMin<>+40(SB)/4, $0xc2d00000
-DATA expMin<>+44(SB)/4, $0xc2d00000
-DATA expMin<>+48(SB)/4, $0xc2d00000
-DATA expMin<>+52(SB)/4, $0xc2d00000
-DATA expMin<>+56(SB)/4, $0xc2d00000
-DATA expMin<>+60(SB)/4, $0xc2d00000
-GLOBL expMin<>(SB), RODATA|NOPTR, $64
+GLOBL expMin<>(SB), RODATA|NOPTR, $32
 
 DATA log2e<>+0(SB)/4, $0x3fb8aa3b
 DATA log2e<>+4(SB)/4, $0x3fb8aa3b
@@ -118,15 +70,7 @@ DATA log2e<>+16(SB)/4, $0x3fb8aa3b
 DATA log2e<>+20(SB)/4, $0x3fb8aa3b
 DATA log2e<>+24(SB)/4, $0x3fb8aa3b
 DATA log2e<>+28(SB)/4, $0x3fb8aa3b
-DATA log2e<>+32(SB)/4, $0x3fb8aa3b
-DATA log2e<>+36(SB)/4, $0x3fb8aa3b
-DATA log2e<>+40(SB)/4, $0x3fb8aa3b
-DATA log2e<>+44(SB)/4, $0x3fb8aa3b
-DATA log2e<>+48(SB)/4, $0x3fb8aa3b
-DATA log2e<>+52(SB)/4, $0x3fb8aa3b
-DATA log2e<>+56(SB)/4, $0x3fb8aa3b
-DATA log2e<>+60(SB)/4, $0x3fb8aa3b
-GLOBL log2e<>(SB), RODATA|NOPTR, $64
+GLOBL log2e<>(SB), RODATA|NOPTR, $32
 
 DATA roundMagic<>+0(SB)/4, $0x4b400000
 DATA roundMagic<>+4(SB)/4, $0x4b400000
@@ -136,15 +80,7 @@ DATA roundMagic<>+16(SB)/4, $0x4b400000
 DATA roundMagic<>+20(SB)/4, $0x4b400000
 DATA roundMagic<>+24(SB)/4, $0x4b400000
 DATA roundMagic<>+28(SB)/4, $0x4b400000
-DATA roundMagic<>+32(SB)/4, $0x4b400000
-DATA roundMagic<>+36(SB)/4, $0x4b400000
-DATA roundMagic<>+40(SB)/4, $0x4b400000
-DATA roundMagic<>+44(SB)/4, $0x4b400000
-DATA roundMagic<>+48(SB)/4, $0x4b400000
-DATA roundMagic<>+52(SB)/4, $0x4b400000
-DATA roundMagic<>+56(SB)/4, $0x4b400000
-DATA roundMagic<>+60(SB)/4, $0x4b400000
-GLOBL roundMagic<>(SB), RODATA|NOPTR, $64
+GLOBL roundMagic<>(SB), RODATA|NOPTR, $32
 
 DATA expC1<>+0(SB)/4, $0x3f318000
 DATA expC1<>+4(SB)/4, $0x3f318000
@@ -154,15 +90,7 @@ DATA expC1<>+16(SB)/4, $0x3f318000
 DATA expC1<>+20(SB)/4, $0x3f318000
 DATA expC1<>+24(SB)/4, $0x3f318000
 DATA expC1<>+28(SB)/4, $0x3f318000
-DATA expC1<>+32(SB)/4, $0x3f318000
-DATA expC1<>+36(SB)/4, $0x3f318000
-DATA expC1<>+40(SB)/4, $0x3f318000
-DATA expC1<>+44(SB)/4, $0x3f318000
-DATA expC1<>+48(SB)/4, $0x3f318000
-DATA expC1<>+52(SB)/4, $0x3f318000
-DATA expC1<>+56(SB)/4, $0x3f318000
-DATA expC1<>+60(SB)/4, $0x3f318000
-GLOBL expC1<>(SB), RODATA|NOPTR, $64
+GLOBL expC1<>(SB), RODATA|NOPTR, $32
 
 DATA expC2<>+0(SB)/4, $0xb95e8083
 DATA expC2<>+4(SB)/4, $0xb95e8083
@@ -172,15 +100,7 @@ DATA expC2<>+16(SB)/4, $0xb95e8083
 DATA expC2<>+20(SB)/4, $0xb95e8083
 DATA expC2<>+24(SB)/4, $0xb95e8083
 DATA expC2<>+28(SB)/4, $0xb95e8083
-DATA expC2<>+32(SB)/4, $0xb95e8083
-DATA expC2<>+36(SB)/4, $0xb95e8083
-DATA expC2<>+40(SB)/4, $0xb95e8083
-DATA expC2<>+44(SB)/4, $0xb95e8083
-DATA expC2<>+48(SB)/4, $0xb95e8083
-DATA expC2<>+52(SB)/4, $0xb95e8083
-DATA expC2<>+56(SB)/4, $0xb95e8083
-DATA expC2<>+60(SB)/4, $0xb95e8083
-GLOBL expC2<>(SB), RODATA|NOPTR, $64
+GLOBL expC2<>(SB), RODATA|NOPTR, $32
 
 DATA expP0<>+0(SB)/4, $0x39506967
 DATA expP0<>+4(SB)/4, $0x39506967
@@ -190,15 +110,7 @@ DATA expP0<>+16(SB)/4, $0x39506967
 DATA expP0<>+20(SB)/4, $0x39506967
 DATA expP0<>+24(SB)/4, $0x39506967
 DATA expP0<>+28(SB)/4, $0x39506967
-DATA expP0<>+32(SB)/4, $0x39506967
-DATA expP0<>+36(SB)/4, $0x39506967
-DATA expP0<>+40(SB)/4, $0x39506967
-DATA expP0<>+44(SB)/4, $0x39506967
-DATA expP0<>+48(SB)/4, $0x39506967
-DATA expP0<>+52(SB)/4, $0x39506967
-DATA expP0<>+56(SB)/4, $0x39506967
-DATA expP0<>+60(SB)/4, $0x39506967
-GLOBL expP0<>(SB), RODATA|NOPTR, $64
+GLOBL expP0<>(SB), RODATA|NOPTR, $32
 
 DATA expP1<>+0(SB)/4, $0x3ab743ce
 DATA expP1<>+4(SB)/4, $0x3ab743ce
@@ -208,15 +120,7 @@ DATA expP1<>+16(SB)/4, $0x3ab743ce
 DATA expP1<>+20(SB)/4, $0x3ab743ce
 DATA expP1<>+24(SB)/4, $0x3ab743ce
 DATA expP1<>+28(SB)/4, $0x3ab743ce
-DATA expP1<>+32(SB)/4, $0x3ab743ce
-DATA expP1<>+36(SB)/4, $0x3ab743ce
-DATA expP1<>+40(SB)/4, $0x3ab743ce
-DATA expP1<>+44(SB)/4, $0x3ab743ce
-DATA expP1<>+48(SB)/4, $0x3ab743ce
-DATA expP1<>+52(SB)/4, $0x3ab743ce
-DATA expP1<>+56(SB)/4, $0x3ab743ce
-DATA expP1<>+60(SB)/4, $0x3ab743ce
-GLOBL expP1<>(SB), RODATA|NOPTR, $64
+GLOBL expP1<>(SB), RODATA|NOPTR, $32
 
 DATA expP2<>+0(SB)/4, $0x3c088908
 DATA expP2<>+4(SB)/4, $0x3c088908
@@ -226,15 +130,7 @@ DATA expP2<>+16(SB)/4, $0x3c088908
 DATA expP2<>+20(SB)/4, $0x3c088908
 DATA expP2<>+24(SB)/4, $0x3c088908
 DATA expP2<>+28(SB)/4, $0x3c088908
-DATA expP2<>+32(SB)/4, $0x3c088908
-DATA expP2<>+36(SB)/4, $0x3c088908
-DATA expP2<>+40(SB)/4, $0x3c088908
-DATA expP2<>+44(SB)/4, $0x3c088908
-DATA expP2<>+48(SB)/4, $0x3c088908
-DATA expP2<>+52(SB)/4, $0x3c088908
-DATA expP2<>+56(SB)/4, $0x3c088908
-DATA expP2<>+60(SB)/4, $0x3c088908
-GLOBL expP2<>(SB), RODATA|NOPTR, $64
+GLOBL expP2<>(SB), RODATA|NOPTR, $32
 
 DATA expP3<>+0(SB)/4, $0x3d2aa9c1
 DATA expP3<>+4(SB)/4, $0x3d2aa9c1
@@ -244,15 +140,7 @@ DATA expP3<>+16(SB)/4, $0x3d2aa9c1
 DATA expP3<>+20(SB)/4, $0x3d2aa9c1
 DATA expP3<>+24(SB)/4, $0x3d2aa9c1
 DATA expP3<>+28(SB)/4, $0x3d2aa9c1
-DATA expP3<>+32(SB)/4, $0x3d2aa9c1
-DATA expP3<>+36(SB)/4, $0x3d2aa9c1
-DATA expP3<>+40(SB)/4, $0x3d2aa9c1
-DATA expP3<>+44(SB)/4, $0x3d2aa9c1
-DATA expP3<>+48(SB)/4, $0x3d2aa9c1
-DATA expP3<>+52(SB)/4, $0x3d2aa9c1
-DATA expP3<>+56(SB)/4, $0x3d2aa9c1
-DATA expP3<>+60(SB)/4, $0x3d2aa9c1
-GLOBL expP3<>(SB), RODATA|NOPTR, $64
+GLOBL expP3<>(SB), RODATA|NOPTR, $32
 
 DATA expP4<>+0(SB)/4, $0x3e2aaaaa
 DATA expP4<>+4(SB)/4, $0x3e2aaaaa
@@ -262,15 +150,7 @@ DATA expP4<>+16(SB)/4, $0x3e2aaaaa
 DATA expP4<>+20(SB)/4, $0x3e2aaaaa
 DATA expP4<>+24(SB)/4, $0x3e2aaaaa
 DATA expP4<>+28(SB)/4, $0x3e2aaaaa
-DATA expP4<>+32(SB)/4, $0x3e2aaaaa
-DATA expP4<>+36(SB)/4, $0x3e2aaaaa
-DATA expP4<>+40(SB)/4, $0x3e2aaaaa
-DATA expP4<>+44(SB)/4, $0x3e2aaaaa
-DATA expP4<>+48(SB)/4, $0x3e2aaaaa
-DATA expP4<>+52(SB)/4, $0x3e2aaaaa
-DATA expP4<>+56(SB)/4, $0x3e2aaaaa
-DATA expP4<>+60(SB)/4, $0x3e2aaaaa
-GLOBL expP4<>(SB), RODATA|NOPTR, $64
+GLOBL expP4<>(SB), RODATA|NOPTR, $32
 
 DATA expP5<>+0(SB)/4, $0x3f000000
 DATA expP5<>+4(SB)/4, $0x3f000000
@@ -280,15 +160,7 @@ DATA expP5<>+16(SB)/4, $0x3f000000
 DATA expP5<>+20(SB)/4, $0x3f000000
 DATA expP5<>+24(SB)/4, $0x3f000000
 DATA expP5<>+28(SB)/4, $0x3f000000
-DATA expP5<>+32(SB)/4, $0x3f000000
-DATA expP5<>+36(SB)/4, $0x3f000000
-DATA expP5<>+40(SB)/4, $0x3f000000
-DATA expP5<>+44(SB)/4, $0x3f000000
-DATA expP5<>+48(SB)/4, $0x3f000000
-DATA expP5<>+52(SB)/4, $0x3f000000
-DATA expP5<>+56(SB)/4, $0x3f000000
-DATA expP5<>+60(SB)/4, $0x3f000000
-GLOBL expP5<>(SB), RODATA|NOPTR, $64
+GLOBL expP5<>(SB), RODATA|NOPTR, $32
 
 DATA exponentBias<>+0(SB)/4, $0x0000007f
 DATA exponentBias<>+4(SB)/4, $0x0000007f
@@ -298,15 +170,7 @@ DATA exponentBias<>+16(SB)/4, $0x0000007f
 DATA exponentBias<>+20(SB)/4, $0x0000007f
 DATA exponentBias<>+24(SB)/4, $0x0000007f
 DATA exponentBias<>+28(SB)/4, $0x0000007f
-DATA exponentBias<>+32(SB)/4, $0x0000007f
-DATA exponentBias<>+36(SB)/4, $0x0000007f
-DATA exponentBias<>+40(SB)/4, $0x0000007f
-DATA exponentBias<>+44(SB)/4, $0x0000007f
-DATA exponentBias<>+48(SB)/4, $0x0000007f
-DATA exponentBias<>+52(SB)/4, $0x0000007f
-DATA exponentBias<>+56(SB)/4, $0x0000007f
-DATA exponentBias<>+60(SB)/4, $0x0000007f
-GLOBL exponentBias<>(SB), RODATA|NOPTR, $64
+GLOBL exponentBias<>(SB), RODATA|NOPTR, $32
 
 DATA tanhTiny<>+0(SB)/4, $0x39d1b717
 DATA tanhTiny<>+4(SB)/4, $0x39d1b717
@@ -316,15 +180,7 @@ DATA tanhTiny<>+16(SB)/4, $0x39d1b717
 DATA tanhTiny<>+20(SB)/4, $0x39d1b717
 DATA tanhTiny<>+24(SB)/4, $0x39d1b717
 DATA tanhTiny<>+28(SB)/4, $0x39d1b717
-DATA tanhTiny<>+32(SB)/4, $0x39d1b717
-DATA tanhTiny<>+36(SB)/4, $0x39d1b717
-DATA tanhTiny<>+40(SB)/4, $0x39d1b717
-DATA tanhTiny<>+44(SB)/4, $0x39d1b717
-DATA tanhTiny<>+48(SB)/4, $0x39d1b717
-DATA tanhTiny<>+52(SB)/4, $0x39d1b717
-DATA tanhTiny<>+56(SB)/4, $0x39d1b717
-DATA tanhTiny<>+60(SB)/4, $0x39d1b717
-GLOBL tanhTiny<>(SB), RODATA|NOPTR, $64
+GLOBL tanhTiny<>(SB), RODATA|NOPTR, $32
 
 DATA tanhMax<>+0(SB)/4, $0x41100000
 DATA tanhMax<>+4(SB)/4, $0x41100000
@@ -334,15 +190,7 @@ DATA tanhMax<>+16(SB)/4, $0x41100000
 DATA tanhMax<>+20(SB)/4, $0x41100000
 DATA tanhMax<>+24(SB)/4, $0x41100000
 DATA tanhMax<>+28(SB)/4, $0x41100000
-DATA tanhMax<>+32(SB)/4, $0x41100000
-DATA tanhMax<>+36(SB)/4, $0x41100000
-DATA tanhMax<>+40(SB)/4, $0x41100000
-DATA tanhMax<>+44(SB)/4, $0x41100000
-DATA tanhMax<>+48(SB)/4, $0x41100000
-DATA tanhMax<>+52(SB)/4, $0x41100000
-DATA tanhMax<>+56(SB)/4, $0x41100000
-DATA tanhMax<>+60(SB)/4, $0x41100000
-GLOBL tanhMax<>(SB), RODATA|NOPTR, $64
+GLOBL tanhMax<>(SB), RODATA|NOPTR, $32
 
 DATA tanhMin<>+0(SB)/4, $0xc1100000
 DATA tanhMin<>+4(SB)/4, $0xc1100000
@@ -352,15 +200,7 @@ DATA tanhMin<>+16(SB)/4, $0xc1100000
 DATA tanhMin<>+20(SB)/4, $0xc1100000
 DATA tanhMin<>+24(SB)/4, $0xc1100000
 DATA tanhMin<>+28(SB)/4, $0xc1100000
-DATA tanhMin<>+32(SB)/4, $0xc1100000
-DATA tanhMin<>+36(SB)/4, $0xc1100000
-DATA tanhMin<>+40(SB)/4, $0xc1100000
-DATA tanhMin<>+44(SB)/4, $0xc1100000
-DATA tanhMin<>+48(SB)/4, $0xc1100000
-DATA tanhMin<>+52(SB)/4, $0xc1100000
-DATA tanhMin<>+56(SB)/4, $0xc1100000
-DATA tanhMin<>+60(SB)/4, $0xc1100000
-GLOBL tanhMin<>(SB), RODATA|NOPTR, $64
+GLOBL tanhMin<>(SB), RODATA|NOPTR, $32
 
 DATA tanhP0<>+0(SB)/4, $0xa59f25c0
 DATA tanhP0<>+4(SB)/4, $0xa59f25c0
@@ -370,15 +210,7 @@ DATA tanhP0<>+16(SB)/4, $0xa59f25c0
 DATA tanhP0<>+20(SB)/4, $0xa59f25c0
 DATA tanhP0<>+24(SB)/4, $0xa59f25c0
 DATA tanhP0<>+28(SB)/4, $0xa59f25c0
-DATA tanhP0<>+32(SB)/4, $0xa59f25c0
-DATA tanhP0<>+36(SB)/4, $0xa59f25c0
-DATA tanhP0<>+40(SB)/4, $0xa59f25c0
-DATA tanhP0<>+44(SB)/4, $0xa59f25c0
-DATA tanhP0<>+48(SB)/4, $0xa59f25c0
-DATA tanhP0<>+52(SB)/4, $0xa59f25c0
-DATA tanhP0<>+56(SB)/4, $0xa59f25c0
-DATA tanhP0<>+60(SB)/4, $0xa59f25c0
-GLOBL tanhP0<>(SB), RODATA|NOPTR, $64
+GLOBL tanhP0<>(SB), RODATA|NOPTR, $32
 
 DATA tanhP1<>+0(SB)/4, $0x2a61337e
 DATA tanhP1<>+4(SB)/4, $0x2a61337e
@@ -388,15 +220,7 @@ DATA tanhP1<>+16(SB)/4, $0x2a61337e
 DATA tanhP1<>+20(SB)/4, $0x2a61337e
 DATA tanhP1<>+24(SB)/4, $0x2a61337e
 DATA tanhP1<>+28(SB)/4, $0x2a61337e
-DATA tanhP1<>+32(SB)/4, $0x2a61337e
-DATA tanhP1<>+36(SB)/4, $0x2a61337e
-DATA tanhP1<>+40(SB)/4, $0x2a61337e
-DATA tanhP1<>+44(SB)/4, $0x2a61337e
-DATA tanhP1<>+48(SB)/4, $0x2a61337e
-DATA tanhP1<>+52(SB)/4, $0x2a61337e
-DATA tanhP1<>+56(SB)/4, $0x2a61337e
-DATA tanhP1<>+60(SB)/4, $0x2a61337e
-GLOBL tanhP1<>(SB), RODATA|NOPTR, $64
+GLOBL tanhP1<>(SB), RODATA|NOPTR, $32
 
 DATA tanhP2<>+0(SB)/4, $0xaebd37ff
 DATA tanhP2<>+4(SB)/4, $0xaebd37ff
@@ -406,15 +230,7 @@ DATA tanhP2<>+16(SB)/4, $0xaebd37ff
 DATA tanhP2<>+20(SB)/4, $0xaebd37ff
 DATA tanhP2<>+24(SB)/4, $0xaebd37ff
 DATA tanhP2<>+28(SB)/4, $0xaebd37ff
-DATA tanhP2<>+32(SB)/4, $0xaebd37ff
-DATA tanhP2<>+36(SB)/4, $0xaebd37ff
-DATA tanhP2<>+40(SB)/4, $0xaebd37ff
-DATA tanhP2<>+44(SB)/4, $0xaebd37ff
-DATA tanhP2<>+48(SB)/4, $0xaebd37ff
-DATA tanhP2<>+52(SB)/4, $0xaebd37ff
-DATA tanhP2<>+56(SB)/4, $0xaebd37ff
-DATA tanhP2<>+60(SB)/4, $0xaebd37ff
-GLOBL tanhP2<>(SB), RODATA|NOPTR, $64
+GLOBL tanhP2<>(SB), RODATA|NOPTR, $32
 
 DATA tanhP3<>+0(SB)/4, $0x335c0041
 DATA tanhP3<>+4(SB)/4, $0x335c0041
@@ -424,15 +240,7 @@ DATA tanhP3<>+16(SB)/4, $0x335c0041
 DATA tanhP3<>+20(SB)/4, $0x335c0041
 DATA tanhP3<>+24(SB)/4, $0x335c0041
 DATA tanhP3<>+28(SB)/4, $0x335c0041
-DATA tanhP3<>+32(SB)/4, $0x335c0041
-DATA tanhP3<>+36(SB)/4, $0x335c0041
-DATA tanhP3<>+40(SB)/4, $0x335c0041
-DATA tanhP3<>+44(SB)/4, $0x335c0041
-DATA tanhP3<>+48(SB)/4, $0x335c0041
-DATA tanhP3<>+52(SB)/4, $0x335c0041
-DATA tanhP3<>+56(SB)/4, $0x335c0041
-DATA tanhP3<>+60(SB)/4, $0x335c0041
-GLOBL tanhP3<>(SB), RODATA|NOPTR, $64
+GLOBL tanhP3<>(SB), RODATA|NOPTR, $32
 
 DATA tanhP4<>+0(SB)/4, $0x3779434a
 DATA tanhP4<>+4(SB)/4, $0x3779434a
@@ -442,15 +250,7 @@ DATA tanhP4<>+16(SB)/4, $0x3779434a
 DATA tanhP4<>+20(SB)/4, $0x3779434a
 DATA tanhP4<>+24(SB)/4, $0x3779434a
 DATA tanhP4<>+28(SB)/4, $0x3779434a
-DATA tanhP4<>+32(SB)/4, $0x3779434a
-DATA tanhP4<>+36(SB)/4, $0x3779434a
-DATA tanhP4<>+40(SB)/4, $0x3779434a
-DATA tanhP4<>+44(SB)/4, $0x3779434a
-DATA tanhP4<>+48(SB)/4, $0x3779434a
-DATA tanhP4<>+52(SB)/4, $0x3779434a
-DATA tanhP4<>+56(SB)/4, $0x3779434a
-DATA tanhP4<>+60(SB)/4, $0x3779434a
-GLOBL tanhP4<>(SB), RODATA|NOPTR, $64
+GLOBL tanhP4<>(SB), RODATA|NOPTR, $32
 
 DATA tanhP5<>+0(SB)/4, $0x3a270ded
 DATA tanhP5<>+4(SB)/4, $0x3a270ded
@@ -460,15 +260,7 @@ DATA tanhP5<>+16(SB)/4, $0x3a270ded
 DATA tanhP5<>+20(SB)/4, $0x3a270ded
 DATA tanhP5<>+24(SB)/4, $0x3a270ded
 DATA tanhP5<>+28(SB)/4, $0x3a270ded
-DATA tanhP5<>+32(SB)/4, $0x3a270ded
-DATA tanhP5<>+36(SB)/4, $0x3a270ded
-DATA tanhP5<>+40(SB)/4, $0x3a270ded
-DATA tanhP5<>+44(SB)/4, $0x3a270ded
-DATA tanhP5<>+48(SB)/4, $0x3a270ded
-DATA tanhP5<>+52(SB)/4, $0x3a270ded
-DATA tanhP5<>+56(SB)/4, $0x3a270ded
-DATA tanhP5<>+60(SB)/4, $0x3a270ded
-GLOBL tanhP5<>(SB), RODATA|NOPTR, $64
+GLOBL tanhP5<>(SB), RODATA|NOPTR, $32
 
 DATA tanhP6<>+0(SB)/4, $0x3ba059dc
 DATA tanhP6<>+4(SB)/4, $0x3ba059dc
@@ -478,15 +270,7 @@ DATA tanhP6<>+16(SB)/4, $0x3ba059dc
 DATA tanhP6<>+20(SB)/4, $0x3ba059dc
 DATA tanhP6<>+24(SB)/4, $0x3ba059dc
 DATA tanhP6<>+28(SB)/4, $0x3ba059dc
-DATA tanhP6<>+32(SB)/4, $0x3ba059dc
-DATA tanhP6<>+36(SB)/4, $0x3ba059dc
-DATA tanhP6<>+40(SB)/4, $0x3ba059dc
-DATA tanhP6<>+44(SB)/4, $0x3ba059dc
-DATA tanhP6<>+48(SB)/4, $0x3ba059dc
-DATA tanhP6<>+52(SB)/4, $0x3ba059dc
-DATA tanhP6<>+56(SB)/4, $0x3ba059dc
-DATA tanhP6<>+60(SB)/4, $0x3ba059dc
-GLOBL tanhP6<>(SB), RODATA|NOPTR, $64
+GLOBL tanhP6<>(SB), RODATA|NOPTR, $32
 
 DATA tanhQ0<>+0(SB)/4, $0x35a0d3d8
 DATA tanhQ0<>+4(SB)/4, $0x35a0d3d8
@@ -496,15 +280,7 @@ DATA tanhQ0<>+16(SB)/4, $0x35a0d3d8
 DATA tanhQ0<>+20(SB)/4, $0x35a0d3d8
 DATA tanhQ0<>+24(SB)/4, $0x35a0d3d8
 DATA tanhQ0<>+28(SB)/4, $0x35a0d3d8
-DATA tanhQ0<>+32(SB)/4, $0x35a0d3d8
-DATA tanhQ0<>+36(SB)/4, $0x35a0d3d8
-DATA tanhQ0<>+40(SB)/4, $0x35a0d3d8
-DATA tanhQ0<>+44(SB)/4, $0x35a0d3d8
-DATA tanhQ0<>+48(SB)/4, $0x35a0d3d8
-DATA tanhQ0<>+52(SB)/4, $0x35a0d3d8
-DATA tanhQ0<>+56(SB)/4, $0x35a0d3d8
-DATA tanhQ0<>+60(SB)/4, $0x35a0d3d8
-GLOBL tanhQ0<>(SB), RODATA|NOPTR, $64
+GLOBL tanhQ0<>(SB), RODATA|NOPTR, $32
 
 DATA tanhQ1<>+0(SB)/4, $0x38f895d6
 DATA tanhQ1<>+4(SB)/4, $0x38f895d6
@@ -514,15 +290,7 @@ DATA tanhQ1<>+16(SB)/4, $0x38f895d6
 DATA tanhQ1<>+20(SB)/4, $0x38f895d6
 DATA tanhQ1<>+24(SB)/4, $0x38f895d6
 DATA tanhQ1<>+28(SB)/4, $0x38f895d6
-DATA tanhQ1<>+32(SB)/4, $0x38f895d6
-DATA tanhQ1<>+36(SB)/4, $0x38f895d6
-DATA tanhQ1<>+40(SB)/4, $0x38f895d6
-DATA tanhQ1<>+44(SB)/4, $0x38f895d6
-DATA tanhQ1<>+48(SB)/4, $0x38f895d6
-DATA tanhQ1<>+52(SB)/4, $0x38f895d6
-DATA tanhQ1<>+56(SB)/4, $0x38f895d6
-DATA tanhQ1<>+60(SB)/4, $0x38f895d6
-GLOBL tanhQ1<>(SB), RODATA|NOPTR, $64
+GLOBL tanhQ1<>(SB), RODATA|NOPTR, $32
 
 DATA tanhQ2<>+0(SB)/4, $0x3b14aa05
 DATA tanhQ2<>+4(SB)/4, $0x3b14aa05
@@ -532,15 +300,7 @@ DATA tanhQ2<>+16(SB)/4, $0x3b14aa05
 DATA tanhQ2<>+20(SB)/4, $0x3b14aa05
 DATA tanhQ2<>+24(SB)/4, $0x3b14aa05
 DATA tanhQ2<>+28(SB)/4, $0x3b14aa05
-DATA tanhQ2<>+32(SB)/4, $0x3b14aa05
-DATA tanhQ2<>+36(SB)/4, $0x3b14aa05
-DATA tanhQ2<>+40(SB)/4, $0x3b14aa05
-DATA tanhQ2<>+44(SB)/4, $0x3b14aa05
-DATA tanhQ2<>+48(SB)/4, $0x3b14aa05
-DATA tanhQ2<>+52(SB)/4, $0x3b14aa05
-DATA tanhQ2<>+56(SB)/4, $0x3b14aa05
-DATA tanhQ2<>+60(SB)/4, $0x3b14aa05
-GLOBL tanhQ2<>(SB), RODATA|NOPTR, $64
+GLOBL tanhQ2<>(SB), RODATA|NOPTR, $32
 
 DATA tanhQ3<>+0(SB)/4, $0x3ba059dd
 DATA tanhQ3<>+4(SB)/4, $0x3ba059dd
@@ -550,15 +310,7 @@ DATA tanhQ3<>+16(SB)/4, $0x3ba059dd
 DATA tanhQ3<>+20(SB)/4, $0x3ba059dd
 DATA tanhQ3<>+24(SB)/4, $0x3ba059dd
 DATA tanhQ3<>+28(SB)/4, $0x3ba059dd
-DATA tanhQ3<>+32(SB)/4, $0x3ba059dd
-DATA tanhQ3<>+36(SB)/4, $0x3ba059dd
-DATA tanhQ3<>+40(SB)/4, $0x3ba059dd
-DATA tanhQ3<>+44(SB)/4, $0x3ba059dd
-DATA tanhQ3<>+48(SB)/4, $0x3ba059dd
-DATA tanhQ3<>+52(SB)/4, $0x3ba059dd
-DATA tanhQ3<>+56(SB)/4, $0x3ba059dd
-DATA tanhQ3<>+60(SB)/4, $0x3ba059dd
-GLOBL tanhQ3<>(SB), RODATA|NOPTR, $64
+GLOBL tanhQ3<>(SB), RODATA|NOPTR, $32
 
 DATA minNormal<>+0(SB)/4, $0x00800000
 DATA minNormal<>+4(SB)/4, $0x00800000
@@ -568,15 +320,7 @@ DATA minNormal<>+16(SB)/4, $0x00800000
 DATA minNormal<>+20(SB)/4, $0x00800000
 DATA minNormal<>+24(SB)/4, $0x00800000
 DATA minNormal<>+28(SB)/4, $0x00800000
-DATA minNormal<>+32(SB)/4, $0x00800000
-DATA minNormal<>+36(SB)/4, $0x00800000
-DATA minNormal<>+40(SB)/4, $0x00800000
-DATA minNormal<>+44(SB)/4, $0x00800000
-DATA minNormal<>+48(SB)/4, $0x00800000
-DATA minNormal<>+52(SB)/4, $0x00800000
-DATA minNormal<>+56(SB)/4, $0x00800000
-DATA minNormal<>+60(SB)/4, $0x00800000
-GLOBL minNormal<>(SB), RODATA|NOPTR, $64
+GLOBL minNormal<>(SB), RODATA|NOPTR, $32
 
 DATA two23<>+0(SB)/4, $0x4b000000
 DATA two23<>+4(SB)/4, $0x4b000000
@@ -586,15 +330,7 @@ DATA two23<>+16(SB)/4, $0x4b000000
 DATA two23<>+20(SB)/4, $0x4b000000
 DATA two23<>+24(SB)/4, $0x4b000000
 DATA two23<>+28(SB)/4, $0x4b000000
-DATA two23<>+32(SB)/4, $0x4b000000
-DATA two23<>+36(SB)/4, $0x4b000000
-DATA two23<>+40(SB)/4, $0x4b000000
-DATA two23<>+44(SB)/4, $0x4b000000
-DATA two23<>+48(SB)/4, $0x4b000000
-DATA two23<>+52(SB)/4, $0x4b000000
-DATA two23<>+56(SB)/4, $0x4b000000
-DATA two23<>+60(SB)/4, $0x4b000000
-GLOBL two23<>(SB), RODATA|NOPTR, $64
+GLOBL two23<>(SB), RODATA|NOPTR, $32
 
 DATA minus23<>+0(SB)/4, $0xc1b80000
 DATA minus23<>+4(SB)/4, $0xc1b80000
@@ -604,15 +340,7 @@ DATA minus23<>+16(SB)/4, $0xc1b80000
 DATA minus23<>+20(SB)/4, $0xc1b80000
 DATA minus23<>+24(SB)/4, $0xc1b80000
 DATA minus23<>+28(SB)/4, $0xc1b80000
-DATA minus23<>+32(SB)/4, $0xc1b80000
-DATA minus23<>+36(SB)/4, $0xc1b80000
-DATA minus23<>+40(SB)/4, $0xc1b80000
-DATA minus23<>+44(SB)/4, $0xc1b80000
-DATA minus23<>+48(SB)/4, $0xc1b80000
-DATA minus23<>+52(SB)/4, $0xc1b80000
-DATA minus23<>+56(SB)/4, $0xc1b80000
-DATA minus23<>+60(SB)/4, $0xc1b80000
-GLOBL minus23<>(SB), RODATA|NOPTR, $64
+GLOBL minus23<>(SB), RODATA|NOPTR, $32
 
 DATA exponent126<>+0(SB)/4, $0x0000007e
 DATA exponent126<>+4(SB)/4, $0x0000007e
@@ -622,15 +350,7 @@ DATA exponent126<>+16(SB)/4, $0x0000007e
 DATA exponent126<>+20(SB)/4, $0x0000007e
 DATA exponent126<>+24(SB)/4, $0x0000007e
 DATA exponent126<>+28(SB)/4, $0x0000007e
-DATA exponent126<>+32(SB)/4, $0x0000007e
-DATA exponent126<>+36(SB)/4, $0x0000007e
-DATA exponent126<>+40(SB)/4, $0x0000007e
-DATA exponent126<>+44(SB)/4, $0x0000007e
-DATA exponent126<>+48(SB)/4, $0x0000007e
-DATA exponent126<>+52(SB)/4, $0x0000007e
-DATA exponent126<>+56(SB)/4, $0x0000007e
-DATA exponent126<>+60(SB)/4, $0x0000007e
-GLOBL exponent126<>(SB), RODATA|NOPTR, $64
+GLOBL exponent126<>(SB), RODATA|NOPTR, $32
 
 DATA mantissaMask<>+0(SB)/4, $0x007fffff
 DATA mantissaMask<>+4(SB)/4, $0x007fffff
@@ -640,15 +360,7 @@ DATA mantissaMask<>+16(SB)/4, $0x007fffff
 DATA mantissaMask<>+20(SB)/4, $0x007fffff
 DATA mantissaMask<>+24(SB)/4, $0x007fffff
 DATA mantissaMask<>+28(SB)/4, $0x007fffff
-DATA mantissaMask<>+32(SB)/4, $0x007fffff
-DATA mantissaMask<>+36(SB)/4, $0x007fffff
-DATA mantissaMask<>+40(SB)/4, $0x007fffff
-DATA mantissaMask<>+44(SB)/4, $0x007fffff
-DATA mantissaMask<>+48(SB)/4, $0x007fffff
-DATA mantissaMask<>+52(SB)/4, $0x007fffff
-DATA mantissaMask<>+56(SB)/4, $0x007fffff
-DATA mantissaMask<>+60(SB)/4, $0x007fffff
-GLOBL mantissaMask<>(SB), RODATA|NOPTR, $64
+GLOBL mantissaMask<>(SB), RODATA|NOPTR, $32
 
 DATA halfBits<>+0(SB)/4, $0x3f000000
 DATA halfBits<>+4(SB)/4, $0x3f000000
@@ -658,15 +370,7 @@ DATA halfBits<>+16(SB)/4, $0x3f000000
 DATA halfBits<>+20(SB)/4, $0x3f000000
 DATA halfBits<>+24(SB)/4, $0x3f000000
 DATA halfBits<>+28(SB)/4, $0x3f000000
-DATA halfBits<>+32(SB)/4, $0x3f000000
-DATA halfBits<>+36(SB)/4, $0x3f000000
-DATA halfBits<>+40(SB)/4, $0x3f000000
-DATA halfBits<>+44(SB)/4, $0x3f000000
-DATA halfBits<>+48(SB)/4, $0x3f000000
-DATA halfBits<>+52(SB)/4, $0x3f000000
-DATA halfBits<>+56(SB)/4, $0x3f000000
-DATA halfBits<>+60(SB)/4, $0x3f000000
-GLOBL halfBits<>(SB), RODATA|NOPTR, $64
+GLOBL halfBits<>(SB), RODATA|NOPTR, $32
 
 DATA sqrtHalf<>+0(SB)/4, $0x3f3504f3
 DATA sqrtHalf<>+4(SB)/4, $0x3f3504f3
@@ -676,15 +380,7 @@ DATA sqrtHalf<>+16(SB)/4, $0x3f3504f3
 DATA sqrtHalf<>+20(SB)/4, $0x3f3504f3
 DATA sqrtHalf<>+24(SB)/4, $0x3f3504f3
 DATA sqrtHalf<>+28(SB)/4, $0x3f3504f3
-DATA sqrtHalf<>+32(SB)/4, $0x3f3504f3
-DATA sqrtHalf<>+36(SB)/4, $0x3f3504f3
-DATA sqrtHalf<>+40(SB)/4, $0x3f3504f3
-DATA sqrtHalf<>+44(SB)/4, $0x3f3504f3
-DATA sqrtHalf<>+48(SB)/4, $0x3f3504f3
-DATA sqrtHalf<>+52(SB)/4, $0x3f3504f3
-DATA sqrtHalf<>+56(SB)/4, $0x3f3504f3
-DATA sqrtHalf<>+60(SB)/4, $0x3f3504f3
-GLOBL sqrtHalf<>(SB), RODATA|NOPTR, $64
+GLOBL sqrtHalf<>(SB), RODATA|NOPTR, $32
 
 DATA logP0<>+0(SB)/4, $0x3d9021bb
 DATA logP0<>+4(SB)/4, $0x3d9021bb
@@ -694,15 +390,7 @@ DATA logP0<>+16(SB)/4, $0x3d9021bb
 DATA logP0<>+20(SB)/4, $0x3d9021bb
 DATA logP0<>+24(SB)/4, $0x3d9021bb
 DATA logP0<>+28(SB)/4, $0x3d9021bb
-DATA logP0<>+32(SB)/4, $0x3d9021bb
-DATA logP0<>+36(SB)/4, $0x3d9021bb
-DATA logP0<>+40(SB)/4, $0x3d9021bb
-DATA logP0<>+44(SB)/4, $0x3d9021bb
-DATA logP0<>+48(SB)/4, $0x3d9021bb
-DATA logP0<>+52(SB)/4, $0x3d9021bb
-DATA logP0<>+56(SB)/4, $0x3d9021bb
-DATA logP0<>+60(SB)/4, $0x3d9021bb
-GLOBL logP0<>(SB), RODATA|NOPTR, $64
+GLOBL logP0<>(SB), RODATA|NOPTR, $32
 
 DATA logP1<>+0(SB)/4, $0xbdebd1b8
 DATA logP1<>+4(SB)/4, $0xbdebd1b8
@@ -712,15 +400,7 @@ DATA logP1<>+16(SB)/4, $0xbdebd1b8
 DATA logP1<>+20(SB)/4, $0xbdebd1b8
 DATA logP1<>+24(SB)/4, $0xbdebd1b8
 DATA logP1<>+28(SB)/4, $0xbdebd1b8
-DATA logP1<>+32(SB)/4, $0xbdebd1b8
-DATA logP1<>+36(SB)/4, $0xbdebd1b8
-DATA logP1<>+40(SB)/4, $0xbdebd1b8
-DATA logP1<>+44(SB)/4, $0xbdebd1b8
-DATA logP1<>+48(SB)/4, $0xbdebd1b8
-DATA logP1<>+52(SB)/4, $0xbdebd1b8
-DATA logP1<>+56(SB)/4, $0xbdebd1b8
-DATA logP1<>+60(SB)/4, $0xbdebd1b8
-GLOBL logP1<>(SB), RODATA|NOPTR, $64
+GLOBL logP1<>(SB), RODATA|NOPTR, $32
 
 DATA logP2<>+0(SB)/4, $0x3def251a
 DATA logP2<>+4(SB)/4, $0x3def251a
@@ -730,15 +410,7 @@ DATA logP2<>+16(SB)/4, $0x3def251a
 DATA logP2<>+20(SB)/4, $0x3def251a
 DATA logP2<>+24(SB)/4, $0x3def251a
 DATA logP2<>+28(SB)/4, $0x3def251a
-DATA logP2<>+32(SB)/4, $0x3def251a
-DATA logP2<>+36(SB)/4, $0x3def251a
-DATA logP2<>+40(SB)/4, $0x3def251a
-DATA logP2<>+44(SB)/4, $0x3def251a
-DATA logP2<>+48(SB)/4, $0x3def251a
-DATA logP2<>+52(SB)/4, $0x3def251a
-DATA logP2<>+56(SB)/4, $0x3def251a
-DATA logP2<>+60(SB)/4, $0x3def251a
-GLOBL logP2<>(SB), RODATA|NOPTR, $64
+GLOBL logP2<>(SB), RODATA|NOPTR, $32
 
 DATA logP3<>+0(SB)/4, $0xbdfe5d4f
 DATA logP3<>+4(SB)/4, $0xbdfe5d4f
@@ -748,15 +420,7 @@ DATA logP3<>+16(SB)/4, $0xbdfe5d4f
 DATA logP3<>+20(SB)/4, $0xbdfe5d4f
 DATA logP3<>+24(SB)/4, $0xbdfe5d4f
 DATA logP3<>+28(SB)/4, $0xbdfe5d4f
-DATA logP3<>+32(SB)/4, $0xbdfe5d4f
-DATA logP3<>+36(SB)/4, $0xbdfe5d4f
-DATA logP3<>+40(SB)/4, $0xbdfe5d4f
-DATA logP3<>+44(SB)/4, $0xbdfe5d4f
-DATA logP3<>+48(SB)/4, $0xbdfe5d4f
-DATA logP3<>+52(SB)/4, $0xbdfe5d4f
-DATA logP3<>+56(SB)/4, $0xbdfe5d4f
-DATA logP3<>+60(SB)/4, $0xbdfe5d4f
-GLOBL logP3<>(SB), RODATA|NOPTR, $64
+GLOBL logP3<>(SB), RODATA|NOPTR, $32
 
 DATA logP4<>+0(SB)/4, $0x3e11e9bf
 DATA logP4<>+4(SB)/4, $0x3e11e9bf
@@ -766,15 +430,7 @@ DATA logP4<>+16(SB)/4, $0x3e11e9bf
 DATA logP4<>+20(SB)/4, $0x3e11e9bf
 DATA logP4<>+24(SB)/4, $0x3e11e9bf
 DATA logP4<>+28(SB)/4, $0x3e11e9bf
-DATA logP4<>+32(SB)/4, $0x3e11e9bf
-DATA logP4<>+36(SB)/4, $0x3e11e9bf
-DATA logP4<>+40(SB)/4, $0x3e11e9bf
-DATA logP4<>+44(SB)/4, $0x3e11e9bf
-DATA logP4<>+48(SB)/4, $0x3e11e9bf
-DATA logP4<>+52(SB)/4, $0x3e11e9bf
-DATA logP4<>+56(SB)/4, $0x3e11e9bf
-DATA logP4<>+60(SB)/4, $0x3e11e9bf
-GLOBL logP4<>(SB), RODATA|NOPTR, $64
+GLOBL logP4<>(SB), RODATA|NOPTR, $32
 
 DATA logP5<>+0(SB)/4, $0xbe2aae50
 DATA logP5<>+4(SB)/4, $0xbe2aae50
@@ -784,15 +440,7 @@ DATA logP5<>+16(SB)/4, $0xbe2aae50
 DATA logP5<>+20(SB)/4, $0xbe2aae50
 DATA logP5<>+24(SB)/4, $0xbe2aae50
 DATA logP5<>+28(SB)/4, $0xbe2aae50
-DATA logP5<>+32(SB)/4, $0xbe2aae50
-DATA logP5<>+36(SB)/4, $0xbe2aae50
-DATA logP5<>+40(SB)/4, $0xbe2aae50
-DATA logP5<>+44(SB)/4, $0xbe2aae50
-DATA logP5<>+48(SB)/4, $0xbe2aae50
-DATA logP5<>+52(SB)/4, $0xbe2aae50
-DATA logP5<>+56(SB)/4, $0xbe2aae50
-DATA logP5<>+60(SB)/4, $0xbe2aae50
-GLOBL logP5<>(SB), RODATA|NOPTR, $64
+GLOBL logP5<>(SB), RODATA|NOPTR, $32
 
 DATA logP6<>+0(SB)/4, $0x3e4cceac
 DATA logP6<>+4(SB)/4, $0x3e4cceac
@@ -802,15 +450,7 @@ DATA logP6<>+16(SB)/4, $0x3e4cceac
 DATA logP6<>+20(SB)/4, $0x3e4cceac
 DATA logP6<>+24(SB)/4, $0x3e4cceac
 DATA logP6<>+28(SB)/4, $0x3e4cceac
-DATA logP6<>+32(SB)/4, $0x3e4cceac
-DATA logP6<>+36(SB)/4, $0x3e4cceac
-DATA logP6<>+40(SB)/4, $0x3e4cceac
-DATA logP6<>+44(SB)/4, $0x3e4cceac
-DATA logP6<>+48(SB)/4, $0x3e4cceac
-DATA logP6<>+52(SB)/4, $0x3e4cceac
-DATA logP6<>+56(SB)/4, $0x3e4cceac
-DATA logP6<>+60(SB)/4, $0x3e4cceac
-GLOBL logP6<>(SB), RODATA|NOPTR, $64
+GLOBL logP6<>(SB), RODATA|NOPTR, $32
 
 DATA logP7<>+0(SB)/4, $0xbe7ffffc
 DATA logP7<>+4(SB)/4, $0xbe7ffffc
@@ -820,15 +460,7 @@ DATA logP7<>+16(SB)/4, $0xbe7ffffc
 DATA logP7<>+20(SB)/4, $0xbe7ffffc
 DATA logP7<>+24(SB)/4, $0xbe7ffffc
 DATA logP7<>+28(SB)/4, $0xbe7ffffc
-DATA logP7<>+32(SB)/4, $0xbe7ffffc
-DATA logP7<>+36(SB)/4, $0xbe7ffffc
-DATA logP7<>+40(SB)/4, $0xbe7ffffc
-DATA logP7<>+44(SB)/4, $0xbe7ffffc
-DATA logP7<>+48(SB)/4, $0xbe7ffffc
-DATA logP7<>+52(SB)/4, $0xbe7ffffc
-DATA logP7<>+56(SB)/4, $0xbe7ffffc
-DATA logP7<>+60(SB)/4, $0xbe7ffffc
-GLOBL logP7<>(SB), RODATA|NOPTR, $64
+GLOBL logP7<>(SB), RODATA|NOPTR, $32
 
 DATA logP8<>+0(SB)/4, $0x3eaaaaaa
 DATA logP8<>+4(SB)/4, $0x3eaaaaaa
@@ -838,15 +470,7 @@ DATA logP8<>+16(SB)/4, $0x3eaaaaaa
 DATA logP8<>+20(SB)/4, $0x3eaaaaaa
 DATA logP8<>+24(SB)/4, $0x3eaaaaaa
 DATA logP8<>+28(SB)/4, $0x3eaaaaaa
-DATA logP8<>+32(SB)/4, $0x3eaaaaaa
-DATA logP8<>+36(SB)/4, $0x3eaaaaaa
-DATA logP8<>+40(SB)/4, $0x3eaaaaaa
-DATA logP8<>+44(SB)/4, $0x3eaaaaaa
-DATA logP8<>+48(SB)/4, $0x3eaaaaaa
-DATA logP8<>+52(SB)/4, $0x3eaaaaaa
-DATA logP8<>+56(SB)/4, $0x3eaaaaaa
-DATA logP8<>+60(SB)/4, $0x3eaaaaaa
-GLOBL logP8<>(SB), RODATA|NOPTR, $64
+GLOBL logP8<>(SB), RODATA|NOPTR, $32
 
 DATA minusHalf<>+0(SB)/4, $0xbf000000
 DATA minusHalf<>+4(SB)/4, $0xbf000000
@@ -856,15 +480,7 @@ DATA minusHalf<>+16(SB)/4, $0xbf000000
 DATA minusHalf<>+20(SB)/4, $0xbf000000
 DATA minusHalf<>+24(SB)/4, $0xbf000000
 DATA minusHalf<>+28(SB)/4, $0xbf000000
-DATA minusHalf<>+32(SB)/4, $0xbf000000
-DATA minusHalf<>+36(SB)/4, $0xbf000000
-DATA minusHalf<>+40(SB)/4, $0xbf000000
-DATA minusHalf<>+44(SB)/4, $0xbf000000
-DATA minusHalf<>+48(SB)/4, $0xbf000000
-DATA minusHalf<>+52(SB)/4, $0xbf000000
-DATA minusHalf<>+56(SB)/4, $0xbf000000
-DATA minusHalf<>+60(SB)/4, $0xbf000000
-GLOBL minusHalf<>(SB), RODATA|NOPTR, $64
+GLOBL minusHalf<>(SB), RODATA|NOPTR, $32
 
 DATA inf<>+0(SB)/4, $0x7f800000
 DATA inf<>+4(SB)/4, $0x7f800000
@@ -874,15 +490,7 @@ DATA inf<>+16(SB)/4, $0x7f800000
 DATA inf<>+20(SB)/4, $0x7f800000
 DATA inf<>+24(SB)/4, $0x7f800000
 DATA inf<>+28(SB)/4, $0x7f800000
-DATA inf<>+32(SB)/4, $0x7f800000
-DATA inf<>+36(SB)/4, $0x7f800000
-DATA inf<>+40(SB)/4, $0x7f800000
-DATA inf<>+44(SB)/4, $0x7f800000
-DATA inf<>+48(SB)/4, $0x7f800000
-DATA inf<>+52(SB)/4, $0x7f800000
-DATA inf<>+56(SB)/4, $0x7f800000
-DATA inf<>+60(SB)/4, $0x7f800000
-GLOBL inf<>(SB), RODATA|NOPTR, $64
+GLOBL inf<>(SB), RODATA|NOPTR, $32
 
 DATA negInf<>+0(SB)/4, $0xff800000
 DATA negInf<>+4(SB)/4, $0xff800000
@@ -892,15 +500,7 @@ DATA negInf<>+16(SB)/4, $0xff800000
 DATA negInf<>+20(SB)/4, $0xff800000
 DATA negInf<>+24(SB)/4, $0xff800000
 DATA negInf<>+28(SB)/4, $0xff800000
-DATA negInf<>+32(SB)/4, $0xff800000
-DATA negInf<>+36(SB)/4, $0xff800000
-DATA negInf<>+40(SB)/4, $0xff800000
-DATA negInf<>+44(SB)/4, $0xff800000
-DATA negInf<>+48(SB)/4, $0xff800000
-DATA negInf<>+52(SB)/4, $0xff800000
-DATA negInf<>+56(SB)/4, $0xff800000
-DATA negInf<>+60(SB)/4, $0xff800000
-GLOBL negInf<>(SB), RODATA|NOPTR, $64
+GLOBL negInf<>(SB), RODATA|NOPTR, $32
 
 DATA nan<>+0(SB)/4, $0x7fc00000
 DATA nan<>+4(SB)/4, $0x7fc00000
@@ -910,15 +510,7 @@ DATA nan<>+16(SB)/4, $0x7fc00000
 DATA nan<>+20(SB)/4, $0x7fc00000
 DATA nan<>+24(SB)/4, $0x7fc00000
 DATA nan<>+28(SB)/4, $0x7fc00000
-DATA nan<>+32(SB)/4, $0x7fc00000
-DATA nan<>+36(SB)/4, $0x7fc00000
-DATA nan<>+40(SB)/4, $0x7fc00000
-DATA nan<>+44(SB)/4, $0x7fc00000
-DATA nan<>+48(SB)/4, $0x7fc00000
-DATA nan<>+52(SB)/4, $0x7fc00000
-DATA nan<>+56(SB)/4, $0x7fc00000
-DATA nan<>+60(SB)/4, $0x7fc00000
-GLOBL nan<>(SB), RODATA|NOPTR, $64
+GLOBL nan<>(SB), RODATA|NOPTR, $32
 
 DATA erfSplit<>+0(SB)/4, $0x3f6c0000
 DATA erfSplit<>+4(SB)/4, $0x3f6c0000
@@ -928,15 +520,7 @@ DATA erfSplit<>+16(SB)/4, $0x3f6c0000
 DATA erfSplit<>+20(SB)/4, $0x3f6c0000
 DATA erfSplit<>+24(SB)/4, $0x3f6c0000
 DATA erfSplit<>+28(SB)/4, $0x3f6c0000
-DATA erfSplit<>+32(SB)/4, $0x3f6c0000
-DATA erfSplit<>+36(SB)/4, $0x3f6c0000
-DATA erfSplit<>+40(SB)/4, $0x3f6c0000
-DATA erfSplit<>+44(SB)/4, $0x3f6c0000
-DATA erfSplit<>+48(SB)/4, $0x3f6c0000
-DATA erfSplit<>+52(SB)/4, $0x3f6c0000
-DATA erfSplit<>+56(SB)/4, $0x3f6c0000
-DATA erfSplit<>+60(SB)/4, $0x3f6c0000
-GLOBL erfSplit<>(SB), RODATA|NOPTR, $64
+GLOBL erfSplit<>(SB), RODATA|NOPTR, $32
 
 DATA erfMax<>+0(SB)/4, $0x407b3333
 DATA erfMax<>+4(SB)/4, $0x407b3333
@@ -946,15 +530,7 @@ DATA erfMax<>+16(SB)/4, $0x407b3333
 DATA erfMax<>+20(SB)/4, $0x407b3333
 DATA erfMax<>+24(SB)/4, $0x407b3333
 DATA erfMax<>+28(SB)/4, $0x407b3333
-DATA erfMax<>+32(SB)/4, $0x407b3333
-DATA erfMax<>+36(SB)/4, $0x407b3333
-DATA erfMax<>+40(SB)/4, $0x407b3333
-DATA erfMax<>+44(SB)/4, $0x407b3333
-DATA erfMax<>+48(SB)/4, $0x407b3333
-DATA erfMax<>+52(SB)/4, $0x407b3333
-DATA erfMax<>+56(SB)/4, $0x407b3333
-DATA erfMax<>+60(SB)/4, $0x407b3333
-GLOBL erfMax<>(SB), RODATA|NOPTR, $64
+GLOBL erfMax<>(SB), RODATA|NOPTR, $32
 
 DATA erfSmallP0<>+0(SB)/4, $0xba1d0d41
 DATA erfSmallP0<>+4(SB)/4, $0xba1d0d41
@@ -964,15 +540,7 @@ DATA erfSmallP0<>+16(SB)/4, $0xba1d0d41
 DATA erfSmallP0<>+20(SB)/4, $0xba1d0d41
 DATA erfSmallP0<>+24(SB)/4, $0xba1d0d41
 DATA erfSmallP0<>+28(SB)/4, $0xba1d0d41
-DATA erfSmallP0<>+32(SB)/4, $0xba1d0d41
-DATA erfSmallP0<>+36(SB)/4, $0xba1d0d41
-DATA erfSmallP0<>+40(SB)/4, $0xba1d0d41
-DATA erfSmallP0<>+44(SB)/4, $0xba1d0d41
-DATA erfSmallP0<>+48(SB)/4, $0xba1d0d41
-DATA erfSmallP0<>+52(SB)/4, $0xba1d0d41
-DATA erfSmallP0<>+56(SB)/4, $0xba1d0d41
-DATA erfSmallP0<>+60(SB)/4, $0xba1d0d41
-GLOBL erfSmallP0<>(SB), RODATA|NOPTR, $64
+GLOBL erfSmallP0<>(SB), RODATA|NOPTR, $32
 
 DATA erfSmallP1<>+0(SB)/4, $0x3ba39fa4
 DATA erfSmallP1<>+4(SB)/4, $0x3ba39fa4
@@ -982,15 +550,7 @@ DATA erfSmallP1<>+16(SB)/4, $0x3ba39fa4
 DATA erfSmallP1<>+20(SB)/4, $0x3ba39fa4
 DATA erfSmallP1<>+24(SB)/4, $0x3ba39fa4
 DATA erfSmallP1<>+28(SB)/4, $0x3ba39fa4
-DATA erfSmallP1<>+32(SB)/4, $0x3ba39fa4
-DATA erfSmallP1<>+36(SB)/4, $0x3ba39fa4
-DATA erfSmallP1<>+40(SB)/4, $0x3ba39fa4
-DATA erfSmallP1<>+44(SB)/4, $0x3ba39fa4
-DATA erfSmallP1<>+48(SB)/4, $0x3ba39fa4
-DATA erfSmallP1<>+52(SB)/4, $0x3ba39fa4
-DATA erfSmallP1<>+56(SB)/4, $0x3ba39fa4
-DATA erfSmallP1<>+60(SB)/4, $0x3ba39fa4
-GLOBL erfSmallP1<>(SB), RODATA|NOPTR, $64
+GLOBL erfSmallP1<>(SB), RODATA|NOPTR, $32
 
 DATA erfSmallP2<>+0(SB)/4, $0xbcdb45e9
 DATA erfSmallP2<>+4(SB)/4, $0xbcdb45e9
@@ -1000,15 +560,7 @@ DATA erfSmallP2<>+16(SB)/4, $0xbcdb45e9
 DATA erfSmallP2<>+20(SB)/4, $0xbcdb45e9
 DATA erfSmallP2<>+24(SB)/4, $0xbcdb45e9
 DATA erfSmallP2<>+28(SB)/4, $0xbcdb45e9
-DATA erfSmallP2<>+32(SB)/4, $0xbcdb45e9
-DATA erfSmallP2<>+36(SB)/4, $0xbcdb45e9
-DATA erfSmallP2<>+40(SB)/4, $0xbcdb45e9
-DATA erfSmallP2<>+44(SB)/4, $0xbcdb45e9
-DATA erfSmallP2<>+48(SB)/4, $0xbcdb45e9
-DATA erfSmallP2<>+52(SB)/4, $0xbcdb45e9
-DATA erfSmallP2<>+56(SB)/4, $0xbcdb45e9
-DATA erfSmallP2<>+60(SB)/4, $0xbcdb45e9
-GLOBL erfSmallP2<>(SB), RODATA|NOPTR, $64
+GLOBL erfSmallP2<>(SB), RODATA|NOPTR, $32
 
 DATA erfSmallP3<>+0(SB)/4, $0x3de70d23
 DATA erfSmallP3<>+4(SB)/4, $0x3de70d23
@@ -1018,15 +570,7 @@ DATA erfSmallP3<>+16(SB)/4, $0x3de70d23
 DATA erfSmallP3<>+20(SB)/4, $0x3de70d23
 DATA erfSmallP3<>+24(SB)/4, $0x3de70d23
 DATA erfSmallP3<>+28(SB)/4, $0x3de70d23
-DATA erfSmallP3<>+32(SB)/4, $0x3de70d23
-DATA erfSmallP3<>+36(SB)/4, $0x3de70d23
-DATA erfSmallP3<>+40(SB)/4, $0x3de70d23
-DATA erfSmallP3<>+44(SB)/4, $0x3de70d23
-DATA erfSmallP3<>+48(SB)/4, $0x3de70d23
-DATA erfSmallP3<>+52(SB)/4, $0x3de70d23
-DATA erfSmallP3<>+56(SB)/4, $0x3de70d23
-DATA erfSmallP3<>+60(SB)/4, $0x3de70d23
-GLOBL erfSmallP3<>(SB), RODATA|NOPTR, $64
+GLOBL erfSmallP3<>(SB), RODATA|NOPTR, $32
 
 DATA erfSmallP4<>+0(SB)/4, $0xbec09370
 DATA erfSmallP4<>+4(SB)/4, $0xbec09370
@@ -1036,15 +580,7 @@ DATA erfSmallP4<>+16(SB)/4, $0xbec09370
 DATA erfSmallP4<>+20(SB)/4, $0xbec09370
 DATA erfSmallP4<>+24(SB)/4, $0xbec09370
 DATA erfSmallP4<>+28(SB)/4, $0xbec09370
-DATA erfSmallP4<>+32(SB)/4, $0xbec09370
-DATA erfSmallP4<>+36(SB)/4, $0xbec09370
-DATA erfSmallP4<>+40(SB)/4, $0xbec09370
-DATA erfSmallP4<>+44(SB)/4, $0xbec09370
-DATA erfSmallP4<>+48(SB)/4, $0xbec09370
-DATA erfSmallP4<>+52(SB)/4, $0xbec09370
-DATA erfSmallP4<>+56(SB)/4, $0xbec09370
-DATA erfSmallP4<>+60(SB)/4, $0xbec09370
-GLOBL erfSmallP4<>(SB), RODATA|NOPTR, $64
+GLOBL erfSmallP4<>(SB), RODATA|NOPTR, $32
 
 DATA erfSmallP5<>+0(SB)/4, $0x3e0375d3
 DATA erfSmallP5<>+4(SB)/4, $0x3e0375d3
@@ -1054,15 +590,7 @@ DATA erfSmallP5<>+16(SB)/4, $0x3e0375d3
 DATA erfSmallP5<>+20(SB)/4, $0x3e0375d3
 DATA erfSmallP5<>+24(SB)/4, $0x3e0375d3
 DATA erfSmallP5<>+28(SB)/4, $0x3e0375d3
-DATA erfSmallP5<>+32(SB)/4, $0x3e0375d3
-DATA erfSmallP5<>+36(SB)/4, $0x3e0375d3
-DATA erfSmallP5<>+40(SB)/4, $0x3e0375d3
-DATA erfSmallP5<>+44(SB)/4, $0x3e0375d3
-DATA erfSmallP5<>+48(SB)/4, $0x3e0375d3
-DATA erfSmallP5<>+52(SB)/4, $0x3e0375d3
-DATA erfSmallP5<>+56(SB)/4, $0x3e0375d3
-DATA erfSmallP5<>+60(SB)/4, $0x3e0375d3
-GLOBL erfSmallP5<>(SB), RODATA|NOPTR, $64
+GLOBL erfSmallP5<>(SB), RODATA|NOPTR, $32
 
 DATA erfBigP0<>+0(SB)/4, $0x37911480
 DATA erfBigP0<>+4(SB)/4, $0x37911480
@@ -1072,15 +600,7 @@ DATA erfBigP0<>+16(SB)/4, $0x37911480
 DATA erfBigP0<>+20(SB)/4, $0x37911480
 DATA erfBigP0<>+24(SB)/4, $0x37911480
 DATA erfBigP0<>+28(SB)/4, $0x37911480
-DATA erfBigP0<>+32(SB)/4, $0x37911480
-DATA erfBigP0<>+36(SB)/4, $0x37911480
-DATA erfBigP0<>+40(SB)/4, $0x37911480
-DATA erfBigP0<>+44(SB)/4, $0x37911480
-DATA erfBigP0<>+48(SB)/4, $0x37911480
-DATA erfBigP0<>+52(SB)/4, $0x37911480
-DATA erfBigP0<>+56(SB)/4, $0x37911480
-DATA erfBigP0<>+60(SB)/4, $0x37911480
-GLOBL erfBigP0<>(SB), RODATA|NOPTR, $64
+GLOBL erfBigP0<>(SB), RODATA|NOPTR, $32
 
 DATA erfBigP1<>+0(SB)/4, $0xb9c8e966
 DATA erfBigP1<>+4(SB)/4, $0xb9c8e966
@@ -1090,15 +610,7 @@ DATA erfBigP1<>+16(SB)/4, $0xb9c8e966
 DATA erfBigP1<>+20(SB)/4, $0xb9c8e966
 DATA erfBigP1<>+24(SB)/4, $0xb9c8e966
 DATA erfBigP1<>+28(SB)/4, $0xb9c8e966
-DATA erfBigP1<>+32(SB)/4, $0xb9c8e966
-DATA erfBigP1<>+36(SB)/4, $0xb9c8e966
-DATA erfBigP1<>+40(SB)/4, $0xb9c8e966
-DATA erfBigP1<>+44(SB)/4, $0xb9c8e966
-DATA erfBigP1<>+48(SB)/4, $0xb9c8e966
-DATA erfBigP1<>+52(SB)/4, $0xb9c8e966
-DATA erfBigP1<>+56(SB)/4, $0xb9c8e966
-DATA erfBigP1<>+60(SB)/4, $0xb9c8e966
-GLOBL erfBigP1<>(SB), RODATA|NOPTR, $64
+GLOBL erfBigP1<>(SB), RODATA|NOPTR, $32
 
 DATA erfBigP2<>+0(SB)/4, $0x3b7e899b
 DATA erfBigP2<>+4(SB)/4, $0x3b7e899b
@@ -1108,15 +620,7 @@ DATA erfBigP2<>+16(SB)/4, $0x3b7e899b
 DATA erfBigP2<>+20(SB)/4, $0x3b7e899b
 DATA erfBigP2<>+24(SB)/4, $0x3b7e899b
 DATA erfBigP2<>+28(SB)/4, $0x3b7e899b
-DATA erfBigP2<>+32(SB)/4, $0x3b7e899b
-DATA erfBigP2<>+36(SB)/4, $0x3b7e899b
-DATA erfBigP2<>+40(SB)/4, $0x3b7e899b
-DATA erfBigP2<>+44(SB)/4, $0x3b7e899b
-DATA erfBigP2<>+48(SB)/4, $0x3b7e899b
-DATA erfBigP2<>+52(SB)/4, $0x3b7e899b
-DATA erfBigP2<>+56(SB)/4, $0x3b7e899b
-DATA erfBigP2<>+60(SB)/4, $0x3b7e899b
-GLOBL erfBigP2<>(SB), RODATA|NOPTR, $64
+GLOBL erfBigP2<>(SB), RODATA|NOPTR, $32
 
 DATA erfBigP3<>+0(SB)/4, $0xbcc6b180
 DATA erfBigP3<>+4(SB)/4, $0xbcc6b180
@@ -1126,15 +630,7 @@ DATA erfBigP3<>+16(SB)/4, $0xbcc6b180
 DATA erfBigP3<>+20(SB)/4, $0xbcc6b180
 DATA erfBigP3<>+24(SB)/4, $0xbcc6b180
 DATA erfBigP3<>+28(SB)/4, $0xbcc6b180
-DATA erfBigP3<>+32(SB)/4, $0xbcc6b180
-DATA erfBigP3<>+36(SB)/4, $0xbcc6b180
-DATA erfBigP3<>+40(SB)/4, $0xbcc6b180
-DATA erfBigP3<>+44(SB)/4, $0xbcc6b180
-DATA erfBigP3<>+48(SB)/4, $0xbcc6b180
-DATA erfBigP3<>+52(SB)/4, $0xbcc6b180
-DATA erfBigP3<>+56(SB)/4, $0xbcc6b180
-DATA erfBigP3<>+60(SB)/4, $0xbcc6b180
-GLOBL erfBigP3<>(SB), RODATA|NOPTR, $64
+GLOBL erfBigP3<>(SB), RODATA|NOPTR, $32
 
 DATA erfBigP4<>+0(SB)/4, $0x3ddaae58
 DATA erfBigP4<>+4(SB)/4, $0x3ddaae58
@@ -1144,15 +640,7 @@ DATA erfBigP4<>+16(SB)/4, $0x3ddaae58
 DATA erfBigP4<>+20(SB)/4, $0x3ddaae58
 DATA erfBigP4<>+24(SB)/4, $0x3ddaae58
 DATA erfBigP4<>+28(SB)/4, $0x3ddaae58
-DATA erfBigP4<>+32(SB)/4, $0x3ddaae58
-DATA erfBigP4<>+36(SB)/4, $0x3ddaae58
-DATA erfBigP4<>+40(SB)/4, $0x3ddaae58
-DATA erfBigP4<>+44(SB)/4, $0x3ddaae58
-DATA erfBigP4<>+48(SB)/4, $0x3ddaae58
-DATA erfBigP4<>+52(SB)/4, $0x3ddaae58
-DATA erfBigP4<>+56(SB)/4, $0x3ddaae58
-DATA erfBigP4<>+60(SB)/4, $0x3ddaae58
-GLOBL erfBigP4<>(SB), RODATA|NOPTR, $64
+GLOBL erfBigP4<>(SB), RODATA|NOPTR, $32
 
 DATA erfBigP5<>+0(SB)/4, $0x3f228550
 DATA erfBigP5<>+4(SB)/4, $0x3f228550
@@ -1162,15 +650,7 @@ DATA erfBigP5<>+16(SB)/4, $0x3f228550
 DATA erfBigP5<>+20(SB)/4, $0x3f228550
 DATA erfBigP5<>+24(SB)/4, $0x3f228550
 DATA erfBigP5<>+28(SB)/4, $0x3f228550
-DATA erfBigP5<>+32(SB)/4, $0x3f228550
-DATA erfBigP5<>+36(SB)/4, $0x3f228550
-DATA erfBigP5<>+40(SB)/4, $0x3f228550
-DATA erfBigP5<>+44(SB)/4, $0x3f228550
-DATA erfBigP5<>+48(SB)/4, $0x3f228550
-DATA erfBigP5<>+52(SB)/4, $0x3f228550
-DATA erfBigP5<>+56(SB)/4, $0x3f228550
-DATA erfBigP5<>+60(SB)/4, $0x3f228550
-GLOBL erfBigP5<>(SB), RODATA|NOPTR, $64
+GLOBL erfBigP5<>(SB), RODATA|NOPTR, $32
 
 DATA erfBigP6<>+0(SB)/4, $0x3e03ce86
 DATA erfBigP6<>+4(SB)/4, $0x3e03ce86
@@ -1180,15 +660,7 @@ DATA erfBigP6<>+16(SB)/4, $0x3e03ce86
 DATA erfBigP6<>+20(SB)/4, $0x3e03ce86
 DATA erfBigP6<>+24(SB)/4, $0x3e03ce86
 DATA erfBigP6<>+28(SB)/4, $0x3e03ce86
-DATA erfBigP6<>+32(SB)/4, $0x3e03ce86
-DATA erfBigP6<>+36(SB)/4, $0x3e03ce86
-DATA erfBigP6<>+40(SB)/4, $0x3e03ce86
-DATA erfBigP6<>+44(SB)/4, $0x3e03ce86
-DATA erfBigP6<>+48(SB)/4, $0x3e03ce86
-DATA erfBigP6<>+52(SB)/4, $0x3e03ce86
-DATA erfBigP6<>+56(SB)/4, $0x3e03ce86
-DATA erfBigP6<>+60(SB)/4, $0x3e03ce86
-GLOBL erfBigP6<>(SB), RODATA|NOPTR, $64
+GLOBL erfBigP6<>(SB), RODATA|NOPTR, $32
 
 // func expAVX2(y, x *float32, n int)
 //
@@ -1197,10 +669,9 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	MOVQ CX, DX
 	VPXOR Y13, Y13, Y13
 	SHRQ $3, CX
-	JZ tail
+	JZ done
 
 loop:
 	VMOVUPS (SI), Y0
@@ -1237,7 +708,7 @@ loop:
 	DECQ CX
 	JNZ loop
 
-tail:
+done:
 	VZEROUPPER
 	RET
 
@@ -1248,10 +719,9 @@ TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	MOVQ CX, DX
 	VPXOR Y13, Y13, Y13
 	SHRQ $3, CX
-	JZ tail
+	JZ done
 
 loop:
 	VMOVUPS (SI), Y0
@@ -1287,7 +757,7 @@ loop:
 	DECQ CX
 	JNZ loop
 
-tail:
+done:
 	VZEROUPPER
 	RET
 
@@ -1298,10 +768,9 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	MOVQ CX, DX
 	VPXOR Y13, Y13, Y13
 	SHRQ $3, CX
-	JZ tail
+	JZ done
 
 loop:
 	VMOVUPS (SI), Y0
@@ -1341,7 +810,7 @@ loop:
 	DECQ CX
 	JNZ loop
 
-tail:
+done:
 	VZEROUPPER
 	RET
 
@@ -1352,10 +821,9 @@ TEXT ·logAVX2(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	MOVQ CX, DX
 	VPXOR Y13, Y13, Y13
 	SHRQ $3, CX
-	JZ tail
+	JZ done
 
 loop:
 	VMOVUPS (SI), Y0
@@ -1403,7 +871,7 @@ loop:
 	DECQ CX
 	JNZ loop
 
-tail:
+done:
 	VZEROUPPER
 	RET
 
@@ -1414,10 +882,9 @@ TEXT ·erfAVX2(SB), NOSPLIT, $0-24
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX
-	MOVQ CX, DX
 	VPXOR Y13, Y13, Y13
 	SHRQ $3, CX
-	JZ tail
+	JZ done
 
 loop:
 	VMOVUPS (SI), Y0
@@ -1470,511 +937,6 @@ loop:
 	ADDQ $32, DI
 	DECQ CX
 	JNZ loop
-
-tail:
-	VZEROUPPER
-	RET
-
-// func expAVX512(y, x *float32, n int)
-//
-// y = e^x: x clamped to [expMin, expMax] (NaN kept), then expCore.
-TEXT ·expAVX512(SB), NOSPLIT, $0-24
-	MOVQ y+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n+16(FP), CX
-	MOVQ CX, DX
-	VPXORD Z13, Z13, Z13
-	SHRQ $4, CX
-	JZ tail
-
-loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS expMax<>(SB), Z1
-	VMINPS Z0, Z1, Z0
-	VMOVUPS expMin<>(SB), Z1
-	VMAXPS Z0, Z1, Z0
-	VMOVUPS roundMagic<>(SB), Z1
-	VFMADD231PS log2e<>(SB), Z0, Z1
-	VPSUBD roundMagic<>(SB), Z1, Z2
-	VSUBPS roundMagic<>(SB), Z1, Z1
-	VFNMADD231PS expC1<>(SB), Z1, Z0
-	VFNMADD231PS expC2<>(SB), Z1, Z0
-	VMOVUPS expP0<>(SB), Z3
-	VFMADD213PS expP1<>(SB), Z0, Z3
-	VFMADD213PS expP2<>(SB), Z0, Z3
-	VFMADD213PS expP3<>(SB), Z0, Z3
-	VFMADD213PS expP4<>(SB), Z0, Z3
-	VFMADD213PS expP5<>(SB), Z0, Z3
-	VMULPS Z0, Z0, Z4
-	VFMADD213PS Z0, Z4, Z3
-	VADDPS one<>(SB), Z3, Z3
-	VPSRAD $1, Z2, Z4
-	VPSUBD Z4, Z2, Z2
-	VPADDD exponentBias<>(SB), Z4, Z4
-	VPSLLD $23, Z4, Z4
-	VMULPS Z4, Z3, Z3
-	VPADDD exponentBias<>(SB), Z2, Z2
-	VPSLLD $23, Z2, Z2
-	VMULPS Z2, Z3, Z3
-	VMOVUPS Z3, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-
-tail:
-	ANDQ $15, DX
-	JZ done
-	MOVQ DX, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K7
-	VMOVUPS.Z (SI), K7, Z0
-	VMOVUPS expMax<>(SB), Z1
-	VMINPS Z0, Z1, Z0
-	VMOVUPS expMin<>(SB), Z1
-	VMAXPS Z0, Z1, Z0
-	VMOVUPS roundMagic<>(SB), Z1
-	VFMADD231PS log2e<>(SB), Z0, Z1
-	VPSUBD roundMagic<>(SB), Z1, Z2
-	VSUBPS roundMagic<>(SB), Z1, Z1
-	VFNMADD231PS expC1<>(SB), Z1, Z0
-	VFNMADD231PS expC2<>(SB), Z1, Z0
-	VMOVUPS expP0<>(SB), Z3
-	VFMADD213PS expP1<>(SB), Z0, Z3
-	VFMADD213PS expP2<>(SB), Z0, Z3
-	VFMADD213PS expP3<>(SB), Z0, Z3
-	VFMADD213PS expP4<>(SB), Z0, Z3
-	VFMADD213PS expP5<>(SB), Z0, Z3
-	VMULPS Z0, Z0, Z4
-	VFMADD213PS Z0, Z4, Z3
-	VADDPS one<>(SB), Z3, Z3
-	VPSRAD $1, Z2, Z4
-	VPSUBD Z4, Z2, Z2
-	VPADDD exponentBias<>(SB), Z4, Z4
-	VPSLLD $23, Z4, Z4
-	VMULPS Z4, Z3, Z3
-	VPADDD exponentBias<>(SB), Z2, Z2
-	VPSLLD $23, Z2, Z2
-	VMULPS Z2, Z3, Z3
-	VMOVUPS Z3, K7, (DI)
-
-done:
-	VZEROUPPER
-	RET
-
-// func tanhAVX512(y, x *float32, n int)
-//
-// y = tanh(x): x for |x| < tanhTiny, else a rational function of x clamped to ±tanhMax.
-TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
-	MOVQ y+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n+16(FP), CX
-	MOVQ CX, DX
-	VPXORD Z13, Z13, Z13
-	SHRQ $4, CX
-	JZ tail
-
-loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS Z0, Z1
-	VMOVUPS tanhMax<>(SB), Z2
-	VMINPS Z1, Z2, Z1
-	VMOVUPS tanhMin<>(SB), Z2
-	VMAXPS Z1, Z2, Z1
-	VMULPS Z1, Z1, Z2
-	VMOVUPS tanhP0<>(SB), Z3
-	VFMADD213PS tanhP1<>(SB), Z2, Z3
-	VFMADD213PS tanhP2<>(SB), Z2, Z3
-	VFMADD213PS tanhP3<>(SB), Z2, Z3
-	VFMADD213PS tanhP4<>(SB), Z2, Z3
-	VFMADD213PS tanhP5<>(SB), Z2, Z3
-	VFMADD213PS tanhP6<>(SB), Z2, Z3
-	VMULPS Z1, Z3, Z3
-	VMOVUPS tanhQ0<>(SB), Z4
-	VFMADD213PS tanhQ1<>(SB), Z2, Z4
-	VFMADD213PS tanhQ2<>(SB), Z2, Z4
-	VFMADD213PS tanhQ3<>(SB), Z2, Z4
-	VDIVPS Z4, Z3, Z3
-	VMOVUPS one<>(SB), Z4
-	VMINPS Z3, Z4, Z3
-	VMOVUPS minusOne<>(SB), Z4
-	VMAXPS Z3, Z4, Z3
-	VPANDD absMask<>(SB), Z0, Z5
-	VCMPPS $1, tanhTiny<>(SB), Z5, K1
-	VBLENDMPS Z0, Z3, K1, Z3
-	VMOVUPS Z3, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-
-tail:
-	ANDQ $15, DX
-	JZ done
-	MOVQ DX, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K7
-	VMOVUPS.Z (SI), K7, Z0
-	VMOVUPS Z0, Z1
-	VMOVUPS tanhMax<>(SB), Z2
-	VMINPS Z1, Z2, Z1
-	VMOVUPS tanhMin<>(SB), Z2
-	VMAXPS Z1, Z2, Z1
-	VMULPS Z1, Z1, Z2
-	VMOVUPS tanhP0<>(SB), Z3
-	VFMADD213PS tanhP1<>(SB), Z2, Z3
-	VFMADD213PS tanhP2<>(SB), Z2, Z3
-	VFMADD213PS tanhP3<>(SB), Z2, Z3
-	VFMADD213PS tanhP4<>(SB), Z2, Z3
-	VFMADD213PS tanhP5<>(SB), Z2, Z3
-	VFMADD213PS tanhP6<>(SB), Z2, Z3
-	VMULPS Z1, Z3, Z3
-	VMOVUPS tanhQ0<>(SB), Z4
-	VFMADD213PS tanhQ1<>(SB), Z2, Z4
-	VFMADD213PS tanhQ2<>(SB), Z2, Z4
-	VFMADD213PS tanhQ3<>(SB), Z2, Z4
-	VDIVPS Z4, Z3, Z3
-	VMOVUPS one<>(SB), Z4
-	VMINPS Z3, Z4, Z3
-	VMOVUPS minusOne<>(SB), Z4
-	VMAXPS Z3, Z4, Z3
-	VPANDD absMask<>(SB), Z0, Z5
-	VCMPPS $1, tanhTiny<>(SB), Z5, K1
-	VBLENDMPS Z0, Z3, K1, Z3
-	VMOVUPS Z3, K7, (DI)
-
-done:
-	VZEROUPPER
-	RET
-
-// func sigmoidAVX512(y, x *float32, n int)
-//
-// y = 1/(1 + e^-x), as e/(1+e) with e = e^x for negative x.
-TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
-	MOVQ y+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n+16(FP), CX
-	MOVQ CX, DX
-	VPXORD Z13, Z13, Z13
-	SHRQ $4, CX
-	JZ tail
-
-loop:
-	VMOVUPS (SI), Z0
-	VPORD signMask<>(SB), Z0, Z1
-	VMOVUPS expMin<>(SB), Z2
-	VMAXPS Z1, Z2, Z1
-	VMOVUPS roundMagic<>(SB), Z2
-	VFMADD231PS log2e<>(SB), Z1, Z2
-	VPSUBD roundMagic<>(SB), Z2, Z3
-	VSUBPS roundMagic<>(SB), Z2, Z2
-	VFNMADD231PS expC1<>(SB), Z2, Z1
-	VFNMADD231PS expC2<>(SB), Z2, Z1
-	VMOVUPS expP0<>(SB), Z4
-	VFMADD213PS expP1<>(SB), Z1, Z4
-	VFMADD213PS expP2<>(SB), Z1, Z4
-	VFMADD213PS expP3<>(SB), Z1, Z4
-	VFMADD213PS expP4<>(SB), Z1, Z4
-	VFMADD213PS expP5<>(SB), Z1, Z4
-	VMULPS Z1, Z1, Z5
-	VFMADD213PS Z1, Z5, Z4
-	VADDPS one<>(SB), Z4, Z4
-	VPSRAD $1, Z3, Z5
-	VPSUBD Z5, Z3, Z3
-	VPADDD exponentBias<>(SB), Z5, Z5
-	VPSLLD $23, Z5, Z5
-	VMULPS Z5, Z4, Z4
-	VPADDD exponentBias<>(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VMULPS Z3, Z4, Z4
-	VADDPS one<>(SB), Z4, Z5
-	VCMPPS $5, Z13, Z0, K1
-	VBLENDMPS one<>(SB), Z4, K1, Z6
-	VDIVPS Z5, Z6, Z6
-	VMOVUPS Z6, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-
-tail:
-	ANDQ $15, DX
-	JZ done
-	MOVQ DX, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K7
-	VMOVUPS.Z (SI), K7, Z0
-	VPORD signMask<>(SB), Z0, Z1
-	VMOVUPS expMin<>(SB), Z2
-	VMAXPS Z1, Z2, Z1
-	VMOVUPS roundMagic<>(SB), Z2
-	VFMADD231PS log2e<>(SB), Z1, Z2
-	VPSUBD roundMagic<>(SB), Z2, Z3
-	VSUBPS roundMagic<>(SB), Z2, Z2
-	VFNMADD231PS expC1<>(SB), Z2, Z1
-	VFNMADD231PS expC2<>(SB), Z2, Z1
-	VMOVUPS expP0<>(SB), Z4
-	VFMADD213PS expP1<>(SB), Z1, Z4
-	VFMADD213PS expP2<>(SB), Z1, Z4
-	VFMADD213PS expP3<>(SB), Z1, Z4
-	VFMADD213PS expP4<>(SB), Z1, Z4
-	VFMADD213PS expP5<>(SB), Z1, Z4
-	VMULPS Z1, Z1, Z5
-	VFMADD213PS Z1, Z5, Z4
-	VADDPS one<>(SB), Z4, Z4
-	VPSRAD $1, Z3, Z5
-	VPSUBD Z5, Z3, Z3
-	VPADDD exponentBias<>(SB), Z5, Z5
-	VPSLLD $23, Z5, Z5
-	VMULPS Z5, Z4, Z4
-	VPADDD exponentBias<>(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VMULPS Z3, Z4, Z4
-	VADDPS one<>(SB), Z4, Z5
-	VCMPPS $5, Z13, Z0, K1
-	VBLENDMPS one<>(SB), Z4, K1, Z6
-	VDIVPS Z5, Z6, Z6
-	VMOVUPS Z6, K7, (DI)
-
-done:
-	VZEROUPPER
-	RET
-
-// func logAVX512(y, x *float32, n int)
-//
-// y = ln(x): Cephes' logf on the mantissa and exponent.
-TEXT ·logAVX512(SB), NOSPLIT, $0-24
-	MOVQ y+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n+16(FP), CX
-	MOVQ CX, DX
-	VPXORD Z13, Z13, Z13
-	SHRQ $4, CX
-	JZ tail
-
-loop:
-	VMOVUPS (SI), Z0
-	VCMPPS $1, minNormal<>(SB), Z0, K1
-	VMULPS two23<>(SB), Z0, Z1
-	VBLENDMPS Z1, Z0, K1, Z1
-	VBLENDMPS minus23<>(SB), Z13, K1, Z2
-	VPSRLD $23, Z1, Z3
-	VPSUBD exponent126<>(SB), Z3, Z3
-	VPANDD mantissaMask<>(SB), Z1, Z1
-	VPORD halfBits<>(SB), Z1, Z1
-	VCVTDQ2PS Z3, Z3
-	VADDPS Z2, Z3, Z3
-	VCMPPS $1, sqrtHalf<>(SB), Z1, K2
-	VBLENDMPS Z1, Z13, K2, Z4
-	VBLENDMPS one<>(SB), Z13, K2, Z5
-	VSUBPS Z5, Z3, Z3
-	VSUBPS one<>(SB), Z1, Z1
-	VADDPS Z4, Z1, Z1
-	VMULPS Z1, Z1, Z4
-	VMOVUPS logP0<>(SB), Z5
-	VFMADD213PS logP1<>(SB), Z1, Z5
-	VFMADD213PS logP2<>(SB), Z1, Z5
-	VFMADD213PS logP3<>(SB), Z1, Z5
-	VFMADD213PS logP4<>(SB), Z1, Z5
-	VFMADD213PS logP5<>(SB), Z1, Z5
-	VFMADD213PS logP6<>(SB), Z1, Z5
-	VFMADD213PS logP7<>(SB), Z1, Z5
-	VFMADD213PS logP8<>(SB), Z1, Z5
-	VMULPS Z1, Z5, Z5
-	VMULPS Z4, Z5, Z5
-	VFMADD231PS expC2<>(SB), Z3, Z5
-	VFMADD231PS minusHalf<>(SB), Z4, Z5
-	VADDPS Z1, Z5, Z5
-	VFMADD231PS expC1<>(SB), Z3, Z5
-	VCMPPS $5, inf<>(SB), Z0, K1
-	VBLENDMPS Z0, Z5, K1, Z5
-	VCMPPS $1, Z13, Z0, K1
-	VBLENDMPS nan<>(SB), Z5, K1, Z5
-	VCMPPS $0, Z13, Z0, K1
-	VBLENDMPS negInf<>(SB), Z5, K1, Z5
-	VMOVUPS Z5, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-
-tail:
-	ANDQ $15, DX
-	JZ done
-	MOVQ DX, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K7
-	VMOVUPS.Z (SI), K7, Z0
-	VCMPPS $1, minNormal<>(SB), Z0, K1
-	VMULPS two23<>(SB), Z0, Z1
-	VBLENDMPS Z1, Z0, K1, Z1
-	VBLENDMPS minus23<>(SB), Z13, K1, Z2
-	VPSRLD $23, Z1, Z3
-	VPSUBD exponent126<>(SB), Z3, Z3
-	VPANDD mantissaMask<>(SB), Z1, Z1
-	VPORD halfBits<>(SB), Z1, Z1
-	VCVTDQ2PS Z3, Z3
-	VADDPS Z2, Z3, Z3
-	VCMPPS $1, sqrtHalf<>(SB), Z1, K2
-	VBLENDMPS Z1, Z13, K2, Z4
-	VBLENDMPS one<>(SB), Z13, K2, Z5
-	VSUBPS Z5, Z3, Z3
-	VSUBPS one<>(SB), Z1, Z1
-	VADDPS Z4, Z1, Z1
-	VMULPS Z1, Z1, Z4
-	VMOVUPS logP0<>(SB), Z5
-	VFMADD213PS logP1<>(SB), Z1, Z5
-	VFMADD213PS logP2<>(SB), Z1, Z5
-	VFMADD213PS logP3<>(SB), Z1, Z5
-	VFMADD213PS logP4<>(SB), Z1, Z5
-	VFMADD213PS logP5<>(SB), Z1, Z5
-	VFMADD213PS logP6<>(SB), Z1, Z5
-	VFMADD213PS logP7<>(SB), Z1, Z5
-	VFMADD213PS logP8<>(SB), Z1, Z5
-	VMULPS Z1, Z5, Z5
-	VMULPS Z4, Z5, Z5
-	VFMADD231PS expC2<>(SB), Z3, Z5
-	VFMADD231PS minusHalf<>(SB), Z4, Z5
-	VADDPS Z1, Z5, Z5
-	VFMADD231PS expC1<>(SB), Z3, Z5
-	VCMPPS $5, inf<>(SB), Z0, K1
-	VBLENDMPS Z0, Z5, K1, Z5
-	VCMPPS $1, Z13, Z0, K1
-	VBLENDMPS nan<>(SB), Z5, K1, Z5
-	VCMPPS $0, Z13, Z0, K1
-	VBLENDMPS negInf<>(SB), Z5, K1, Z5
-	VMOVUPS Z5, K7, (DI)
-
-done:
-	VZEROUPPER
-	RET
-
-// func erfAVX512(y, x *float32, n int)
-//
-// y = erf(x): N. Juffa's erff.
-TEXT ·erfAVX512(SB), NOSPLIT, $0-24
-	MOVQ y+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ n+16(FP), CX
-	MOVQ CX, DX
-	VPXORD Z13, Z13, Z13
-	SHRQ $4, CX
-	JZ tail
-
-loop:
-	VMOVUPS (SI), Z0
-	VPANDD absMask<>(SB), Z0, Z1
-	VMULPS Z0, Z0, Z2
-	VMOVUPS erfSmallP0<>(SB), Z3
-	VFMADD213PS erfSmallP1<>(SB), Z2, Z3
-	VFMADD213PS erfSmallP2<>(SB), Z2, Z3
-	VFMADD213PS erfSmallP3<>(SB), Z2, Z3
-	VFMADD213PS erfSmallP4<>(SB), Z2, Z3
-	VFMADD213PS erfSmallP5<>(SB), Z2, Z3
-	VFMADD213PS Z0, Z0, Z3
-	VMOVUPS erfMax<>(SB), Z4
-	VMINPS Z1, Z4, Z4
-	VMOVUPS erfBigP0<>(SB), Z5
-	VFMADD213PS erfBigP1<>(SB), Z4, Z5
-	VFMADD213PS erfBigP2<>(SB), Z4, Z5
-	VFMADD213PS erfBigP3<>(SB), Z4, Z5
-	VFMADD213PS erfBigP4<>(SB), Z4, Z5
-	VFMADD213PS erfBigP5<>(SB), Z4, Z5
-	VFMADD213PS erfBigP6<>(SB), Z4, Z5
-	VFMADD213PS Z4, Z4, Z5
-	VPXORD signMask<>(SB), Z5, Z5
-	VMOVUPS roundMagic<>(SB), Z6
-	VFMADD231PS log2e<>(SB), Z5, Z6
-	VPSUBD roundMagic<>(SB), Z6, Z7
-	VSUBPS roundMagic<>(SB), Z6, Z6
-	VFNMADD231PS expC1<>(SB), Z6, Z5
-	VFNMADD231PS expC2<>(SB), Z6, Z5
-	VMOVUPS expP0<>(SB), Z8
-	VFMADD213PS expP1<>(SB), Z5, Z8
-	VFMADD213PS expP2<>(SB), Z5, Z8
-	VFMADD213PS expP3<>(SB), Z5, Z8
-	VFMADD213PS expP4<>(SB), Z5, Z8
-	VFMADD213PS expP5<>(SB), Z5, Z8
-	VMULPS Z5, Z5, Z9
-	VFMADD213PS Z5, Z9, Z8
-	VADDPS one<>(SB), Z8, Z8
-	VPADDD exponentBias<>(SB), Z7, Z7
-	VPSLLD $23, Z7, Z7
-	VMULPS Z7, Z8, Z8
-	VMOVUPS one<>(SB), Z9
-	VSUBPS Z8, Z9, Z9
-	VPANDD signMask<>(SB), Z0, Z10
-	VPORD Z10, Z9, Z9
-	VCMPPS $2, erfSplit<>(SB), Z1, K1
-	VBLENDMPS Z3, Z9, K1, Z9
-	VMOVUPS Z9, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-
-tail:
-	ANDQ $15, DX
-	JZ done
-	MOVQ DX, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K7
-	VMOVUPS.Z (SI), K7, Z0
-	VPANDD absMask<>(SB), Z0, Z1
-	VMULPS Z0, Z0, Z2
-	VMOVUPS erfSmallP0<>(SB), Z3
-	VFMADD213PS erfSmallP1<>(SB), Z2, Z3
-	VFMADD213PS erfSmallP2<>(SB), Z2, Z3
-	VFMADD213PS erfSmallP3<>(SB), Z2, Z3
-	VFMADD213PS erfSmallP4<>(SB), Z2, Z3
-	VFMADD213PS erfSmallP5<>(SB), Z2, Z3
-	VFMADD213PS Z0, Z0, Z3
-	VMOVUPS erfMax<>(SB), Z4
-	VMINPS Z1, Z4, Z4
-	VMOVUPS erfBigP0<>(SB), Z5
-	VFMADD213PS erfBigP1<>(SB), Z4, Z5
-	VFMADD213PS erfBigP2<>(SB), Z4, Z5
-	VFMADD213PS erfBigP3<>(SB), Z4, Z5
-	VFMADD213PS erfBigP4<>(SB), Z4, Z5
-	VFMADD213PS erfBigP5<>(SB), Z4, Z5
-	VFMADD213PS erfBigP6<>(SB), Z4, Z5
-	VFMADD213PS Z4, Z4, Z5
-	VPXORD signMask<>(SB), Z5, Z5
-	VMOVUPS roundMagic<>(SB), Z6
-	VFMADD231PS log2e<>(SB), Z5, Z6
-	VPSUBD roundMagic<>(SB), Z6, Z7
-	VSUBPS roundMagic<>(SB), Z6, Z6
-	VFNMADD231PS expC1<>(SB), Z6, Z5
-	VFNMADD231PS expC2<>(SB), Z6, Z5
-	VMOVUPS expP0<>(SB), Z8
-	VFMADD213PS expP1<>(SB), Z5, Z8
-	VFMADD213PS expP2<>(SB), Z5, Z8
-	VFMADD213PS expP3<>(SB), Z5, Z8
-	VFMADD213PS expP4<>(SB), Z5, Z8
-	VFMADD213PS expP5<>(SB), Z5, Z8
-	VMULPS Z5, Z5, Z9
-	VFMADD213PS Z5, Z9, Z8
-	VADDPS one<>(SB), Z8, Z8
-	VPADDD exponentBias<>(SB), Z7, Z7
-	VPSLLD $23, Z7, Z7
-	VMULPS Z7, Z8, Z8
-	VMOVUPS one<>(SB), Z9
-	VSUBPS Z8, Z9, Z9
-	VPANDD signMask<>(SB), Z0, Z10
-	VPORD Z10, Z9, Z9
-	VCMPPS $2, erfSplit<>(SB), Z1, K1
-	VBLENDMPS Z3, Z9, K1, Z9
-	VMOVUPS Z9, K7, (DI)
 
 done:
 	VZEROUPPER

@@ -17,17 +17,16 @@ type kernelLevel int
 const (
 	levelGo kernelLevel = iota
 	levelAVX2
-	levelAVX512
 )
 
-var levelNames = [...]string{"go", "avx2", "avx512"}
+var levelNames = [...]string{"go", "avx2"}
 
 // active is the implementation the functions run: the best this CPU has;
 // tests set it to compare the others.
 var active = bestLevel
 
-// Kernel names the implementation the functions run: "avx512", "avx2" or
-// "go".
+// Kernel names the implementation the functions run: "avx2" (also on
+// AVX-512 CPUs) or "go".
 func Kernel() string {
 	return levelNames[active]
 }
