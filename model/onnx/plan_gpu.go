@@ -116,6 +116,13 @@ func (l *Loader) gpuLacks() string {
 	case l.plan == nil:
 		return fmt.Sprintf("graphs the compiled plan cannot take (%v)", l.notPlanned)
 	}
+	for _, step := range l.plan.steps {
+		if u, ok := step.(*unaryStep); ok {
+			if _, ok := gpu.FuncOf(u.op); !ok {
+				return "the operator " + u.op + ", which has no GPU kernel"
+			}
+		}
+	}
 	return ""
 }
 

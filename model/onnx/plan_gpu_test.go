@@ -2,13 +2,16 @@ package onnx_test
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/gpu"
 	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
+	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -88,4 +91,29 @@ func TestGPUPathKeepsToTheExecutorsShareOfTheDevice(t *testing.T) {
 	_, err = l.Load(context.Background(), exec)
 	require.ErrorContains(t, err, "uploading the weights to GPU 0")
 	require.ErrorContains(t, err, "would exceed this executor's share of it, 16.0 KiB")
+}
+
+func TestGPUPathNamesAnOperatorWithoutAGPUKernel(t *testing.T) {
+	exec := onEmulatedGPU(t, h100)
+	data := denseModel(t,
+		[]*onnxpb.NodeProto{node("MatMul", []string{"x", "w"}, []string{"mm"}), node("Erf", []string{"mm"}, []string{"y"})},
+		[]*onnxpb.TensorProto{weights("w", []float32{1, 0, 0, 1}, 2, 2)},
+		[]*onnxpb.ValueInfoProto{valueInfo("x", onnxpb.TensorProto_FLOAT, 2)},
+		[]*onnxpb.ValueInfoProto{valueInfo("y", onnxpb.TensorProto_FLOAT, 2)})
+	l, err := onnx.New("erf.onnx", data, onnx.Options{Features: names("x", 2)})
+	require.NoError(t, err)
+	_, err = l.Load(context.Background(), exec)
+	require.ErrorContains(t, err, "the GPU path lacks the operator Erf, which has no GPU kernel; set Options.CPUFallback")
+
+	l, err = onnx.New("erf.onnx", data, onnx.Options{Features: names("x", 2), CPUFallback: true})
+	require.NoError(t, err)
+	m, err := l.Load(context.Background(), exec)
+	require.NoError(t, err, "with CPUFallback the executor scores on the CPU")
+	in, err := frame.New(frame.Float32s("x0", []float32{0.5}), frame.Float32s("x1", []float32{-1}))
+	require.NoError(t, err)
+	out, err := m.Predict(context.Background(), in)
+	require.NoError(t, err)
+	y, err := out.Col("y_0")
+	require.NoError(t, err)
+	assert.InDelta(t, math.Erf(0.5), y.(*array.Float32).Value(0), 1e-6)
 }
