@@ -10,10 +10,12 @@ import (
 )
 
 // overhead is comparison 1: the engine around the cheap sum model against
-// calling the model directly, and two executors against one.
+// calling the model once on the whole frame, and against calling it on
+// each batch in a plain loop (what batching costs by itself, without the
+// engine), and two executors against one.
 func (r *runner) overhead() {
-	const idDirect, idScaling = "overhead/engine-1-vs-direct", "overhead/sum-2-vs-1-executors"
-	if !r.anySelected(idDirect, idScaling) {
+	const idDirect, idBatched, idScaling = "overhead/engine-1-vs-direct", "overhead/engine-1-vs-direct-batched", "overhead/sum-2-vs-1-executors"
+	if !r.anySelected(idDirect, idBatched, idScaling) {
 		return
 	}
 	rows, batch := r.cfg.OverheadRows, r.cfg.OverheadBatch
@@ -32,6 +34,13 @@ func (r *runner) overhead() {
 	if r.selected(idDirect) {
 		r.pair(idDirect, "1. engine overhead: "+size, engine1,
 			ptr(timedPasses("one direct call on the whole frame", rows, direct)), "",
+			atLeast(0.9))
+	}
+	if r.selected(idBatched) {
+		batched := checkedOnce(func() (*frame.Frame, error) { return BatchedDirect(r.ctx, in, batch) },
+			func(out *frame.Frame) error { return checkSumFrame(out, rows) })
+		r.pair(idBatched, "1. engine overhead over batching: "+size, engine1,
+			ptr(timedPasses("the model on each batch in a loop, outputs concatenated", rows, batched)), "",
 			atLeast(0.9))
 	}
 	if r.selected(idScaling) {

@@ -106,6 +106,10 @@ const readingNotes = `
   1 session of N threads*: ONNX Runtime's own parallelism, splitting each batch (informative).
 - **1. engine overhead**: the engine (RunFrame in batches on 1 executor) against one call of
   the model on the whole frame, on a model so cheap that only overhead shows; target >= 0.9x.
+  *Over batching*: the engine against the same model called on each batch in a plain loop and
+  the outputs concatenated, which is the engine's own cost (target >= 0.9x); the rest of the gap
+  to the whole-frame call is the model's, whose adds over 10,000-row column slices run slower
+  than one pass over 1M rows.
   **Scaling**: 2 executors against 1, on the memory-bound sum model (informative) and on the
   largest MLP with 1 CPU per executor, which is CPU-bound (target >= 1.8x on wall time, which
   only an otherwise idle machine can give: see the load average above).
