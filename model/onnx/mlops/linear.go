@@ -120,6 +120,7 @@ func linearClassify[T float](m *LinearClassifier, x []T, rows, features int, lab
 	if labels != nil && len(labels) < rows {
 		return fmt.Errorf("LinearClassifier: labels have room for %d rows, not %d", len(labels), rows)
 	}
+	post := m.post
 	for r := range rows {
 		z := scores[r*k : (r+1)*k]
 		linearScores(x[r*features:(r+1)*features], m.coef, m.intercepts, z[:m.classes])
@@ -129,8 +130,8 @@ func linearClassify[T float](m *LinearClassifier, x []T, rows, features int, lab
 			if s > 0 {
 				best = 1
 			}
-			if m.post == TransformLogistic {
-				z[0], z[1] = logistic(-s), logistic(s)
+			if post == TransformLogistic {
+				z[0], z[1] = -s, s // σ(-s), σ(s) below
 			} else {
 				z[0], z[1] = 1-s, s
 			}
@@ -140,12 +141,15 @@ func linearClassify[T float](m *LinearClassifier, x []T, rows, features int, lab
 					best = c
 				}
 			}
-			m.post.apply(z)
 		}
 		if labels != nil {
 			labels[r] = m.labels[best]
 		}
 	}
+	if m.classes == 1 && post != TransformLogistic {
+		return nil // a binary model's other transforms are not applied
+	}
+	post.applyRows(scores[:rows*k], k)
 	return nil
 }
 

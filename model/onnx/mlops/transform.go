@@ -121,6 +121,23 @@ func (t PostTransform) apply(v []float32) {
 	}
 }
 
+// applyRows transforms rows of width scores, row after row in v, as apply
+// does each: LOGISTIC and SOFTMAX in one call of their kernel over all
+// rows.
+func (t PostTransform) applyRows(v []float32, width int) {
+	switch t {
+	case TransformNone:
+	case TransformLogistic:
+		vecmath.Sigmoid(v, v)
+	case TransformSoftmax:
+		vecmath.SoftmaxRows(v, width, v, width, len(v)/width, width)
+	default:
+		for r := 0; r+width <= len(v); r += width {
+			t.apply(v[r : r+width])
+		}
+	}
+}
+
 func abs32(x float32) float32 {
 	return math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
 }
