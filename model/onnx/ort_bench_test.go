@@ -78,27 +78,34 @@ func BenchmarkMLPOnONNXRuntime(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		data, err := os.ReadFile(path)
 		require.NoError(b, err)
-		x, err := ort.NewTensor(ort.NewShape(rows, 16), flat)
-		require.NoError(b, err)
-		defer x.Destroy()
-		y, err := ort.NewEmptyTensor[float32](ort.NewShape(rows, 1))
-		require.NoError(b, err)
-		defer y.Destroy()
-		opts, err := ort.NewSessionOptions()
-		require.NoError(b, err)
-		defer opts.Destroy()
-		require.NoError(b, opts.SetIntraOpNumThreads(1))
-		require.NoError(b, opts.SetInterOpNumThreads(1))
-		s, err := ort.NewAdvancedSessionWithONNXData(data, []string{"input"}, []string{"output"}, []ort.Value{x}, []ort.Value{y}, opts)
-		require.NoError(b, err)
-		defer s.Destroy()
-		for b.Loop() {
-			if err := s.Run(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+		benchORTDirect(b, data, flat, rows, 16, "output", 1)
 	})
+}
+
+// benchORTDirect runs the model data on ONNX Runtime called directly, one
+// thread, on preallocated tensors: input "input" of rows x features from
+// flat, output of rows x width.
+func benchORTDirect(b *testing.B, data []byte, flat []float32, rows, features int64, output string, width int64) {
+	x, err := ort.NewTensor(ort.NewShape(rows, features), flat)
+	require.NoError(b, err)
+	defer x.Destroy()
+	y, err := ort.NewEmptyTensor[float32](ort.NewShape(rows, width))
+	require.NoError(b, err)
+	defer y.Destroy()
+	opts, err := ort.NewSessionOptions()
+	require.NoError(b, err)
+	defer opts.Destroy()
+	require.NoError(b, opts.SetIntraOpNumThreads(1))
+	require.NoError(b, opts.SetInterOpNumThreads(1))
+	s, err := ort.NewAdvancedSessionWithONNXData(data, []string{"input"}, []string{output}, []ort.Value{x}, []ort.Value{y}, opts)
+	require.NoError(b, err)
+	defer s.Destroy()
+	for b.Loop() {
+		if err := s.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows*int64(b.N))/b.Elapsed().Seconds(), "rows/s")
 }
 
 // BenchmarkTanhMLPOnONNXRuntime runs tanhMLP's model on the compiled plan
@@ -124,25 +131,6 @@ func BenchmarkTanhMLPOnONNXRuntime(b *testing.B) {
 		// Loading a RuntimeORT model initializes ONNX Runtime's library.
 		_, err := onnx.New("tanh_mlp.onnx", data, onnx.Options{Features: in.ColumnNames(), Runtime: onnx.RuntimeORT})
 		require.NoError(b, err)
-		x, err := ort.NewTensor(ort.NewShape(rows, 20), flat)
-		require.NoError(b, err)
-		defer x.Destroy()
-		y, err := ort.NewEmptyTensor[float32](ort.NewShape(rows, 3))
-		require.NoError(b, err)
-		defer y.Destroy()
-		opts, err := ort.NewSessionOptions()
-		require.NoError(b, err)
-		defer opts.Destroy()
-		require.NoError(b, opts.SetIntraOpNumThreads(1))
-		require.NoError(b, opts.SetInterOpNumThreads(1))
-		s, err := ort.NewAdvancedSessionWithONNXData(data, []string{"input"}, []string{"probabilities"}, []ort.Value{x}, []ort.Value{y}, opts)
-		require.NoError(b, err)
-		defer s.Destroy()
-		for b.Loop() {
-			if err := s.Run(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+		benchORTDirect(b, data, flat, rows, 20, "probabilities", 3)
 	})
 }
