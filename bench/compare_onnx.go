@@ -284,10 +284,10 @@ func (r *runner) goAgainstORT(id, comparison string, c *modelCase, batch, thread
 // againstORT adds the rows of c at batch through the engine against ONNX
 // Runtime: 1 executor against 1 session of 1 thread, then, on a machine
 // of several cores, one executor per core against as many single-thread
-// sessions (the equal peer) and against one session of as many threads.
-// idPrefix and what name the rows; t1 and tN are the targets at 1 thread
-// and on all cores.
-func (r *runner) againstORT(idPrefix, what string, c *modelCase, batch int, t1, tN *target) {
+// sessions (the equal peer) and, when oneSession, against one session of
+// as many threads. idPrefix and what name the rows; t1 and tN are the
+// targets at 1 thread and on all cores.
+func (r *runner) againstORT(idPrefix, what string, c *modelCase, batch int, t1, tN *target, oneSession bool) {
 	engineOn := func(executors int) func() (contender, error) {
 		return func() (contender, error) {
 			return r.throughEngine(fmt.Sprintf("dfbatch pure Go, engine, %s", executorsName(executors, " ")), c.goLoader, c.in, batch, executors)
@@ -301,6 +301,9 @@ func (r *runner) againstORT(idPrefix, what string, c *modelCase, batch int, t1, 
 	}
 	r.goAgainstORT(idPrefix+"/all-cores", fmt.Sprintf("%s, batch %d, %d executors vs %d sessions", what, batch, cores, cores),
 		c, batch, cores, ortSessions, tN, engineOn(cores))
+	if !oneSession {
+		return
+	}
 	r.goAgainstORT(idPrefix+"/all-cores-1-session", fmt.Sprintf("%s, batch %d, %d executors vs 1 session of %d threads", what, batch, cores, cores),
 		c, batch, cores, ortThreads, nil, engineOn(cores))
 }
@@ -325,7 +328,7 @@ func (r *runner) mlps() {
 		}
 		c := r.mlpCase(i)
 		for j, b := range r.cfg.Batches {
-			r.againstORT(fmt.Sprintf("mlp/%s/b%d", name, b), "3. PyTorch MLP "+name, c, b, atLeast(0.8), atLeast(0.8))
+			r.againstORT(fmt.Sprintf("mlp/%s/b%d", name, b), "3. PyTorch MLP "+name, c, b, atLeast(0.8), atLeast(0.8), true)
 			r.ortBackend(backendIDs[j], c, b)
 		}
 		if last {
