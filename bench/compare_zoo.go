@@ -177,7 +177,11 @@ func (r *runner) buildZoo() (string, error) {
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if strings.Contains(msg, "No module named") || errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
-			return "", &zooMissingError{python: r.cfg.Python, why: lastLine(msg + " " + err.Error())}
+			why := err.Error()
+			if msg != "" {
+				why = lastLine(msg)
+			}
+			return "", &zooMissingError{python: r.cfg.Python, why: why}
 		}
 		return "", fmt.Errorf("%s bench/zoo/zoo.py: %w: %s", r.cfg.Python, err, lastLine(msg))
 	}
