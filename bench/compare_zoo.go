@@ -157,7 +157,12 @@ func (r *runner) buildZoo() (string, error) {
 	if err != nil {
 		cache = os.TempDir()
 	}
-	dir := filepath.Join(cache, "dfbatch", "zoo", hex.EncodeToString(h.Sum(nil))[:16])
+	// One folder per size: a zoo built from older scripts is replaced.
+	sizes := fmt.Sprintf("rows%d-full", r.cfg.ZooRows)
+	if r.cfg.ZooQuick {
+		sizes = fmt.Sprintf("rows%d-quick", r.cfg.ZooRows)
+	}
+	dir := filepath.Join(cache, "dfbatch", "zoo", sizes+"-"+hex.EncodeToString(h.Sum(nil))[:16])
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
 		r.logf("the model zoo is in %s (built earlier from the same scripts)", dir)
 		return dir, nil
@@ -187,6 +192,12 @@ func (r *runner) buildZoo() (string, error) {
 	}
 	if err := os.Rename(tmp, dir); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", err
+	}
+	older, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), sizes+"-*"))
+	for _, o := range older {
+		if o != dir {
+			os.RemoveAll(o)
+		}
 	}
 	return dir, nil
 }
