@@ -115,46 +115,99 @@ func (a *asm) gemm(name, reg string, width int, doc string) {
 	a.line("")
 }
 
-// dots writes the dot-product tile: out[r*ldo] += A row r . w.
-func (a *asm) dots() {
-	a.line("// func dots6(k int, a *float32, lda int, w *float32, out *float32, ldo int)")
+// dots writes the dot-product tile of n (1 or 2) rows of weights:
+// out[r*ldo+j] += A row r . w row j, over any k. Whole blocks of 8 columns
+// are read with plain loads, the last k%8 columns with masked loads, which
+// read nothing past the row.
+func (a *asm) dots(n int) {
+	name := fmt.Sprintf("dots6x%d", n)
+	acc := func(r, j int) int { return r*n + j }
+	w := func(j int) int { return rows*n + j } // 8 weights of row j
+	x := rows*n + n                            // 8 values of a row of A
+	a.line(fmt.Sprintf("// func %s(k int, a *float32, lda int, w *float32, out *float32, ldo int, tail *int32)", name))
 	a.line("//")
-	a.line("// out[r*ldo] += dot(A row r, w) for the 6 rows of a tile, over k (a")
-	a.line("// multiple of 8) columns: Y0..Y5 accumulate one row each, Y6 holds 8")
-	a.line("// weights, loaded once for all six rows.")
-	a.line("TEXT ·dots6(SB), NOSPLIT, $0-48")
+	a.line(fmt.Sprintf("// out[r*ldo+j] += dot(A row r, w row j) for the 6 rows of a tile and j < %d,", n))
+	a.line("// over k columns; the rows of w are k values each, one after the other.")
+	a.line(fmt.Sprintf("// Y0..Y%d accumulate (row r, weight row j) in Y(%d*r+j); Y%d.. hold 8", rows*n-1, n, w(0)))
+	a.line("// weights of each row, loaded once for all six rows. tail is nil when k")
+	a.line("// is a multiple of 8, else it points at k%8 all-ones lanes then zeros:")
+	a.line("// Y15 holds it as the mask of the last block's loads.")
+	a.line(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-56", name))
 	a.prologue("w", "out", "ldo")
-	for r := range rows {
-		a.op("VXORPS Y%d, Y%d, Y%d", r, r, r)
+	a.op("MOVQ tail+48(FP), AX")
+	weights := []string{"DX"}
+	if n == 2 {
+		a.op("LEAQ (DX)(CX*4), BX")
+		weights = append(weights, "BX")
+	}
+	for i := range rows * n {
+		a.op("VXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
 	a.op("SHRQ $3, CX")
-	a.op("JZ reduce")
+	a.op("JZ tail")
 	a.line("")
 	a.line("loop:")
-	a.op("VMOVUPS (DX), Y6")
-	for r := range rows {
-		a.op("VFMADD231PS %s, Y6, Y%d", rowAddr[r], r)
+	for j, p := range weights {
+		a.op("VMOVUPS (%s), Y%d", p, w(j))
 	}
-	a.op("ADDQ $32, DX")
-	a.op("ADDQ $32, R8")
-	a.op("ADDQ $32, R9")
+	for r := range rows {
+		if n == 1 {
+			a.op("VFMADD231PS %s, Y%d, Y%d", rowAddr[r], w(0), acc(r, 0))
+			continue
+		}
+		a.op("VMOVUPS %s, Y%d", rowAddr[r], x)
+		for j := range n {
+			a.op("VFMADD231PS Y%d, Y%d, Y%d", x, w(j), acc(r, j))
+		}
+	}
+	for _, p := range append(weights, "R8", "R9") {
+		a.op("ADDQ $32, %s", p)
+	}
 	a.op("DECQ CX")
 	a.op("JNZ loop")
 	a.line("")
+	a.line("tail:")
+	a.op("TESTQ AX, AX")
+	a.op("JZ reduce")
+	a.op("VMOVUPS (AX), Y15")
+	for j, p := range weights {
+		a.op("VMASKMOVPS (%s), Y15, Y%d", p, w(j))
+	}
+	for r := range rows {
+		a.op("VMASKMOVPS %s, Y15, Y%d", rowAddr[r], x)
+		for j := range n {
+			a.op("VFMADD231PS Y%d, Y%d, Y%d", x, w(j), acc(r, j))
+		}
+	}
+	a.line("")
 	a.line("reduce:")
 	for r := range rows {
-		a.op("VEXTRACTF128 $1, Y%d, X7", r)
-		a.op("VADDPS X7, X%d, X%d", r, r)
-		a.op("VHADDPS X%d, X%d, X%d", r, r, r)
-		a.op("VHADDPS X%d, X%d, X%d", r, r, r)
-		a.op("VADDSS (DI), X%d, X%d", r, r)
-		a.op("VMOVSS X%d, (DI)", r)
+		s := acc(r, 0)
+		if n == 2 {
+			// [a01 a23 b01 b23 | a45 a67 b45 b67], then the halves added,
+			// then [a b a b]: the two sums in the low lanes.
+			a.op("VHADDPS Y%d, Y%d, Y%d", acc(r, 1), s, s)
+			a.op("VEXTRACTF128 $1, Y%d, X15", s)
+			a.op("VADDPS X15, X%d, X%d", s, s)
+			a.op("VHADDPS X%d, X%d, X%d", s, s, s)
+			a.op("VMOVSD (DI), X15")
+			a.op("VADDPS X15, X%d, X%d", s, s)
+			a.op("VMOVSD X%d, (DI)", s)
+		} else {
+			a.op("VEXTRACTF128 $1, Y%d, X15", s)
+			a.op("VADDPS X15, X%d, X%d", s, s)
+			a.op("VHADDPS X%d, X%d, X%d", s, s, s)
+			a.op("VHADDPS X%d, X%d, X%d", s, s, s)
+			a.op("VADDSS (DI), X%d, X%d", s, s)
+			a.op("VMOVSS X%d, (DI)", s)
+		}
 		if r < rows-1 {
 			a.op("ADDQ R11, DI")
 		}
 	}
 	a.op("VZEROUPPER")
 	a.op("RET")
+	a.line("")
 }
 
 func main() {
@@ -168,7 +221,8 @@ func main() {
 // per step of k, Y12 and Y13 hold a row of the B panel and Y14 one element
 // of A broadcast.`)
 	a.gemm("kernel6x32", "Z", 32, `// kernel6x16 with AVX-512: Z0..Z11 accumulate the 6 x 32 tile of C.`)
-	a.dots()
+	a.dots(1)
+	a.dots(2)
 	if err := os.WriteFile("kernel_amd64.s", []byte(a.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

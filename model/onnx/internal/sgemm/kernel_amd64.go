@@ -31,28 +31,48 @@ func kernel6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, ini
 //go:noescape
 func kernel6x32(k int, a *float32, lda int, b *float32, c *float32, ldc int, init *float32, relu int)
 
-// dots6 is the assembly kernel of narrow products: out[r*ldo] += A row r
-// . w for the 6 rows of a tile, over k columns, k a multiple of 8.
+// dots6x1 is the assembly kernel of narrow products: out[r*ldo] += A row
+// r . w for the 6 rows of a tile, over k columns; tail masks the last k%8
+// (see tailMask).
 //
 //go:noescape
-func dots6(k int, a *float32, lda int, w *float32, out *float32, ldo int)
+func dots6x1(k int, a *float32, lda int, w *float32, out *float32, ldo int, tail *int32)
 
-// dotTile adds A row r . w to out[r*ldo] for the 6 rows of a tile.
-func dotTile(a []float32, lda int, w []float32, out []float32, ldo int) {
-	k := len(w)
-	if !useAVX2 || k < 8 {
-		dotTileGo(a, lda, w, out, ldo)
+// dots6x2 is dots6x1 for two rows of weights, w and w[k:], into out[r*ldo]
+// and out[r*ldo+1]: each block of A is loaded once for both.
+//
+//go:noescape
+func dots6x2(k int, a *float32, lda int, w *float32, out *float32, ldo int, tail *int32)
+
+// tailMasks holds 8 all-ones lanes then 8 zeros: the 8 lanes from
+// tailMasks[8-t] mask the first t of a block.
+var tailMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
+
+// tailMask is the mask of the last k%8 columns, or nil when k is a
+// multiple of 8.
+func tailMask(k int) *int32 {
+	if t := k % 8; t != 0 {
+		return &tailMasks[8-t]
+	}
+	return nil
+}
+
+// dotTile adds A row r . w row j to out[r*ldo+j] for the 6 rows of a tile,
+// where w holds one or two rows of k values.
+func dotTile(a []float32, lda int, w []float32, k int, out []float32, ldo int) {
+	if !useAVX2 {
+		dotTileGo(a, lda, w, k, out, ldo)
 		return
 	}
-	body := k &^ 7
+	// The bounds the assembly relies on, checked once per tile.
 	_ = a[(RowPad-1)*lda+k-1]
-	_ = out[(RowPad-1)*ldo]
-	dots6(body, &a[0], lda, &w[0], &out[0], ldo)
-	if body < k {
-		for r := range RowPad {
-			out[r*ldo] += dotGo(a[r*lda+body:r*lda+k], w[body:])
-		}
+	_ = out[(RowPad-1)*ldo+len(w)/k-1]
+	_ = w[k-1]
+	if len(w) == 2*k {
+		dots6x2(k, &a[0], lda, &w[0], &out[0], ldo, tailMask(k))
+		return
 	}
+	dots6x1(k, &a[0], lda, &w[0], &out[0], ldo, tailMask(k))
 }
 
 func kernel(width, k int, a []float32, lda int, panel []float32, c []float32, ldc int, init []float32, relu bool) {

@@ -253,12 +253,15 @@ store:
 	VZEROUPPER
 	RET
 
-// func dots6(k int, a *float32, lda int, w *float32, out *float32, ldo int)
+// func dots6x1(k int, a *float32, lda int, w *float32, out *float32, ldo int, tail *int32)
 //
-// out[r*ldo] += dot(A row r, w) for the 6 rows of a tile, over k (a
-// multiple of 8) columns: Y0..Y5 accumulate one row each, Y6 holds 8
-// weights, loaded once for all six rows.
-TEXT ·dots6(SB), NOSPLIT, $0-48
+// out[r*ldo+j] += dot(A row r, w row j) for the 6 rows of a tile and j < 1,
+// over k columns; the rows of w are k values each, one after the other.
+// Y0..Y5 accumulate (row r, weight row j) in Y(1*r+j); Y6.. hold 8
+// weights of each row, loaded once for all six rows. tail is nil when k
+// is a multiple of 8, else it points at k%8 all-ones lanes then zeros:
+// Y15 holds it as the mask of the last block's loads.
+TEXT ·dots6x1(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), R8
 	MOVQ lda+16(FP), R10
@@ -270,6 +273,7 @@ TEXT ·dots6(SB), NOSPLIT, $0-48
 	LEAQ (R10)(R10*2), R12
 	LEAQ (R8)(R12*1), R9
 	LEAQ (R10)(R10*1), R13
+	MOVQ tail+48(FP), AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -277,7 +281,7 @@ TEXT ·dots6(SB), NOSPLIT, $0-48
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	SHRQ $3, CX
-	JZ reduce
+	JZ tail
 
 loop:
 	VMOVUPS (DX), Y6
@@ -293,47 +297,207 @@ loop:
 	DECQ CX
 	JNZ loop
 
+tail:
+	TESTQ AX, AX
+	JZ reduce
+	VMOVUPS (AX), Y15
+	VMASKMOVPS (DX), Y15, Y6
+	VMASKMOVPS (R8), Y15, Y7
+	VFMADD231PS Y7, Y6, Y0
+	VMASKMOVPS (R8)(R10*1), Y15, Y7
+	VFMADD231PS Y7, Y6, Y1
+	VMASKMOVPS (R8)(R13*1), Y15, Y7
+	VFMADD231PS Y7, Y6, Y2
+	VMASKMOVPS (R9), Y15, Y7
+	VFMADD231PS Y7, Y6, Y3
+	VMASKMOVPS (R9)(R10*1), Y15, Y7
+	VFMADD231PS Y7, Y6, Y4
+	VMASKMOVPS (R9)(R13*1), Y15, Y7
+	VFMADD231PS Y7, Y6, Y5
+
 reduce:
-	VEXTRACTF128 $1, Y0, X7
-	VADDPS X7, X0, X0
+	VEXTRACTF128 $1, Y0, X15
+	VADDPS X15, X0, X0
 	VHADDPS X0, X0, X0
 	VHADDPS X0, X0, X0
 	VADDSS (DI), X0, X0
 	VMOVSS X0, (DI)
 	ADDQ R11, DI
-	VEXTRACTF128 $1, Y1, X7
-	VADDPS X7, X1, X1
+	VEXTRACTF128 $1, Y1, X15
+	VADDPS X15, X1, X1
 	VHADDPS X1, X1, X1
 	VHADDPS X1, X1, X1
 	VADDSS (DI), X1, X1
 	VMOVSS X1, (DI)
 	ADDQ R11, DI
-	VEXTRACTF128 $1, Y2, X7
-	VADDPS X7, X2, X2
+	VEXTRACTF128 $1, Y2, X15
+	VADDPS X15, X2, X2
 	VHADDPS X2, X2, X2
 	VHADDPS X2, X2, X2
 	VADDSS (DI), X2, X2
 	VMOVSS X2, (DI)
 	ADDQ R11, DI
-	VEXTRACTF128 $1, Y3, X7
-	VADDPS X7, X3, X3
+	VEXTRACTF128 $1, Y3, X15
+	VADDPS X15, X3, X3
 	VHADDPS X3, X3, X3
 	VHADDPS X3, X3, X3
 	VADDSS (DI), X3, X3
 	VMOVSS X3, (DI)
 	ADDQ R11, DI
-	VEXTRACTF128 $1, Y4, X7
-	VADDPS X7, X4, X4
+	VEXTRACTF128 $1, Y4, X15
+	VADDPS X15, X4, X4
 	VHADDPS X4, X4, X4
 	VHADDPS X4, X4, X4
 	VADDSS (DI), X4, X4
 	VMOVSS X4, (DI)
 	ADDQ R11, DI
-	VEXTRACTF128 $1, Y5, X7
-	VADDPS X7, X5, X5
+	VEXTRACTF128 $1, Y5, X15
+	VADDPS X15, X5, X5
 	VHADDPS X5, X5, X5
 	VHADDPS X5, X5, X5
 	VADDSS (DI), X5, X5
 	VMOVSS X5, (DI)
 	VZEROUPPER
 	RET
+
+// func dots6x2(k int, a *float32, lda int, w *float32, out *float32, ldo int, tail *int32)
+//
+// out[r*ldo+j] += dot(A row r, w row j) for the 6 rows of a tile and j < 2,
+// over k columns; the rows of w are k values each, one after the other.
+// Y0..Y11 accumulate (row r, weight row j) in Y(2*r+j); Y12.. hold 8
+// weights of each row, loaded once for all six rows. tail is nil when k
+// is a multiple of 8, else it points at k%8 all-ones lanes then zeros:
+// Y15 holds it as the mask of the last block's loads.
+TEXT ·dots6x2(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), R8
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ w+24(FP), DX
+	MOVQ out+32(FP), DI
+	MOVQ ldo+40(FP), R11
+	SHLQ $2, R11
+	LEAQ (R10)(R10*2), R12
+	LEAQ (R8)(R12*1), R9
+	LEAQ (R10)(R10*1), R13
+	MOVQ tail+48(FP), AX
+	LEAQ (DX)(CX*4), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	SHRQ $3, CX
+	JZ tail
+
+loop:
+	VMOVUPS (DX), Y12
+	VMOVUPS (BX), Y13
+	VMOVUPS (R8), Y14
+	VFMADD231PS Y14, Y12, Y0
+	VFMADD231PS Y14, Y13, Y1
+	VMOVUPS (R8)(R10*1), Y14
+	VFMADD231PS Y14, Y12, Y2
+	VFMADD231PS Y14, Y13, Y3
+	VMOVUPS (R8)(R13*1), Y14
+	VFMADD231PS Y14, Y12, Y4
+	VFMADD231PS Y14, Y13, Y5
+	VMOVUPS (R9), Y14
+	VFMADD231PS Y14, Y12, Y6
+	VFMADD231PS Y14, Y13, Y7
+	VMOVUPS (R9)(R10*1), Y14
+	VFMADD231PS Y14, Y12, Y8
+	VFMADD231PS Y14, Y13, Y9
+	VMOVUPS (R9)(R13*1), Y14
+	VFMADD231PS Y14, Y12, Y10
+	VFMADD231PS Y14, Y13, Y11
+	ADDQ $32, DX
+	ADDQ $32, BX
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ loop
+
+tail:
+	TESTQ AX, AX
+	JZ reduce
+	VMOVUPS (AX), Y15
+	VMASKMOVPS (DX), Y15, Y12
+	VMASKMOVPS (BX), Y15, Y13
+	VMASKMOVPS (R8), Y15, Y14
+	VFMADD231PS Y14, Y12, Y0
+	VFMADD231PS Y14, Y13, Y1
+	VMASKMOVPS (R8)(R10*1), Y15, Y14
+	VFMADD231PS Y14, Y12, Y2
+	VFMADD231PS Y14, Y13, Y3
+	VMASKMOVPS (R8)(R13*1), Y15, Y14
+	VFMADD231PS Y14, Y12, Y4
+	VFMADD231PS Y14, Y13, Y5
+	VMASKMOVPS (R9), Y15, Y14
+	VFMADD231PS Y14, Y12, Y6
+	VFMADD231PS Y14, Y13, Y7
+	VMASKMOVPS (R9)(R10*1), Y15, Y14
+	VFMADD231PS Y14, Y12, Y8
+	VFMADD231PS Y14, Y13, Y9
+	VMASKMOVPS (R9)(R13*1), Y15, Y14
+	VFMADD231PS Y14, Y12, Y10
+	VFMADD231PS Y14, Y13, Y11
+
+reduce:
+	VHADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X15
+	VADDPS X15, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSD (DI), X15
+	VADDPS X15, X0, X0
+	VMOVSD X0, (DI)
+	ADDQ R11, DI
+	VHADDPS Y3, Y2, Y2
+	VEXTRACTF128 $1, Y2, X15
+	VADDPS X15, X2, X2
+	VHADDPS X2, X2, X2
+	VMOVSD (DI), X15
+	VADDPS X15, X2, X2
+	VMOVSD X2, (DI)
+	ADDQ R11, DI
+	VHADDPS Y5, Y4, Y4
+	VEXTRACTF128 $1, Y4, X15
+	VADDPS X15, X4, X4
+	VHADDPS X4, X4, X4
+	VMOVSD (DI), X15
+	VADDPS X15, X4, X4
+	VMOVSD X4, (DI)
+	ADDQ R11, DI
+	VHADDPS Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X15
+	VADDPS X15, X6, X6
+	VHADDPS X6, X6, X6
+	VMOVSD (DI), X15
+	VADDPS X15, X6, X6
+	VMOVSD X6, (DI)
+	ADDQ R11, DI
+	VHADDPS Y9, Y8, Y8
+	VEXTRACTF128 $1, Y8, X15
+	VADDPS X15, X8, X8
+	VHADDPS X8, X8, X8
+	VMOVSD (DI), X15
+	VADDPS X15, X8, X8
+	VMOVSD X8, (DI)
+	ADDQ R11, DI
+	VHADDPS Y11, Y10, Y10
+	VEXTRACTF128 $1, Y10, X15
+	VADDPS X15, X10, X10
+	VHADDPS X10, X10, X10
+	VMOVSD (DI), X15
+	VADDPS X15, X10, X10
+	VMOVSD X10, (DI)
+	VZEROUPPER
+	RET
+

@@ -9,8 +9,8 @@ func kernel(width, k int, a []float32, lda int, panel []float32, c []float32, ld
 	kernelGo(width, k, a, lda, panel, c, ldc, init, relu)
 }
 
-func dotTile(a []float32, lda int, w []float32, out []float32, ldo int) {
-	dotTileGo(a, lda, w, out, ldo)
+func dotTile(a []float32, lda int, w []float32, k int, out []float32, ldo int) {
+	dotTileGo(a, lda, w, k, out, ldo)
 }
 
 // Kernel names the micro-kernel this CPU runs: the portable Go one.

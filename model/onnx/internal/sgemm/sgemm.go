@@ -162,7 +162,7 @@ func (p *Product) Mul(c []float32, ldc int, a []float32, lda, rows int, bias []f
 }
 
 // narrow computes each output as dot products of the rows of A and a
-// row of B transposed, a tile of 6 rows at a time.
+// row of B transposed, a tile of 6 rows and two rows of B at a time.
 func (p *Product) narrow(c []float32, ldc int, a []float32, lda, rows int, bias []float32, relu bool) {
 	bias = bias[:p.n]
 	for r := range PadRows(rows) {
@@ -172,10 +172,10 @@ func (p *Product) narrow(c []float32, ldc int, a []float32, lda, rows int, bias 
 			row[j] = v
 		}
 	}
-	for j := range p.n {
-		w := p.rows[j*p.k : (j+1)*p.k]
+	for j := 0; j < p.n; j += 2 {
+		w := p.rows[j*p.k : min(j+2, p.n)*p.k]
 		for r := 0; r < rows; r += RowPad {
-			dotTile(a[r*lda:], lda, w, c[r*ldc+j:], ldc)
+			dotTile(a[r*lda:], lda, w, p.k, c[r*ldc+j:], ldc)
 		}
 	}
 	if !relu {
@@ -191,9 +191,11 @@ func (p *Product) narrow(c []float32, ldc int, a []float32, lda, rows int, bias 
 }
 
 // dotTileGo is the portable dotTile.
-func dotTileGo(a []float32, lda int, w []float32, out []float32, ldo int) {
-	for r := range RowPad {
-		out[r*ldo] += dotGo(a[r*lda:r*lda+len(w)], w)
+func dotTileGo(a []float32, lda int, w []float32, k int, out []float32, ldo int) {
+	for j := range len(w) / k {
+		for r := range RowPad {
+			out[r*ldo+j] += dotGo(a[r*lda:r*lda+k], w[j*k:(j+1)*k])
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ func TestMulMatchesANaiveProductOnEveryShapeEdge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct{ rows, k, n int }{
 		{1, 1, 5}, {5, 3, 16}, {6, 16, 64}, {7, 16, 64}, {37, 64, 1}, {37, 64, 3}, {37, 17, 33},
-		{13, 300, 20}, {64, 512, 40}, {1024, 16, 64}, {12, 257, 4},
+		{13, 300, 20}, {64, 512, 40}, {1024, 16, 64}, {12, 257, 4}, {37, 100, 3}, {9, 5, 2}, {8, 12, 4},
 	} {
 		for _, cfg := range []struct {
 			width      int
@@ -133,12 +133,19 @@ func TestPortableKernelMatchesTheAssemblyOnes(t *testing.T) {
 			require.InDeltaSlice(t, toF64(c2), toF64(c1), 1e-4, "width %d, init %v", width, init != nil)
 		}
 	}
-	w := random(rng, k) // 8 blocks of 8 and a tail of 6
-	o1 := random(rng, RowPad*3)
-	o2 := append([]float32(nil), o1...)
-	dotTile(a, lda, w, o1, 3)
-	dotTileGo(a, lda, w, o2, 3)
-	require.InDeltaSlice(t, toF64(o2), toF64(o1), 1e-4)
+	// Every tail length, with and without whole blocks, one and two rows
+	// of weights: the masked loads must read nothing past k, where a row
+	// of A goes on with values that would change the sums.
+	for _, k := range []int{1, 3, 7, 8, 9, 15, 16, 62, 70} {
+		for rowsOfW := 1; rowsOfW <= 2; rowsOfW++ {
+			w := random(rng, rowsOfW*k)
+			o1 := random(rng, RowPad*3)
+			o2 := append([]float32(nil), o1...)
+			dotTile(a, lda, w, k, o1, 3)
+			dotTileGo(a, lda, w, k, o2, 3)
+			require.InDeltaSlice(t, toF64(o2), toF64(o1), 1e-4, "k %d, %d rows of weights", k, rowsOfW)
+		}
+	}
 }
 
 func TestMulRefusesBuffersWithoutRowPadding(t *testing.T) {
@@ -158,7 +165,7 @@ func toF64(v []float32) []float64 {
 // MLPs (16-64-64-1 and 256-512-512-1) at batch 1024.
 func BenchmarkMul(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range []struct{ rows, k, n int }{{1024, 16, 64}, {1024, 64, 64}, {1024, 64, 1}, {1024, 256, 512}, {1024, 512, 512}, {1024, 512, 1}} {
+	for _, s := range []struct{ rows, k, n int }{{1024, 16, 64}, {1024, 64, 64}, {1024, 64, 1}, {1024, 256, 512}, {1024, 512, 512}, {1024, 512, 1}, {1024, 100, 3}, {1024, 32, 2}} {
 		b.Run(fmt.Sprintf("%dx%dx%d", s.rows, s.k, s.n), func(b *testing.B) {
 			p := Pack(random(rng, s.k*s.n), s.k, s.n, true, 1)
 			a := random(rng, PadRows(s.rows)*s.k)
