@@ -18,6 +18,8 @@ type planModel struct {
 	rows int
 	// wide holds a non-float input's values before conversion.
 	wide []float64
+	// chunk holds bufs from a chunk's first row (runSteps).
+	chunk [][]float32
 }
 
 // newPlanModel is an instance of p, a plan of l: the whole graph's, or
@@ -56,9 +58,7 @@ func (m *planModel) run(in *frame.Frame) ([]*matrix, error) {
 			return nil, err
 		}
 	}
-	for _, s := range p.steps {
-		s.run(m.bufs, p.strides, rows)
-	}
+	m.runSteps(rows)
 	values := make([]*matrix, len(p.outputs))
 	for i, v := range p.outputs {
 		src, stride := m.bufs[v.buf], p.strides[v.buf]
@@ -69,6 +69,25 @@ func (m *planModel) run(in *frame.Frame) ([]*matrix, error) {
 		values[i] = &matrix{rows: rows, width: v.width, f32: out}
 	}
 	return values, nil
+}
+
+// runSteps runs the steps over rows rows a chunk of p.chunkRows() at a
+// time, each chunk through every step: every step is row by row, and a
+// chunk's rows of every buffer stay in the core's cache from one layer to
+// the next, where a large batch's whole buffers would not.
+func (m *planModel) runSteps(rows int) {
+	p, chunk := m.p, m.p.chunkRows()
+	if len(m.chunk) != len(m.bufs) {
+		m.chunk = make([][]float32, len(m.bufs))
+	}
+	for first := 0; first < rows; first += chunk {
+		for i, buf := range m.bufs {
+			m.chunk[i] = buf[first*p.strides[i]:]
+		}
+		for _, s := range p.steps {
+			s.run(m.chunk, p.strides, min(chunk, rows-first))
+		}
+	}
 }
 
 // readInput writes input's columns of in to dst, row-major. A non-float
