@@ -110,16 +110,25 @@ var constants = []constant{
 	f("erfBigP6", 1.28717512e-1, ""),
 }
 
-// gen writes assembly.
+// gen writes assembly. A kernel that runs two blocks of 8 at a time
+// writes its body twice, the second copy with its registers moved up by
+// shift and its mask to the other mask register, and interleaves the two.
 type gen struct {
 	strings.Builder
+	shift, maskShift int
 }
 
 func (g *gen) op(format string, args ...any) { fmt.Fprintf(g, "\t"+format+"\n", args...) }
 func (g *gen) line(s string)                 { g.WriteString(s + "\n") }
 
-// v names vector register i.
-func (g *gen) v(i int) string { return fmt.Sprintf("Y%d", i) }
+// v names vector register i: zero, the masks, or a body's register i,
+// moved up by shift.
+func (g *gen) v(i int) string {
+	if i < zero {
+		i += g.shift
+	}
+	return fmt.Sprintf("Y%d", i)
+}
 
 // c is the memory operand of a constant vector.
 func c(name string) string { return name + "<>(SB)" }
@@ -128,7 +137,7 @@ func c(name string) string { return name + "<>(SB)" }
 const zero = 13
 
 // mask names mask register i: Y14 or Y15.
-func (g *gen) mask(i int) string { return g.v(14 + i) }
+func (g *gen) mask(i int) string { return g.v(14 + i + g.maskShift) }
 
 // logic is the bitwise instruction op (AND, OR, XOR).
 func (g *gen) logic(op string) string { return "VP" + op }
@@ -255,9 +264,9 @@ func (g *gen) sigmoid() int {
 	g.expCore(1, 2, 3, 4, 5, true)
 	g.binary("VADDPS", 4, c("one"), 5)
 	g.cmp(nltUS, 0, g.v(zero), 0)
-	g.blend(0, c("one"), 4, 6)
-	g.binary("VDIVPS", 6, g.v(5), 6)
-	return 6
+	g.blend(0, c("one"), 4, 1)
+	g.binary("VDIVPS", 1, g.v(5), 1)
+	return 1
 }
 
 func (g *gen) log() int {
@@ -321,9 +330,11 @@ func (g *gen) erf() int {
 }
 
 // kernel writes the function nameAVX2 over n elements, a multiple of 8.
-func (g *gen) kernel(name, doc string, body func() int) {
+// With pairs, the body runs on two blocks of 8 per step, its two copies
+// interleaved: each copy is one long chain of dependent instructions,
+// which the two fill each other's waits with.
+func (g *gen) kernel(name, doc string, body func(*gen) int, pairs bool) {
 	fn := name + "AVX2"
-	const bytes = 32
 	g.line(fmt.Sprintf("// func %s(y, x *float32, n int)", fn))
 	g.line("//")
 	g.line(doc)
@@ -334,13 +345,39 @@ func (g *gen) kernel(name, doc string, body func() int) {
 	g.op("%s %s, %s, %s", g.logic("XOR"), g.v(zero), g.v(zero), g.v(zero))
 	g.op("SHRQ $3, CX")
 	g.op("JZ done")
+	if pairs {
+		g.op("MOVQ CX, DX")
+		g.op("SHRQ $1, DX")
+		g.op("JZ single")
+		g.line("")
+		g.line("pairs:")
+		first, second := &gen{}, &gen{shift: pairRegs, maskShift: 1}
+		outs := [2]int{}
+		for i, copy := range []*gen{first, second} {
+			copy.load(0, fmt.Sprintf("%d(SI)", 32*i))
+			outs[i] = body(copy)
+			copy.op("VMOVUPS %s, %d(DI)", copy.v(outs[i]), 32*i)
+		}
+		a, b := strings.SplitAfter(first.String(), "\n"), strings.SplitAfter(second.String(), "\n")
+		for i := range a {
+			g.WriteString(a[i] + b[i])
+		}
+		g.op("ADDQ $64, SI")
+		g.op("ADDQ $64, DI")
+		g.op("DECQ DX")
+		g.op("JNZ pairs")
+		g.line("")
+		g.line("single:")
+		g.op("ANDQ $1, CX")
+		g.op("JZ done")
+	}
 	g.line("")
 	g.line("loop:")
 	g.load(0, "(SI)")
-	out := body()
+	out := body(g)
 	g.op("VMOVUPS %s, (DI)", g.v(out))
-	g.op("ADDQ $%d, SI", bytes)
-	g.op("ADDQ $%d, DI", bytes)
+	g.op("ADDQ $32, SI")
+	g.op("ADDQ $32, DI")
 	g.op("DECQ CX")
 	g.op("JNZ loop")
 	g.line("")
@@ -350,16 +387,23 @@ func (g *gen) kernel(name, doc string, body func() int) {
 	g.line("")
 }
 
+// pairRegs is the most registers a body that runs on two blocks at a time
+// may use: two copies fit below zero.
+const pairRegs = zero / 2
+
 // kernels are the functions, each with the doc comment of its kernels.
+// pairs says the body is small enough to run on two blocks at a time: at
+// most pairRegs registers below zero (x is register 0) and one mask.
 var kernels = []struct {
 	name, doc string
 	body      func(*gen) int
+	pairs     bool
 }{
-	{"exp", "// y = e^x: x clamped to [expMin, expMax] (NaN kept), then expCore.", (*gen).exp},
-	{"tanh", "// y = tanh(x): x for |x| < tanhTiny, else a rational function of x clamped to ±tanhMax.", (*gen).tanh},
-	{"sigmoid", "// y = 1/(1 + e^-x), as e/(1+e) with e = e^x for negative x.", (*gen).sigmoid},
-	{"log", "// y = ln(x): Cephes' logf on the mantissa and exponent.", (*gen).log},
-	{"erf", "// y = erf(x): N. Juffa's erff.", (*gen).erf},
+	{"exp", "// y = e^x: x clamped to [expMin, expMax] (NaN kept), then expCore.", (*gen).exp, true},
+	{"tanh", "// y = tanh(x): x for |x| < tanhTiny, else a rational function of x clamped to ±tanhMax.", (*gen).tanh, true},
+	{"sigmoid", "// y = 1/(1 + e^-x), as e/(1+e) with e = e^x for negative x.", (*gen).sigmoid, true},
+	{"log", "// y = ln(x): Cephes' logf on the mantissa and exponent.", (*gen).log, false},
+	{"erf", "// y = erf(x): N. Juffa's erff.", (*gen).erf, false},
 }
 
 func assembly() string {
@@ -380,7 +424,7 @@ func assembly() string {
 		g.line("")
 	}
 	for _, k := range kernels {
-		g.kernel(k.name, k.doc, func() int { return k.body(g) })
+		g.kernel(k.name, k.doc, k.body, k.pairs)
 	}
 	return g.String()
 }
