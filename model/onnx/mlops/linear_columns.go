@@ -8,10 +8,10 @@ import (
 
 // The column-oriented linear operators score rows held column by column,
 // as a frame holds them, so that neither the input nor the scores are
-// transposed: score c of every row is intercepts[c] plus a sum over the
-// features of coefficient × feature column, a loop over rows per feature.
-// The arithmetic is Predict's, in the same order, so the results are the
-// same bit for bit.
+// transposed: vecmath.DotColumns computes score c of every row as
+// intercepts[c] plus the sum over the features of coefficient × feature,
+// with the arithmetic of linearScores, in the same order, so the results
+// are Predict's bit for bit.
 
 // columnChunk is how many rows the column paths score at a time: a chunk
 // of each score column (2 KiB) stays in L1 cache while the feature
@@ -29,17 +29,16 @@ func (m *LinearClassifier) PredictColumns(x [][]float32, rows int, labels []int6
 	if labels != nil && len(labels) < rows {
 		return fmt.Errorf("LinearClassifier: labels have room for %d rows, not %d", len(labels), rows)
 	}
-	chunk := make([][]float32, len(scores))
+	xc, chunk := make([][]float32, len(x)), make([][]float32, len(scores))
 	for r0 := 0; r0 < rows; r0 += columnChunk {
 		r1 := min(r0+columnChunk, rows)
+		sliceRows(xc, x, r0, r1)
 		sliceRows(chunk, scores, r0, r1)
 		if m.classes == 1 {
-			m.binaryChunk(x, r0, labels, chunk)
+			m.binaryChunk(xc, r0, labels, chunk)
 			continue
 		}
-		for c, z := range chunk {
-			columnScores(z, x, r0, m.coef[c*m.features:(c+1)*m.features], m.intercepts[c])
-		}
+		vecmath.DotColumns(chunk, xc, m.coef, m.intercepts)
 		if labels != nil {
 			m.labelChunk(labels[r0:r1], chunk)
 		}
@@ -48,12 +47,13 @@ func (m *LinearClassifier) PredictColumns(x [][]float32, rows int, labels []int6
 	return nil
 }
 
-// binaryChunk scores a chunk of rows of a one-row binary model: the score
-// s goes to scores[1], and [σ(-s), σ(s)] or [1-s, s] to the pair (see
+// binaryChunk scores a chunk of rows of a one-row binary model, x and
+// scores cut to the chunk's rows, labels not: the score s goes to
+// scores[1], and [σ(-s), σ(s)] or [1-s, s] to the pair (see
 // LinearClassifier).
 func (m *LinearClassifier) binaryChunk(x [][]float32, r0 int, labels []int64, scores [][]float32) {
 	neg, pos := scores[0], scores[1]
-	columnScores(pos, x, r0, m.coef, m.intercepts[0])
+	vecmath.DotColumns(scores[1:], x, m.coef, m.intercepts)
 	logistic := m.post == TransformLogistic
 	for i, s := range pos {
 		if labels != nil {
@@ -98,12 +98,12 @@ func (m *LinearRegressor) PredictColumns(x [][]float32, rows int, out [][]float3
 	if err := checkColumns(x, rows, m.features, out, m.targets); err != nil {
 		return fmt.Errorf("LinearRegressor: %w", err)
 	}
-	chunk := make([][]float32, len(out))
+	xc, chunk := make([][]float32, len(x)), make([][]float32, len(out))
 	for r0 := 0; r0 < rows; r0 += columnChunk {
-		sliceRows(chunk, out, r0, min(r0+columnChunk, rows))
-		for t, z := range chunk {
-			columnScores(z, x, r0, m.coef[t*m.features:(t+1)*m.features], m.intercepts[t])
-		}
+		r1 := min(r0+columnChunk, rows)
+		sliceRows(xc, x, r0, r1)
+		sliceRows(chunk, out, r0, r1)
+		vecmath.DotColumns(chunk, xc, m.coef, m.intercepts)
 		switch {
 		case m.targets > 1:
 			m.post.applyColumns(chunk)
@@ -145,12 +145,6 @@ func sliceRows(chunk, cols [][]float32, r0, r1 int) {
 	for j, c := range cols {
 		chunk[j] = c[r0:r1]
 	}
-}
-
-// columnScores sets z[i] to w·(row r0+i of x) + b, with the arithmetic of
-// linearScores.
-func columnScores(z []float32, x [][]float32, r0 int, w []float32, b float32) {
-	vecmath.DotColumns(z, x, r0, w, b)
 }
 
 // applyColumns transforms rows of scores held column by column, as apply

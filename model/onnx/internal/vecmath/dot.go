@@ -2,25 +2,48 @@ package vecmath
 
 import "fmt"
 
-// DotColumns sets z[i] to b plus the dot product of w with row r0+i of a
-// matrix held column by column: x[f][r0+i] is feature f of that row. The
-// products are rounded to float32 and added in feature order to 0, then b
-// is added, in float32: the arithmetic of a scalar loop over the row,
-// whichever implementation runs, so results do not depend on it.
-func DotColumns(z []float32, x [][]float32, r0 int, w []float32, b float32) {
-	if len(x) != len(w) {
-		panic(fmt.Sprintf("vecmath: %d feature columns for %d weights", len(x), len(w)))
+// DotColumns scores rows of a matrix held column by column, x[f][i] being
+// feature f of row i, with len(z) linear functions: z[c][i] is b[c] plus
+// the dot product of row i with w[c*F:(c+1)*F], for the len(z[0]) rows,
+// F = len(x). The products are rounded to float32 and added in feature
+// order to 0, then b[c] is added, in float32: the arithmetic of a scalar
+// loop over the row, whichever implementation runs, so results do not
+// depend on it.
+func DotColumns(z, x [][]float32, w, b []float32) {
+	if len(z) == 0 {
+		return
 	}
-	for f, c := range x {
-		if len(c) < r0+len(z) {
-			panic(fmt.Sprintf("vecmath: feature column %d has %d values, rows %d to %d read past it", f, len(c), r0, r0+len(z)))
-		}
+	rows := len(z[0])
+	checkDot(z, x, w, b, rows)
+	done := dotVectorized(z, x, w, b, rows)
+	features := len(x)
+	for c, zc := range z {
+		dotColumnsGo(zc[done:rows], x, done, w[c*features:(c+1)*features], b[c])
 	}
-	done := dotVectorized(z, x, r0, w, b)
-	dotColumnsGo(z[done:], x, r0+done, w, b)
 }
 
-// dotColumnsGo is DotColumns in Go, four features per pass over z.
+// checkDot panics unless the arguments of DotColumns agree in size.
+func checkDot(z, x [][]float32, w, b []float32, rows int) {
+	switch {
+	case len(w) != len(z)*len(x):
+		panic(fmt.Sprintf("vecmath: %d weights for %d outputs of %d features", len(w), len(z), len(x)))
+	case len(b) != len(z):
+		panic(fmt.Sprintf("vecmath: %d intercepts for %d outputs", len(b), len(z)))
+	}
+	for c, zc := range z {
+		if len(zc) != rows {
+			panic(fmt.Sprintf("vecmath: output %d has %d rows, output 0 %d", c, len(zc), rows))
+		}
+	}
+	for f, xf := range x {
+		if len(xf) < rows {
+			panic(fmt.Sprintf("vecmath: feature column %d has %d values, fewer than %d rows", f, len(xf), rows))
+		}
+	}
+}
+
+// dotColumnsGo sets z[i] to b plus w·(row r0+i of x) in Go, four features
+// per pass over z.
 func dotColumnsGo(z []float32, x [][]float32, r0 int, w []float32, b float32) {
 	clear(z)
 	n := len(z)

@@ -3,4 +3,4 @@
 package vecmath
 
 // dotVectorized does no rows: there is no kernel for this architecture.
-func dotVectorized([]float32, [][]float32, int, []float32, float32) int { return 0 }
+func dotVectorized(z, x [][]float32, w, b []float32, rows int) int { return 0 }
