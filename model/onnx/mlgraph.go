@@ -22,6 +22,10 @@ type matrix struct {
 	str         []string
 	// labels names the columns of a ZipMap output, one per class.
 	labels []string
+	// cols, when set, holds the float32 values column by column instead
+	// of f32: column j is cols[j][:rows]. Only nodes with takesColumns
+	// get such a matrix (see rowMajor).
+	cols [][]float32
 }
 
 // mlNode is one compiled node of an ML graph.
@@ -30,6 +34,8 @@ type mlNode struct {
 	inputs  []string
 	outputs []string
 	run     func(in []*matrix) ([]*matrix, error)
+	// takesColumns says run takes column matrices as well as row ones.
+	takesColumns bool
 }
 
 // mlOperators are the operators the pure-Go ML graph runs, by domain.
@@ -73,7 +79,7 @@ func compileML(nodes []*onnxpb.NodeProto, consts constants) ([]mlNode, error) {
 				inputs[i] = ""
 			}
 		}
-		compiled = append(compiled, mlNode{name: n.GetName(), inputs: inputs, outputs: n.GetOutput(), run: run})
+		compiled = append(compiled, mlNode{name: n.GetName(), inputs: inputs, outputs: n.GetOutput(), run: run, takesColumns: takesColumns(n)})
 	}
 	return compiled, nil
 }
@@ -113,7 +119,12 @@ func compileMLNode(n *onnxpb.NodeProto, consts constants) (func([]*matrix) ([]*m
 		if err != nil {
 			return nil, wrap(err)
 		}
-		return func(in []*matrix) ([]*matrix, error) { return runClassifier(m, in[0]) }, nil
+		return func(in []*matrix) ([]*matrix, error) {
+			if in[0].cols != nil {
+				return runLinearClassifierColumns(m, in[0])
+			}
+			return runClassifier(m, in[0])
+		}, nil
 	case domain == onnxpb.MLDomain && n.GetOpType() == "LinearRegressor":
 		a := mlops.LinearRegressorAttrs{PostTransform: onnxpb.AttrStringOr(n, "post_transform", "NONE"), Targets: onnxpb.AttrIntOr(n, "targets", 1)}
 		a.Coefficients, _ = onnxpb.AttrFloats(n, "coefficients")
@@ -122,7 +133,13 @@ func compileMLNode(n *onnxpb.NodeProto, consts constants) (func([]*matrix) ([]*m
 		if err != nil {
 			return nil, wrap(err)
 		}
-		return mapRows(m, func(int) int { return m.NumTargets() }), nil
+		rows := mapRows(m, func(int) int { return m.NumTargets() })
+		return func(in []*matrix) ([]*matrix, error) {
+			if in[0].cols != nil {
+				return runLinearRegressorColumns(m, in[0])
+			}
+			return rows(in)
+		}, nil
 	case domain == onnxpb.MLDomain && n.GetOpType() == "Normalizer":
 		m, err := mlops.NewNormalizer(onnxpb.AttrStringOr(n, "norm", "MAX"))
 		if err != nil {
@@ -258,14 +275,20 @@ func runClassifier(m classifier, x *matrix) ([]*matrix, error) {
 	if err != nil {
 		return nil, err
 	}
-	label := &matrix{rows: x.rows, width: 1, oneD: true, i64: labels}
+	return []*matrix{labelMatrix(m, labels), {rows: x.rows, width: k, f32: scores}}, nil
+}
+
+// labelMatrix is the label output of a classifier: labels as they are, or
+// the label strings they index.
+func labelMatrix(m classifier, labels []int64) *matrix {
 	if names := m.LabelStrings(); names != nil {
-		label = &matrix{rows: x.rows, width: 1, oneD: true, str: make([]string, x.rows)}
+		label := &matrix{rows: len(labels), width: 1, oneD: true, str: make([]string, len(labels))}
 		for r, i := range labels {
 			label.str[r] = names[i]
 		}
+		return label
 	}
-	return []*matrix{label, {rows: x.rows, width: k, f32: scores}}, nil
+	return &matrix{rows: len(labels), width: 1, oneD: true, i64: labels}
 }
 
 // mapRows runs a row mapper whose output width width(features) gives. A

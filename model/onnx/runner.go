@@ -114,10 +114,13 @@ type mlModel struct {
 	// front runs the Loader's front plan, the dense part of a mixed
 	// graph, on buffers of this instance's own; nil when there is none.
 	front *planModel
+	// columnInputs are the inputs fed as column matrices where the
+	// frame's columns allow (see columnInputs).
+	columnInputs map[string]bool
 }
 
 func newMLModel(l *Loader) *mlModel {
-	m := &mlModel{l: l}
+	m := &mlModel{l: l, columnInputs: columnInputs(l)}
 	if l.front != nil {
 		m.front = newPlanModel(l, l.front.plan)
 	}
@@ -139,7 +142,7 @@ func (m *mlModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 	}
 	for _, i := range m.l.mlInputs {
 		spec := m.l.inputs[i]
-		x, err := inputMatrix(in, spec, m.l.inputColumns(i))
+		x, err := m.input(in, i)
 		if err != nil {
 			return nil, err
 		}
@@ -150,6 +153,9 @@ func (m *mlModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 		for i, name := range n.inputs {
 			if args[i] = env[name]; args[i] == nil && name != "" {
 				return nil, fmt.Errorf("node %q: input %q is not computed before it", n.name, name)
+			}
+			if !n.takesColumns {
+				args[i] = rowMajor(args[i])
 			}
 		}
 		outs, err := n.run(args)
@@ -169,6 +175,19 @@ func (m *mlModel) predictRaw(in *frame.Frame) ([]frame.Column, error) {
 		}
 	}
 	return m.l.columns(values), nil
+}
+
+// input reads graph input i from in: the frame's columns as they are
+// where the input is one of columnInputs and they are float32 without
+// gaps, otherwise a row-major copy.
+func (m *mlModel) input(in *frame.Frame, i int) (*matrix, error) {
+	spec := m.l.inputs[i]
+	if m.columnInputs[spec.name] && spec.dtype == tensor.Float32 {
+		if x, ok := frameColumns(in, m.l.inputColumns(i)); ok {
+			return x, nil
+		}
+	}
+	return inputMatrix(in, spec, m.l.inputColumns(i))
 }
 
 // inputMatrix reads the columns of one graph input.
@@ -244,9 +263,11 @@ func (l *Loader) rename(column string) string {
 	return column
 }
 
-// column copies column j of v.
+// column copies column j of v, or shares it when v is a column matrix.
 func column(name string, v *matrix, j int) frame.Column {
 	switch {
+	case v.cols != nil:
+		return frame.Float32s(name, v.cols[j][:v.rows])
 	case v.f32 != nil:
 		return frame.Float32s(name, strided(v.f32, j, v.width, v.rows))
 	case v.f64 != nil:
