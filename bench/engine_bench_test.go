@@ -62,7 +62,10 @@ func checkSums(tb testing.TB, got []float64, rows int) {
 // how the cheap model scales to two executors. direct-batched, the model
 // called on each batch in a plain loop and the outputs concatenated, splits
 // engine-1 / direct into what batching itself costs (direct-batched /
-// direct) and what the engine's machinery adds (engine-1 / direct-batched).
+// direct) and what the engine's machinery adds (engine-1 / direct-batched);
+// direct-sliced, the same loop without the Concat, splits batching's cost
+// into the model's own on short slices (direct-sliced / direct) and the
+// join (direct-batched / direct-sliced).
 func BenchmarkEngineOverhead(b *testing.B) {
 	const batch = 10_000
 	in := bigFrameOnce()
@@ -91,6 +94,24 @@ func BenchmarkEngineOverhead(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := BatchedDirect(ctx, in, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRows(b, bigRows)
+	})
+	b.Run("direct-sliced", func(b *testing.B) {
+		outs, err := SlicedDirect(ctx, in, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := frame.Concat(outs...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkSums(b, sums(b, out), bigRows)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := SlicedDirect(ctx, in, batch); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -148,8 +169,8 @@ func pairedRatios(b *testing.B, names []string, runs []func(), ratios ...ratio) 
 
 // BenchmarkEngineOverheadPaired measures the ratios of
 // BenchmarkEngineOverhead pairwise, within each iteration: one iteration
-// runs direct, direct-batched, engine-1 and engine-2 once each (its ns/op
-// is their sum).
+// runs direct, direct-batched, engine-1, engine-2 and direct-sliced once
+// each (its ns/op is their sum).
 func BenchmarkEngineOverheadPaired(b *testing.B) {
 	in := bigFrameOnce()
 	ctx := context.Background()
@@ -172,9 +193,15 @@ func BenchmarkEngineOverheadPaired(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	pairedRatios(b, []string{"direct", "direct-batched", "engine-1", "engine-2"},
-		[]func(){direct, directBatched, runFrame(1), runFrame(2)},
-		ratio{num: 2, den: 0}, ratio{num: 3, den: 2}, ratio{num: 1, den: 0}, ratio{num: 2, den: 1})
+	directSliced := func() {
+		if _, err := SlicedDirect(ctx, in, 10_000); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pairedRatios(b, []string{"direct", "direct-batched", "engine-1", "engine-2", "direct-sliced"},
+		[]func(){direct, directBatched, runFrame(1), runFrame(2), directSliced},
+		ratio{num: 2, den: 0}, ratio{num: 3, den: 2}, ratio{num: 1, den: 0}, ratio{num: 2, den: 1},
+		ratio{num: 4, den: 0}, ratio{num: 1, den: 4})
 }
 
 // allocBatchSizes are the batch sizes whose allocations per task are
