@@ -204,6 +204,51 @@ func BenchmarkEngineOverheadPaired(b *testing.B) {
 		ratio{num: 4, den: 0}, ratio{num: 1, den: 4})
 }
 
+// BenchmarkSumBlocks is the sum model's loop with no dfbatch code at all:
+// the 16 columns of the 1M-row frame as plain float64 slices, added one
+// column at a time into a fresh output, once over all rows (whole) or
+// block by block of rows (blocks-N, a fresh N-row output per block, as the
+// model gets per task). It reports the median per-iteration time ratios
+// blocks-N/whole: how much a model that streams each column costs more on
+// short slices than on the whole frame, whatever runs it.
+func BenchmarkSumBlocks(b *testing.B) {
+	in := bigFrameOnce()
+	cols := make([][]float64, len(SumColNames))
+	for c, name := range SumColNames {
+		a, err := in.Float64Col(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cols[c] = a.Float64Values()
+	}
+	blocks := []int{bigRows, 1_000, 10_000, 100_000}
+	names := make([]string, len(blocks))
+	runs := make([]func(), len(blocks))
+	ratios := make([]ratio, 0, len(blocks)-1)
+	for k, block := range blocks {
+		names[k] = fmt.Sprintf("blocks-%d", block)
+		runs[k] = func() { sumBlocks(cols, block) }
+		if k > 0 {
+			ratios = append(ratios, ratio{num: k, den: 0})
+		}
+	}
+	names[0] = "whole"
+	pairedRatios(b, names, runs, ratios...)
+}
+
+// sumBlocks adds cols row block by row block, each block into its own
+// fresh output.
+func sumBlocks(cols [][]float64, block int) {
+	rows := len(cols[0])
+	for start := 0; start < rows; start += block {
+		end := min(start+block, rows)
+		sum := make([]float64, end-start)
+		for _, c := range cols {
+			addTo(sum, c[start:end])
+		}
+	}
+}
+
 // allocBatchSizes are the batch sizes whose allocations per task are
 // compared.
 var allocBatchSizes = []int{1_000, 10_000, 100_000}
