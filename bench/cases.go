@@ -81,6 +81,17 @@ var SumModel = model.Func(SumColumns)
 // outputs in order: the engine's data path without its executors, events
 // and bookkeeping.
 func BatchedDirect(ctx context.Context, in *frame.Frame, batch int) (*frame.Frame, error) {
+	outs, err := SlicedDirect(ctx, in, batch)
+	if err != nil {
+		return nil, err
+	}
+	return frame.Concat(outs...)
+}
+
+// SlicedDirect calls SumColumns on each batch of in in turn and returns the
+// outputs in order, not joined: BatchedDirect without its frame.Concat, the
+// cost of running the model on slices alone.
+func SlicedDirect(ctx context.Context, in *frame.Frame, batch int) ([]*frame.Frame, error) {
 	rows := in.NumRows()
 	outs := make([]*frame.Frame, 0, (rows+batch-1)/batch)
 	for start := 0; start < rows; start += batch {
@@ -90,7 +101,7 @@ func BatchedDirect(ctx context.Context, in *frame.Frame, batch int) (*frame.Fram
 		}
 		outs = append(outs, out)
 	}
-	return frame.Concat(outs...)
+	return outs, nil
 }
 
 // SumFrame builds a rows x 16 float64 frame of SumValue(r, c).

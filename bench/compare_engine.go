@@ -12,10 +12,17 @@ import (
 // overhead is comparison 1: the engine around the cheap sum model against
 // calling the model once on the whole frame, and against calling it on
 // each batch in a plain loop (what batching costs by itself, without the
-// engine), and two executors against one.
+// engine), and two executors against one. The model on each batch with
+// nothing joined, against the whole-frame call, is the most any batched
+// run can reach: the model's own cost on short slices.
 func (r *runner) overhead() {
-	const idDirect, idBatched, idScaling = "overhead/engine-1-vs-direct", "overhead/engine-1-vs-direct-batched", "overhead/sum-2-vs-1-executors"
-	if !r.anySelected(idDirect, idBatched, idScaling) {
+	const (
+		idDirect  = "overhead/engine-1-vs-direct"
+		idBatched = "overhead/engine-1-vs-direct-batched"
+		idSliced  = "overhead/direct-sliced-vs-direct"
+		idScaling = "overhead/sum-2-vs-1-executors"
+	)
+	if !r.anySelected(idDirect, idBatched, idSliced, idScaling) {
 		return
 	}
 	rows, batch := r.cfg.OverheadRows, r.cfg.OverheadBatch
@@ -42,6 +49,19 @@ func (r *runner) overhead() {
 		r.pair(idBatched, "1. engine overhead over batching: "+size, engine1,
 			ptr(timedPasses("the model on each batch in a loop, outputs concatenated", rows, batched)), "",
 			atLeast(0.9))
+	}
+	if r.selected(idSliced) {
+		sliced := checkedOnce(func() ([]*frame.Frame, error) { return SlicedDirect(r.ctx, in, batch) },
+			func(outs []*frame.Frame) error {
+				out, err := frame.Concat(outs...)
+				if err != nil {
+					return err
+				}
+				return checkSumFrame(out, rows)
+			})
+		r.pair(idSliced, "1. batching's floor, no engine and no join: "+size,
+			timedPasses("the model on each batch in a loop, outputs kept apart", rows, sliced),
+			ptr(timedPasses("one direct call on the whole frame", rows, direct)), "", nil)
 	}
 	if r.selected(idScaling) {
 		r.pair(idScaling, "1. engine scaling, memory-bound: "+size,

@@ -62,7 +62,10 @@ func checkSums(tb testing.TB, got []float64, rows int) {
 // how the cheap model scales to two executors. direct-batched, the model
 // called on each batch in a plain loop and the outputs concatenated, splits
 // engine-1 / direct into what batching itself costs (direct-batched /
-// direct) and what the engine's machinery adds (engine-1 / direct-batched).
+// direct) and what the engine's machinery adds (engine-1 / direct-batched);
+// direct-sliced, the same loop without the Concat, splits batching's cost
+// into the model's own on short slices (direct-sliced / direct) and the
+// join (direct-batched / direct-sliced).
 func BenchmarkEngineOverhead(b *testing.B) {
 	const batch = 10_000
 	in := bigFrameOnce()
@@ -91,6 +94,24 @@ func BenchmarkEngineOverhead(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := BatchedDirect(ctx, in, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRows(b, bigRows)
+	})
+	b.Run("direct-sliced", func(b *testing.B) {
+		outs, err := SlicedDirect(ctx, in, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := frame.Concat(outs...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		checkSums(b, sums(b, out), bigRows)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := SlicedDirect(ctx, in, batch); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -148,8 +169,8 @@ func pairedRatios(b *testing.B, names []string, runs []func(), ratios ...ratio) 
 
 // BenchmarkEngineOverheadPaired measures the ratios of
 // BenchmarkEngineOverhead pairwise, within each iteration: one iteration
-// runs direct, direct-batched, engine-1 and engine-2 once each (its ns/op
-// is their sum).
+// runs direct, direct-batched, engine-1, engine-2 and direct-sliced once
+// each (its ns/op is their sum).
 func BenchmarkEngineOverheadPaired(b *testing.B) {
 	in := bigFrameOnce()
 	ctx := context.Background()
@@ -172,9 +193,60 @@ func BenchmarkEngineOverheadPaired(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	pairedRatios(b, []string{"direct", "direct-batched", "engine-1", "engine-2"},
-		[]func(){direct, directBatched, runFrame(1), runFrame(2)},
-		ratio{num: 2, den: 0}, ratio{num: 3, den: 2}, ratio{num: 1, den: 0}, ratio{num: 2, den: 1})
+	directSliced := func() {
+		if _, err := SlicedDirect(ctx, in, 10_000); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pairedRatios(b, []string{"direct", "direct-batched", "engine-1", "engine-2", "direct-sliced"},
+		[]func(){direct, directBatched, runFrame(1), runFrame(2), directSliced},
+		ratio{num: 2, den: 0}, ratio{num: 3, den: 2}, ratio{num: 1, den: 0}, ratio{num: 2, den: 1},
+		ratio{num: 4, den: 0}, ratio{num: 1, den: 4})
+}
+
+// BenchmarkSumBlocks is the sum model's loop with no dfbatch code at all:
+// the 16 columns of the 1M-row frame as plain float64 slices, added one
+// column at a time into a fresh output, once over all rows (whole) or
+// block by block of rows (blocks-N, a fresh N-row output per block, as the
+// model gets per task). It reports the median per-iteration time ratios
+// blocks-N/whole: how much a model that streams each column costs more on
+// short slices than on the whole frame, whatever runs it.
+func BenchmarkSumBlocks(b *testing.B) {
+	in := bigFrameOnce()
+	cols := make([][]float64, len(SumColNames))
+	for c, name := range SumColNames {
+		a, err := in.Float64Col(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cols[c] = a.Float64Values()
+	}
+	blocks := []int{bigRows, 1_000, 10_000, 100_000}
+	names := make([]string, len(blocks))
+	runs := make([]func(), len(blocks))
+	ratios := make([]ratio, 0, len(blocks)-1)
+	for k, block := range blocks {
+		names[k] = fmt.Sprintf("blocks-%d", block)
+		runs[k] = func() { sumBlocks(cols, block) }
+		if k > 0 {
+			ratios = append(ratios, ratio{num: k, den: 0})
+		}
+	}
+	names[0] = "whole"
+	pairedRatios(b, names, runs, ratios...)
+}
+
+// sumBlocks adds cols row block by row block, each block into its own
+// fresh output.
+func sumBlocks(cols [][]float64, block int) {
+	rows := len(cols[0])
+	for start := 0; start < rows; start += block {
+		end := min(start+block, rows)
+		sum := make([]float64, end-start)
+		for _, c := range cols {
+			addTo(sum, c[start:end])
+		}
+	}
 }
 
 // allocBatchSizes are the batch sizes whose allocations per task are
