@@ -109,7 +109,8 @@ const readingNotes = `
   *Over batching*: the engine against the same model called on each batch in a plain loop and
   the outputs concatenated, which is the engine's own cost (target >= 0.9x); the rest of the gap
   to the whole-frame call is the model's, whose adds over 10,000-row column slices run slower
-  than one pass over 1M rows.
+  than one pass over 1M rows. *Batching's floor*: the model on each batch with nothing joined
+  against the whole-frame call, the most any run in batches of this size can reach.
   **Scaling**: 2 executors against 1, on the memory-bound sum model (informative) and on the
   largest MLP with 1 CPU per executor, which is CPU-bound (target >= 1.8x on wall time, which
   only an otherwise idle machine can give: see the load average above).
