@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/dfbatch/dfbatch/model/onnx/internal/vecmath"
 	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
@@ -52,31 +53,16 @@ func compileArgMax(n *onnxpb.NodeProto) (func([]*matrix) ([]*matrix, error), err
 		out := &matrix{rows: x.rows, width: 1, oneD: !keep, i64: make([]int64, x.rows)}
 		switch {
 		case x.f32 != nil:
-			argMaxRows(x.f32, x.width, last, out.i64)
+			vecmath.ArgMaxRows(x.f32, x.width, last, out.i64)
 		case x.f64 != nil:
-			argMaxRows(x.f64, x.width, last, out.i64)
+			vecmath.ArgMaxRows(x.f64, x.width, last, out.i64)
 		case x.i64 != nil:
-			argMaxRows(x.i64, x.width, last, out.i64)
+			vecmath.ArgMaxRows(x.i64, x.width, last, out.i64)
 		default:
 			return nil, fmt.Errorf("input %q holds strings; ArgMax needs numbers", n.GetInput()[0])
 		}
 		return []*matrix{out}, nil
 	}, nil
-}
-
-// argMaxRows writes the index of each row's largest value to out; rows
-// are width values long.
-func argMaxRows[T float32 | float64 | int64](data []T, width int, last bool, out []int64) {
-	for r := range out {
-		row := data[r*width : (r+1)*width]
-		best := 0
-		for j, v := range row[1:] {
-			if v > row[best] || (last && v == row[best]) {
-				best = j + 1
-			}
-		}
-		out[r] = int64(best)
-	}
 }
 
 // compileArrayFeatureExtractor compiles an ArrayFeatureExtractor whose
