@@ -33,6 +33,35 @@ func logAVX2(y, x *float32, n int)
 //go:noescape
 func erfAVX2(y, x *float32, n int)
 
+// softmaxRows8AVX2 and softmaxRows16AVX2 are SoftmaxRows over rows of up
+// to 8 and 16 values: masks holds 16 int32 lanes, all ones where a row
+// has a value.
+
+//go:noescape
+func softmaxRows8AVX2(y *float32, ys int, x *float32, xs int, rows, width int, masks *int32)
+
+//go:noescape
+func softmaxRows16AVX2(y *float32, ys int, x *float32, xs int, rows, width int, masks *int32)
+
+// softmaxRowsVectorized runs SoftmaxRows (rows > 0) with the AVX2 kernels
+// when they are active and a row fits in 16 values, and says whether it
+// ran.
+func softmaxRowsVectorized(y []float32, ys int, x []float32, xs int, rows, width int) bool {
+	if active != levelAVX2 || width > 16 {
+		return false
+	}
+	var masks [16]int32
+	for j := range width {
+		masks[j] = -1
+	}
+	kernel := softmaxRows16AVX2
+	if width <= 8 {
+		kernel = softmaxRows8AVX2
+	}
+	kernel(&y[0], ys, &x[0], xs, rows, width, &masks[0])
+	return true
+}
+
 // vectorized runs fn over x into y (of x's length, not empty) with the
 // active kernel, or says it is the Go one. The AVX2 kernels take the
 // last len(x) % 8 values through a vector on the stack.

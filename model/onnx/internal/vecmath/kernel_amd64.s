@@ -1159,3 +1159,228 @@ done:
 	VZEROUPPER
 	RET
 
+// func softmaxRows8AVX2(y *float32, ys int, x *float32, xs int, rows, width int, masks *int32)
+//
+// Softmax of each row of up to 8 values (x + r*xs float32s, into y +
+// r*ys): x - max(x) through exp's body, the sum of the exponentials in
+// float64, each times float32(1/sum). masks holds 16 int32 lanes, all
+// ones where the row has a value.
+TEXT ·softmaxRows8AVX2(SB), NOSPLIT, $64-56
+	MOVQ y+0(FP), DI
+	MOVQ ys+8(FP), R10
+	SHLQ $2, R10
+	MOVQ x+16(FP), SI
+	MOVQ xs+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), CX
+	MOVQ width+40(FP), R12
+	MOVQ masks+48(FP), AX
+	VMOVUPS (AX), Y14
+	VMOVUPS 32(AX), Y15
+	VMOVUPS negInf<>(SB), Y12
+	TESTQ CX, CX
+	JZ done
+
+row:
+	VMASKMOVPS 0(SI), Y14, Y0
+	VBLENDVPS Y14, Y0, Y12, Y0
+	VMOVAPS Y0, Y10
+	VEXTRACTF128 $1, Y10, X11
+	VMAXPS X11, X10, X10
+	VPERMILPS $0x4e, X10, X11
+	VMAXPS X11, X10, X10
+	VPERMILPS $0xb1, X10, X11
+	VMAXPS X11, X10, X10
+	VBROADCASTSS X10, Y10
+	VSUBPS Y10, Y0, Y0
+	VANDPS Y14, Y0, Y0
+	VMOVUPS expMax<>(SB), Y1
+	VMINPS Y0, Y1, Y0
+	VMOVUPS expMin<>(SB), Y1
+	VMAXPS Y0, Y1, Y0
+	VMOVUPS roundMagic<>(SB), Y1
+	VFMADD231PS log2e<>(SB), Y0, Y1
+	VPSUBD roundMagic<>(SB), Y1, Y2
+	VSUBPS roundMagic<>(SB), Y1, Y1
+	VFNMADD231PS expC1<>(SB), Y1, Y0
+	VFNMADD231PS expC2<>(SB), Y1, Y0
+	VMOVUPS expP0<>(SB), Y3
+	VFMADD213PS expP1<>(SB), Y0, Y3
+	VFMADD213PS expP2<>(SB), Y0, Y3
+	VFMADD213PS expP3<>(SB), Y0, Y3
+	VFMADD213PS expP4<>(SB), Y0, Y3
+	VFMADD213PS expP5<>(SB), Y0, Y3
+	VMULPS Y0, Y0, Y4
+	VFMADD213PS Y0, Y4, Y3
+	VADDPS one<>(SB), Y3, Y3
+	VPSRAD $1, Y2, Y4
+	VPSUBD Y4, Y2, Y2
+	VPADDD exponentBias<>(SB), Y4, Y4
+	VPSLLD $23, Y4, Y4
+	VMULPS Y4, Y3, Y3
+	VPADDD exponentBias<>(SB), Y2, Y2
+	VPSLLD $23, Y2, Y2
+	VMULPS Y2, Y3, Y3
+	VANDPS Y14, Y3, Y3
+	VCVTPS2PD X3, Y0
+	VEXTRACTF128 $1, Y3, X11
+	VCVTPS2PD X11, Y1
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0
+	VCVTSS2SD one<>(SB), X11, X11
+	VDIVSD X0, X11, X11
+	VCVTSD2SS X11, X11, X11
+	VBROADCASTSS X11, Y11
+	VMULPS Y11, Y3, Y3
+	VMOVUPS Y3, 0(SP)
+	XORQ BX, BX
+copy:
+	MOVL (SP)(BX*4), AX
+	MOVL AX, (DI)(BX*4)
+	INCQ BX
+	CMPQ BX, R12
+	JLT copy
+	ADDQ R11, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ row
+
+done:
+	VZEROUPPER
+	RET
+
+// func softmaxRows16AVX2(y *float32, ys int, x *float32, xs int, rows, width int, masks *int32)
+//
+// Softmax of each row of up to 16 values (x + r*xs float32s, into y +
+// r*ys): x - max(x) through exp's body, the sum of the exponentials in
+// float64, each times float32(1/sum). masks holds 16 int32 lanes, all
+// ones where the row has a value.
+TEXT ·softmaxRows16AVX2(SB), NOSPLIT, $64-56
+	MOVQ y+0(FP), DI
+	MOVQ ys+8(FP), R10
+	SHLQ $2, R10
+	MOVQ x+16(FP), SI
+	MOVQ xs+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), CX
+	MOVQ width+40(FP), R12
+	MOVQ masks+48(FP), AX
+	VMOVUPS (AX), Y14
+	VMOVUPS 32(AX), Y15
+	VMOVUPS negInf<>(SB), Y12
+	TESTQ CX, CX
+	JZ done
+
+row:
+	VMASKMOVPS 0(SI), Y14, Y0
+	VBLENDVPS Y14, Y0, Y12, Y0
+	VMASKMOVPS 32(SI), Y15, Y5
+	VBLENDVPS Y15, Y5, Y12, Y5
+	VMAXPS Y5, Y0, Y10
+	VEXTRACTF128 $1, Y10, X11
+	VMAXPS X11, X10, X10
+	VPERMILPS $0x4e, X10, X11
+	VMAXPS X11, X10, X10
+	VPERMILPS $0xb1, X10, X11
+	VMAXPS X11, X10, X10
+	VBROADCASTSS X10, Y10
+	VSUBPS Y10, Y0, Y0
+	VANDPS Y14, Y0, Y0
+	VSUBPS Y10, Y5, Y5
+	VANDPS Y15, Y5, Y5
+	VMOVUPS expMax<>(SB), Y1
+	VMOVUPS expMax<>(SB), Y6
+	VMINPS Y0, Y1, Y0
+	VMINPS Y5, Y6, Y5
+	VMOVUPS expMin<>(SB), Y1
+	VMOVUPS expMin<>(SB), Y6
+	VMAXPS Y0, Y1, Y0
+	VMAXPS Y5, Y6, Y5
+	VMOVUPS roundMagic<>(SB), Y1
+	VMOVUPS roundMagic<>(SB), Y6
+	VFMADD231PS log2e<>(SB), Y0, Y1
+	VFMADD231PS log2e<>(SB), Y5, Y6
+	VPSUBD roundMagic<>(SB), Y1, Y2
+	VPSUBD roundMagic<>(SB), Y6, Y7
+	VSUBPS roundMagic<>(SB), Y1, Y1
+	VSUBPS roundMagic<>(SB), Y6, Y6
+	VFNMADD231PS expC1<>(SB), Y1, Y0
+	VFNMADD231PS expC1<>(SB), Y6, Y5
+	VFNMADD231PS expC2<>(SB), Y1, Y0
+	VFNMADD231PS expC2<>(SB), Y6, Y5
+	VMOVUPS expP0<>(SB), Y3
+	VMOVUPS expP0<>(SB), Y8
+	VFMADD213PS expP1<>(SB), Y0, Y3
+	VFMADD213PS expP1<>(SB), Y5, Y8
+	VFMADD213PS expP2<>(SB), Y0, Y3
+	VFMADD213PS expP2<>(SB), Y5, Y8
+	VFMADD213PS expP3<>(SB), Y0, Y3
+	VFMADD213PS expP3<>(SB), Y5, Y8
+	VFMADD213PS expP4<>(SB), Y0, Y3
+	VFMADD213PS expP4<>(SB), Y5, Y8
+	VFMADD213PS expP5<>(SB), Y0, Y3
+	VFMADD213PS expP5<>(SB), Y5, Y8
+	VMULPS Y0, Y0, Y4
+	VMULPS Y5, Y5, Y9
+	VFMADD213PS Y0, Y4, Y3
+	VFMADD213PS Y5, Y9, Y8
+	VADDPS one<>(SB), Y3, Y3
+	VADDPS one<>(SB), Y8, Y8
+	VPSRAD $1, Y2, Y4
+	VPSRAD $1, Y7, Y9
+	VPSUBD Y4, Y2, Y2
+	VPSUBD Y9, Y7, Y7
+	VPADDD exponentBias<>(SB), Y4, Y4
+	VPADDD exponentBias<>(SB), Y9, Y9
+	VPSLLD $23, Y4, Y4
+	VPSLLD $23, Y9, Y9
+	VMULPS Y4, Y3, Y3
+	VMULPS Y9, Y8, Y8
+	VPADDD exponentBias<>(SB), Y2, Y2
+	VPADDD exponentBias<>(SB), Y7, Y7
+	VPSLLD $23, Y2, Y2
+	VPSLLD $23, Y7, Y7
+	VMULPS Y2, Y3, Y3
+	VMULPS Y7, Y8, Y8
+	VANDPS Y14, Y3, Y3
+	VCVTPS2PD X3, Y0
+	VEXTRACTF128 $1, Y3, X11
+	VCVTPS2PD X11, Y1
+	VADDPD Y1, Y0, Y0
+	VANDPS Y15, Y8, Y8
+	VCVTPS2PD X8, Y2
+	VEXTRACTF128 $1, Y8, X11
+	VCVTPS2PD X11, Y4
+	VADDPD Y4, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0
+	VCVTSS2SD one<>(SB), X11, X11
+	VDIVSD X0, X11, X11
+	VCVTSD2SS X11, X11, X11
+	VBROADCASTSS X11, Y11
+	VMULPS Y11, Y3, Y3
+	VMOVUPS Y3, 0(SP)
+	VMULPS Y11, Y8, Y8
+	VMOVUPS Y8, 32(SP)
+	XORQ BX, BX
+copy:
+	MOVL (SP)(BX*4), AX
+	MOVL AX, (DI)(BX*4)
+	INCQ BX
+	CMPQ BX, R12
+	JLT copy
+	ADDQ R11, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ row
+
+done:
+	VZEROUPPER
+	RET
+

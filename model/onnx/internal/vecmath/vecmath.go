@@ -111,14 +111,20 @@ func normalize(y, e []float32) {
 const softmaxChunk = 512
 
 // SoftmaxRows applies Softmax to rows rows of width values, row r of x
-// at x[r*xs:], written to y[r*ys:]; y may be x when ys == xs. Short rows
-// are batched: the shifted values of many rows go through one call of
-// Exp, so a row of 3 classes does not pay a vector call of its own.
+// at x[r*xs:], written to y[r*ys:]; y may be x when ys == xs. With AVX2,
+// a row of up to 16 values is one pass of a kernel that holds it in
+// registers (its sum of exponentials added in another order than
+// Softmax's, which may move a result by an ulp); otherwise short rows are
+// batched: the shifted values of many rows go through one call of Exp,
+// so a row of 3 classes does not pay a vector call of its own.
 func SoftmaxRows(y []float32, ys int, x []float32, xs int, rows, width int) {
 	if rows == 0 || width == 0 {
 		return
 	}
 	_, _ = x[(rows-1)*xs+width-1], y[(rows-1)*ys+width-1]
+	if softmaxRowsVectorized(y, ys, x, xs, rows, width) {
+		return
+	}
 	if width > softmaxChunk/4 {
 		for r := range rows {
 			Softmax(y[r*ys:r*ys+width], x[r*xs:r*xs+width])

@@ -268,7 +268,7 @@ func TestSoftmax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, level := range levels() {
 		withLevel(level, func() {
-			for _, width := range []int{1, 2, 3, 5, 10, 17, 100, 300} {
+			for _, width := range []int{1, 2, 3, 5, 8, 9, 10, 16, 17, 100, 300} {
 				rows, xs, ys := 300, width+3, width+1
 				x := make([]float32, rows*xs)
 				for i := range x {
@@ -288,9 +288,45 @@ func TestSoftmax(t *testing.T) {
 						if !ok && rel > bound+float64(top-xr[j])*0x1p-24 {
 							t.Fatalf("%s Softmax of %d values: [%d] = %g, want %g", levelNames[level], width, j, row[j], want)
 						}
-						if y[r*ys+j] != row[j] {
+						if !withinAnULP(y[r*ys+j], row[j]) {
 							t.Fatalf("%s SoftmaxRows of width %d: row %d [%d] = %g, Softmax %g", levelNames[level], width, r, j, y[r*ys+j], row[j])
 						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// withinAnULP says a and b are both NaN or at most one float32 step apart:
+// SoftmaxRows may add a row's exponentials in another order than Softmax.
+func withinAnULP(a, b float32) bool {
+	if a != a || b != b {
+		return a != a && b != b
+	}
+	d := int64(math.Float32bits(a)) - int64(math.Float32bits(b))
+	return d >= -1 && d <= 1
+}
+
+// TestSoftmaxRowsEdgesMatchSoftmax gives SoftmaxRows rows holding NaN,
+// ±Inf and only -Inf, which must come out as Softmax gives them: NaN
+// everywhere for a NaN, a +Inf, or a row of only -Inf; 0 for a -Inf
+// beside finite values.
+func TestSoftmaxRowsEdgesMatchSoftmax(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	rows := [][]float32{
+		{1, nan, 2}, {nan, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, inf, 2}, {-inf, 1, 2},
+		{-inf, -inf, -inf}, {-inf, 0, -inf, -inf, -inf, -inf, -inf, -inf, -inf, 5, -inf},
+	}
+	for _, level := range levels() {
+		withLevel(level, func() {
+			for _, x := range rows {
+				got, want := make([]float32, len(x)), make([]float32, len(x))
+				SoftmaxRows(got, len(x), x, len(x), 1, len(x))
+				Softmax(want, x)
+				for j := range x {
+					if !withinAnULP(got[j], want[j]) {
+						t.Errorf("%s SoftmaxRows(%v)[%d] = %g, Softmax %g", levelNames[level], x, j, got[j], want[j])
 					}
 				}
 			}
@@ -348,39 +384,45 @@ func BenchmarkFunctions(b *testing.B) {
 	}
 }
 
-// BenchmarkSoftmaxRows times softmax over 1024 rows of 3 classes: batched
+// BenchmarkSoftmaxRows times softmax over 1024 rows of 3 and 10 classes: batched
 // across rows, row by row, and in float64 per element.
 func BenchmarkSoftmaxRows(b *testing.B) {
-	const rows, width = 1024, 3
+	const rows = 1024
 	rng := rand.New(rand.NewPCG(9, 10))
-	x, y := make([]float32, rows*width), make([]float32, rows*width)
-	for i := range x {
-		x[i] = float32(rng.NormFloat64() * 3)
-	}
-	b.Run("rows", func(b *testing.B) {
-		for b.Loop() {
-			SoftmaxRows(y, width, x, width, rows, width)
+	for _, width := range []int{3, 10} {
+		x, y := make([]float32, rows*width), make([]float32, rows*width)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 3)
 		}
-		perElement(b, len(x))
-	})
-	b.Run("row-by-row", func(b *testing.B) {
-		for b.Loop() {
-			for r := range rows {
-				Softmax(y[r*width:(r+1)*width], x[r*width:(r+1)*width])
-			}
+		for _, level := range levels() {
+			b.Run(fmt.Sprintf("width=%d/rows/%s", width, levelNames[level]), func(b *testing.B) {
+				withLevel(level, func() {
+					for b.Loop() {
+						SoftmaxRows(y, width, x, width, rows, width)
+					}
+				})
+				perElement(b, len(x))
+			})
 		}
-		perElement(b, len(x))
-	})
-	b.Run("math64", func(b *testing.B) {
-		for b.Loop() {
-			for r := range rows {
-				for j, v := range softmax64(x[r*width : (r+1)*width]) {
-					y[r*width+j] = float32(v)
+		b.Run(fmt.Sprintf("width=%d/row-by-row", width), func(b *testing.B) {
+			for b.Loop() {
+				for r := range rows {
+					Softmax(y[r*width:(r+1)*width], x[r*width:(r+1)*width])
 				}
 			}
-		}
-		perElement(b, len(x))
-	})
+			perElement(b, len(x))
+		})
+		b.Run(fmt.Sprintf("width=%d/math64", width), func(b *testing.B) {
+			for b.Loop() {
+				for r := range rows {
+					for j, v := range softmax64(x[r*width : (r+1)*width]) {
+						y[r*width+j] = float32(v)
+					}
+				}
+			}
+			perElement(b, len(x))
+		})
+	}
 }
 
 func perElement(b *testing.B, n int) {
