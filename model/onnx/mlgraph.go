@@ -315,9 +315,21 @@ func mapRows(m rowMapper, width func(features int) int) func([]*matrix) ([]*matr
 }
 
 // cast converts x's elements as ONNX Cast does for the types tabular
-// models use.
+// models use. A cast to x's own type (skl2onnx casts its int64 labels to
+// int64) is x's values, shared: no operator writes into its inputs.
 func cast(x *matrix, to onnxpb.TensorProto_DataType) (*matrix, error) {
 	out := &matrix{rows: x.rows, width: x.width, oneD: x.oneD}
+	switch {
+	case to == onnxpb.TensorProto_FLOAT && x.f32 != nil:
+		out.f32 = x.f32
+		return out, nil
+	case to == onnxpb.TensorProto_DOUBLE && x.f64 != nil:
+		out.f64 = x.f64
+		return out, nil
+	case to == onnxpb.TensorProto_INT64 && x.i64 != nil:
+		out.i64 = x.i64
+		return out, nil
+	}
 	n := x.rows * x.width
 	get := func(i int) float64 {
 		switch {
@@ -345,11 +357,7 @@ func cast(x *matrix, to onnxpb.TensorProto_DataType) (*matrix, error) {
 	case onnxpb.TensorProto_INT64:
 		out.i64 = make([]int64, n)
 		for i := range out.i64 {
-			if x.i64 != nil {
-				out.i64[i] = x.i64[i]
-			} else {
-				out.i64[i] = mlops.CastFloatToInt64(get(i))
-			}
+			out.i64[i] = mlops.CastFloatToInt64(get(i))
 		}
 	case onnxpb.TensorProto_STRING:
 		out.str = make([]string, n)
