@@ -2,6 +2,7 @@ package mlops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/dfbatch/dfbatch/model/onnx/internal/vecmath"
 )
@@ -74,16 +75,22 @@ func (m *LinearClassifier) binaryChunk(x [][]float32, r0 int, labels []int64, sc
 }
 
 // labelChunk writes the label of the highest score of each row, the first
-// of equal ones, as Predict does.
+// of equal ones, as Predict does. The running maximum is kept as bits and
+// both it and the index are chosen by conditional moves: which class wins
+// a row is data, and a branch on it mispredicts about once per row.
 func (m *LinearClassifier) labelChunk(labels []int64, scores [][]float32) {
 	var best [columnChunk]int32
-	var top [columnChunk]float32
-	copy(top[:], scores[0])
+	var top [columnChunk]uint32
+	for i, v := range scores[0] {
+		top[i] = math.Float32bits(v)
+	}
 	for c, z := range scores[1:] {
 		for i, v := range z {
-			if v > top[i] {
-				top[i], best[i] = v, int32(c+1)
+			t, bits, b := top[i], math.Float32bits(v), best[i]
+			if v > math.Float32frombits(t) {
+				t, b = bits, int32(c+1)
 			}
+			top[i], best[i] = t, b
 		}
 	}
 	for i := range labels {
