@@ -1,7 +1,5 @@
 package vecmath
 
-//go:generate go run gen_argmax.go
-
 // argMax8AVX2 and argMax16AVX2 are ArgMaxRows over rows of up to 8 and 16
 // values: masks holds 8 int32 lanes per half of a row, all ones where the
 // row has a value; a row holding a NaN is answered -1.

@@ -1384,3 +1384,141 @@ done:
 	VZEROUPPER
 	RET
 
+
+// func argMax8AVX2(data *float32, stride, rows int, out *int64, masks *int32, last int)
+//
+// out[r] = the index of the largest of the values of row r (at data +
+// r*stride float32s): the first such index, or the last when last != 0;
+// -1 for a row holding a NaN, which the caller answers. masks holds 8
+// int32 lanes per half, all ones where the row has a value.
+TEXT ·argMax8AVX2(SB), NOSPLIT, $0-48
+	MOVQ data+0(FP), SI
+	MOVQ stride+8(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+16(FP), CX
+	MOVQ out+24(FP), DI
+	MOVQ masks+32(FP), AX
+	MOVQ last+40(FP), R9
+	VMOVUPS (AX), Y14
+	VMOVMSKPS Y14, R8
+	VMOVUPS negInf<>(SB), Y13
+	TESTQ CX, CX
+	JZ done
+
+row:
+	VMASKMOVPS 0(SI), Y14, Y0
+	VBLENDVPS Y14, Y0, Y13, Y0
+	VCMPPS $3, Y0, Y0, Y2
+	VMOVMSKPS Y2, AX
+	TESTL AX, AX
+	JNZ nan
+	VMOVAPS Y0, Y2
+	VEXTRACTF128 $1, Y2, X3
+	VMAXPS X3, X2, X2
+	VPERMILPS $0x4e, X2, X3
+	VMAXPS X3, X2, X2
+	VPERMILPS $0xb1, X2, X3
+	VMAXPS X3, X2, X2
+	VBROADCASTSS X2, Y2
+	VCMPPS $0, Y2, Y0, Y3
+	VMOVMSKPS Y3, AX
+	ANDL R8, AX
+	TESTQ R9, R9
+	JNZ highest
+	BSFL AX, AX
+	JMP store
+
+highest:
+	BSRL AX, AX
+
+store:
+	MOVQ AX, (DI)
+
+next:
+	ADDQ DX, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNZ row
+
+done:
+	VZEROUPPER
+	RET
+
+nan:
+	MOVQ $-1, (DI)
+	JMP next
+
+// func argMax16AVX2(data *float32, stride, rows int, out *int64, masks *int32, last int)
+//
+// out[r] = the index of the largest of the values of row r (at data +
+// r*stride float32s): the first such index, or the last when last != 0;
+// -1 for a row holding a NaN, which the caller answers. masks holds 8
+// int32 lanes per half, all ones where the row has a value.
+TEXT ·argMax16AVX2(SB), NOSPLIT, $0-48
+	MOVQ data+0(FP), SI
+	MOVQ stride+8(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+16(FP), CX
+	MOVQ out+24(FP), DI
+	MOVQ masks+32(FP), AX
+	MOVQ last+40(FP), R9
+	VMOVUPS (AX), Y14
+	VMOVUPS 32(AX), Y15
+	VMOVMSKPS Y14, R8
+	VMOVMSKPS Y15, AX
+	SHLL $8, AX
+	ORL AX, R8
+	VMOVUPS negInf<>(SB), Y13
+	TESTQ CX, CX
+	JZ done
+
+row:
+	VMASKMOVPS 0(SI), Y14, Y0
+	VBLENDVPS Y14, Y0, Y13, Y0
+	VMASKMOVPS 32(SI), Y15, Y1
+	VBLENDVPS Y15, Y1, Y13, Y1
+	VCMPPS $3, Y0, Y0, Y2
+	VCMPPS $3, Y1, Y1, Y3
+	VORPS Y3, Y2, Y2
+	VMOVMSKPS Y2, AX
+	TESTL AX, AX
+	JNZ nan
+	VMAXPS Y1, Y0, Y2
+	VEXTRACTF128 $1, Y2, X3
+	VMAXPS X3, X2, X2
+	VPERMILPS $0x4e, X2, X3
+	VMAXPS X3, X2, X2
+	VPERMILPS $0xb1, X2, X3
+	VMAXPS X3, X2, X2
+	VBROADCASTSS X2, Y2
+	VCMPPS $0, Y2, Y0, Y3
+	VMOVMSKPS Y3, AX
+	VCMPPS $0, Y2, Y1, Y4
+	VMOVMSKPS Y4, BX
+	SHLL $8, BX
+	ORL BX, AX
+	ANDL R8, AX
+	TESTQ R9, R9
+	JNZ highest
+	BSFL AX, AX
+	JMP store
+
+highest:
+	BSRL AX, AX
+
+store:
+	MOVQ AX, (DI)
+
+next:
+	ADDQ DX, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNZ row
+
+done:
+	VZEROUPPER
+	RET
+
+nan:
+	MOVQ $-1, (DI)
+	JMP next
