@@ -441,11 +441,7 @@ func (g *gen) softmaxRows(halves int) {
 	g.op("JZ done")
 	g.line("")
 	g.line("row:")
-	// half h of the row is in Y(5h), its mask in Y(14+h).
-	for h := range halves {
-		g.op("VMASKMOVPS %d(SI), Y%d, Y%d", 32*h, 14+h, 5*h)
-		g.op("VBLENDVPS Y%d, Y%d, Y12, Y%d", 14+h, 5*h, 5*h)
-	}
+	g.loadRow(halves, 5, 12)
 	// The maximum in every lane of Y10; a NaN makes every result NaN
 	// through the sum, whichever lane the maximum keeps.
 	g.laneMax(halves, 0, 5, 10, 11)
@@ -557,11 +553,7 @@ func (g *gen) argMax(halves int) {
 	g.op("JZ done")
 	g.line("")
 	g.line("row:")
-	for h := range halves {
-		// Y(h) = the half's values, -Inf past the row.
-		g.op("VMASKMOVPS %d(SI), Y%d, Y%d", 32*h, 14+h, h)
-		g.op("VBLENDVPS Y%d, Y%d, Y13, Y%d", 14+h, h, h)
-	}
+	g.loadRow(halves, 1, 13)
 	// A NaN anywhere: -1.
 	g.op("VCMPPS $3, Y0, Y0, Y2")
 	if halves == 2 {
@@ -607,6 +599,15 @@ func (g *gen) argMax(halves int) {
 	g.line("nan:")
 	g.op("MOVQ $-1, (DI)")
 	g.op("JMP next")
+}
+
+// loadRow loads the row at SI: half h into Y(step*h), masked by Y(14+h),
+// with Y(negInf)'s -Inf in the lanes past the row.
+func (g *gen) loadRow(halves, step, negInf int) {
+	for h := range halves {
+		g.op("VMASKMOVPS %d(SI), Y%d, Y%d", 32*h, 14+h, step*h)
+		g.op("VBLENDVPS Y%d, Y%d, Y%d, Y%d", 14+h, step*h, negInf, step*h)
+	}
 }
 
 // laneMax writes Y(dst) = the maximum of the lanes of Y(lo) and, with two
