@@ -121,8 +121,14 @@ func (s *concatStep) run(bufs [][]float32, strides []int, rows int) {
 	at := 0
 	for _, in := range s.ins {
 		x, xs := bufs[in.buf], strides[in.buf]
-		for r := range rows {
-			copy(y[r*ys+at:r*ys+at+in.width], x[r*xs:r*xs+in.width])
+		if in.width == 1 { // a loop, not copy: memmove's call costs more than a value
+			for r := range rows {
+				y[r*ys+at] = x[r*xs]
+			}
+		} else {
+			for r := range rows {
+				copy(y[r*ys+at:r*ys+at+in.width], x[r*xs:r*xs+in.width])
+			}
 		}
 		at += in.width
 	}
@@ -143,6 +149,10 @@ func (s *binaryStep) run(bufs [][]float32, strides []int, rows int) {
 	x, xs := bufs[s.x.buf], strides[s.x.buf]
 	out, os := bufs[s.out.buf], strides[s.out.buf]
 	w := s.x.width
+	if w == 1 && s.y == nil {
+		applyScalar(s.op, s.constFirst, out, os, x, xs, s.c[0], rows)
+		return
+	}
 	for r := range rows {
 		a, o := x[r*xs:r*xs+w], out[r*os:r*os+w]
 		var b []float32
@@ -156,6 +166,38 @@ func (s *binaryStep) run(bufs [][]float32, strides []int, rows int) {
 			apply(s.op, o, b, a)
 		} else {
 			apply(s.op, o, a, b)
+		}
+	}
+}
+
+// applyScalar writes x op c, or c op x when constFirst, for rows single
+// values x[r*xs] to out[r*os]: a binary classifier's 1 - p, in one loop
+// rather than a call of apply per row.
+func applyScalar(op string, constFirst bool, out []float32, os int, x []float32, xs int, c float32, rows int) {
+	switch {
+	case op == "Sub" && constFirst:
+		for r := range rows {
+			out[r*os] = c - x[r*xs]
+		}
+	case op == "Div" && constFirst:
+		for r := range rows {
+			out[r*os] = c / x[r*xs]
+		}
+	case op == "Add":
+		for r := range rows {
+			out[r*os] = x[r*xs] + c
+		}
+	case op == "Sub":
+		for r := range rows {
+			out[r*os] = x[r*xs] - c
+		}
+	case op == "Mul":
+		for r := range rows {
+			out[r*os] = x[r*xs] * c
+		}
+	case op == "Div":
+		for r := range rows {
+			out[r*os] = x[r*xs] / c
 		}
 	}
 }
