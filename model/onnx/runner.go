@@ -217,16 +217,17 @@ func inputMatrix(in *frame.Frame, spec tensorSpec, cols []string) (*matrix, erro
 func (l *Loader) columns(values []*matrix) []frame.Column {
 	var cols []frame.Column
 	for i, v := range values {
-		for j := range v.width {
-			name := l.outputs[i]
+		names := make([]string, v.width)
+		for j := range names {
+			names[j] = l.outputs[i]
 			switch {
 			case v.labels != nil:
-				name += "_" + v.labels[j]
+				names[j] += "_" + v.labels[j]
 			case v.width > 1:
-				name = fmt.Sprintf("%s_%d", name, j)
+				names[j] = fmt.Sprintf("%s_%d", names[j], j)
 			}
-			cols = append(cols, column(name, v, j))
 		}
+		cols = append(cols, columnsOf(v, names)...)
 	}
 	return cols
 }
@@ -263,29 +264,50 @@ func (l *Loader) rename(column string) string {
 	return column
 }
 
-// column copies column j of v, or shares it when v is a column matrix.
-func column(name string, v *matrix, j int) frame.Column {
+// columnsOf turns v into one column per value of a row, named names[j].
+func columnsOf(v *matrix, names []string) []frame.Column {
+	cols := make([]frame.Column, v.width)
 	switch {
 	case v.cols != nil:
-		return frame.Float32s(name, v.cols[j][:v.rows])
+		for j := range cols {
+			cols[j] = frame.Float32s(names[j], v.cols[j][:v.rows])
+		}
 	case v.f32 != nil:
-		return frame.Float32s(name, strided(v.f32, j, v.width, v.rows))
+		for j, c := range unzip(v.f32, v.width, v.rows) {
+			cols[j] = frame.Float32s(names[j], c)
+		}
 	case v.f64 != nil:
-		return frame.Float64s(name, strided(v.f64, j, v.width, v.rows))
+		for j, c := range unzip(v.f64, v.width, v.rows) {
+			cols[j] = frame.Float64s(names[j], c)
+		}
 	case v.i64 != nil:
-		return frame.Int64s(name, strided(v.i64, j, v.width, v.rows))
+		for j, c := range unzip(v.i64, v.width, v.rows) {
+			cols[j] = frame.Int64s(names[j], c)
+		}
+	default:
+		for j, c := range unzip(v.str, v.width, v.rows) {
+			cols[j] = frame.Strings(names[j], c)
+		}
 	}
-	return frame.Strings(name, strided(v.str, j, v.width, v.rows))
+	return cols
 }
 
-// strided copies column j of a row-major matrix of width columns.
-func strided[T any](data []T, j, width, rows int) []T {
+// unzip returns the columns of a row-major matrix of width columns, in
+// one pass over its rows and one allocation; a single column is the
+// matrix itself.
+func unzip[T any](data []T, width, rows int) [][]T {
 	if width == 1 {
-		return data[:rows]
+		return [][]T{data[:rows]}
 	}
-	out := make([]T, rows)
-	for r := range out {
-		out[r] = data[r*width+j]
+	all := make([]T, rows*width)
+	cols := make([][]T, width)
+	for j := range cols {
+		cols[j] = all[j*rows : (j+1)*rows : (j+1)*rows]
 	}
-	return out
+	for r := range rows {
+		for j, v := range data[r*width : (r+1)*width] {
+			cols[j][r] = v
+		}
+	}
+	return cols
 }
