@@ -23,15 +23,39 @@ import (
 // single missing value there makes a numeric column a string column.
 const inferRows = 10_000
 
-// isCSVNull reports whether a cell is missing. These are the spellings of a
-// missing value that pandas, R and SQL exports write most; they are missing
-// in columns of every type, strings included.
-func isCSVNull(cell string) bool {
-	switch cell {
-	case "", "NA", "NaN", "null", "NULL":
-		return true
+// naSet is a set of CSV cells read as missing values, in columns of every
+// type, strings included. Most cells are not in it, and are told so by
+// their length or first byte before any lookup.
+type naSet struct {
+	cells  map[string]bool
+	maxLen int
+	first  [256]bool
+	empty  bool
+}
+
+func newNASet(values []string) *naSet {
+	s := &naSet{cells: make(map[string]bool, len(values))}
+	for _, v := range values {
+		s.cells[v] = true
+		s.maxLen = max(s.maxLen, len(v))
+		if v == "" {
+			s.empty = true
+		} else {
+			s.first[v[0]] = true
+		}
 	}
-	return false
+	return s
+}
+
+// has reports whether cell is missing.
+func (s *naSet) has(cell string) bool {
+	switch {
+	case cell == "":
+		return s.empty
+	case len(cell) > s.maxLen || !s.first[cell[0]]:
+		return false
+	}
+	return s.cells[cell]
 }
 
 // NewCSVReader reads comma-separated text with a header row from r, a batch
@@ -44,8 +68,10 @@ func isCSVNull(cell string) bool {
 // string otherwise or when every cell is missing. WithColumnTypes overrides
 // this for the columns it names. A later cell that does not parse as its
 // column's type is an error naming the column, the row (numbered as
-// RowOffset numbers it) and the line. The cells "", "NA", "NaN", "null" and "NULL" are missing
-// values in every column. A UTF-8 byte order mark before the header is
+// RowOffset numbers it) and the line. The cells of DefaultNAValues (pandas'
+// spellings: "", "NA", "NaN", "nan", "null", "None", "#N/A", ...) are
+// missing values in every column, or those WithNAValues lists. A UTF-8 byte
+// order mark before the header is
 // skipped. NewCSVReader reads the header and the rows it infers types from
 // before it returns; it holds those rows until Next yields them.
 func NewCSVReader(r io.Reader, opts ...ReadOption) (Reader, error) {
@@ -58,6 +84,7 @@ func NewCSVReader(r io.Reader, opts ...ReadOption) (Reader, error) {
 
 type csvReader struct {
 	name    string
+	na      *naSet
 	src     *csv.Reader
 	schema  *arrow.Schema
 	columns []csvColumn
@@ -98,7 +125,11 @@ func newCSVReader(r io.Reader, name string, cfg readConfig) (*csvReader, error) 
 	if err != nil {
 		return nil, fmt.Errorf("frame: reading %s: header: %w", name, err)
 	}
-	cr := &csvReader{name: name, src: src, rows: cfg.batchRows, columns: make([]csvColumn, len(header))}
+	na := cfg.naValues
+	if na == nil {
+		na = defaultNAValues
+	}
+	cr := &csvReader{name: name, na: newNASet(na), src: src, rows: cfg.batchRows, columns: make([]csvColumn, len(header))}
 	seen := make(map[string]bool, len(header))
 	for j, h := range header {
 		if seen[h] {
@@ -181,7 +212,7 @@ func joinKinds(a, b cellKind) cellKind {
 func (r *csvReader) inferType(j int) arrow.DataType {
 	kind := kindMissing
 	for _, row := range r.held {
-		if cell := row.cells[j]; !isCSVNull(cell) {
+		if cell := row.cells[j]; !r.na.has(cell) {
 			if kind = joinKinds(kind, kindOf(cell)); kind == kindString {
 				break
 			}
@@ -222,7 +253,7 @@ func (r *csvReader) Next() (*Frame, error) {
 			return nil, r.fail(fmt.Errorf("row %d: %w", r.row, err))
 		}
 		for j, cell := range row.cells {
-			if isCSVNull(cell) {
+			if r.na.has(cell) {
 				builders[j].AppendNull()
 			} else if err := appenders[j](cell); err != nil {
 				return nil, r.fail(&ColumnError{Column: r.columns[j].name, Row: r.row, Err: r.columns[j].parseError(row.line, cell, err)})
@@ -334,9 +365,9 @@ func cellAppender(b array.Builder) func(string) error {
 // then one line per row. Missing values are empty cells, floats are written
 // in the shortest form that parses back to the same value, with ".0" added
 // to integral ones so they read back as floats, and other types as Arrow
-// formats their values. What CSV cannot tell apart reads back as missing: an
-// empty string, a string spelled like a missing value ("NA", "null"...) and
-// NaN, which is written as "NaN".
+// formats their values. What CSV cannot tell apart reads back as missing
+// with DefaultNAValues: an empty string, a string spelled like a
+// missing value ("NA", "null"...) and NaN, which is written as "NaN".
 func NewCSVWriter(w io.Writer, opts ...WriteOption) (Writer, error) {
 	cfg, err := newWriteConfig(opts)
 	if err != nil {

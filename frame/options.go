@@ -3,6 +3,7 @@ package frame
 import (
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -18,6 +19,8 @@ type ReadOption func(*readConfig)
 type readConfig struct {
 	batchRows   int
 	columnTypes map[string]arrow.DataType
+	// naValues are the CSV cells read as missing; nil for DefaultNAValues.
+	naValues []string
 }
 
 // WithBatchRows sets how many rows each frame a Reader yields has; only the
@@ -39,6 +42,28 @@ func WithColumnTypes(types map[string]arrow.DataType) ReadOption {
 	return func(c *readConfig) { c.columnTypes = types }
 }
 
+// defaultNAValues are pandas' read_csv defaults (its STR_NA_VALUES).
+var defaultNAValues = []string{
+	"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+	"<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+}
+
+// DefaultNAValues returns the cells a CSV reader takes as missing values
+// unless WithNAValues says otherwise: the spellings pandas' read_csv takes
+// by default, so that a file reads with the same missing values in
+// dfbatch as in pandas. Matching is exact: case and spaces count.
+func DefaultNAValues() []string { return slices.Clone(defaultNAValues) }
+
+// WithNAValues sets the cells a CSV reader takes as missing values, in
+// every column, instead of DefaultNAValues: a column of country codes
+// holding Namibia's "NA", for one, needs a list without it. An empty cell
+// is missing only if "" is in the list. With no values, no cell is
+// missing. CSV only: Parquet and Arrow files carry their own nulls.
+func WithNAValues(values ...string) ReadOption {
+	values = append([]string{}, values...)
+	return func(c *readConfig) { c.naValues = values }
+}
+
 func newReadConfig(format Format, opts []ReadOption) (readConfig, error) {
 	c := readConfig{batchRows: DefaultBatchRows}
 	for _, o := range opts {
@@ -49,6 +74,9 @@ func newReadConfig(format Format, opts []ReadOption) (readConfig, error) {
 	}
 	if len(c.columnTypes) > 0 && format != CSV {
 		return c, fmt.Errorf("frame: WithColumnTypes applies to CSV only; %s files carry their own column types", format)
+	}
+	if c.naValues != nil && format != CSV {
+		return c, fmt.Errorf("frame: WithNAValues applies to CSV only; %s files carry their own missing values", format)
 	}
 	for name, t := range c.columnTypes {
 		if t == nil {

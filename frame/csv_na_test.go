@@ -1,0 +1,150 @@
+package frame_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model/subprocess"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pandasPython returns a Python 3 that imports pandas, or skips (CI
+// checks beforehand that /usr/bin/python3 has it).
+func pandasPython(t *testing.T) string {
+	t.Helper()
+	python, err := subprocess.FindPython("pandas")
+	if err != nil {
+		t.Skip(err)
+	}
+	return python
+}
+
+// TestDefaultNAValuesArePandas asks pandas for the spellings its read_csv
+// takes as missing by default: each must be in DefaultNAValues, which adds
+// only "None" (pandas 2's default, after the 1.5 that Debian ships).
+func TestDefaultNAValuesArePandas(t *testing.T) {
+	out, err := exec.Command(pandasPython(t), "-c",
+		"import json; from pandas._libs.parsers import STR_NA_VALUES; print(json.dumps(sorted(STR_NA_VALUES)))").Output()
+	require.NoError(t, err)
+	var pandas []string
+	require.NoError(t, json.Unmarshal(out, &pandas))
+	ours := frame.DefaultNAValues()
+	for _, v := range pandas {
+		assert.Contains(t, ours, v)
+	}
+	for _, v := range ours {
+		if !slices.Contains(pandas, v) {
+			assert.Equal(t, "None", v, "DefaultNAValues has %q, which pandas does not take as missing", v)
+		}
+	}
+}
+
+// TestCSVReadsPandasMissingValuesAsPandasDoes has pandas write a float, a
+// nullable-int and a string column with missing values, once per
+// spelling of a missing value (to_csv's na_rep), and reads each file: the
+// missing cells are nulls, as pandas' own read_csv finds them (for "None",
+// pandas 2's), and the column types stay numeric, whatever the spelling.
+func TestCSVReadsPandasMissingValuesAsPandasDoes(t *testing.T) {
+	python := pandasPython(t)
+	dir := t.TempDir()
+	script := `
+import json, sys
+import pandas as pd
+out = sys.argv[1]
+df = pd.DataFrame({
+    "f": [1.5, None, -2.25, None],
+    "i": pd.array([1, None, 3, 4], dtype="Int64"),
+    "s": ["a", "b", None, "d"],
+})
+for k, rep in enumerate(json.loads(sys.argv[2])):
+    path = f"{out}/na{k}.csv"
+    df.to_csv(path, index=False, na_rep=rep)
+    back = pd.read_csv(path)
+    print(json.dumps({"path": path, "rep": rep, "written": {c: df[c].isna().tolist() for c in df},
+                      "pandas": {c: back[c].isna().tolist() for c in back}}))
+`
+	reps := []string{"", "NA", "NaN", "nan", "null", "NULL", "None", "<NA>", "#N/A", "N/A", "n/a", "-nan"}
+	arg, _ := json.Marshal(reps)
+	out, err := exec.Command(python, "-c", script, dir, string(arg)).CombinedOutput()
+	require.NoError(t, err, string(out))
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, len(reps))
+	for _, line := range lines {
+		var file struct {
+			Path    string
+			Rep     string
+			Written map[string][]bool // what pandas wrote as missing
+			Pandas  map[string][]bool // what pandas reads back as missing
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &file))
+		r, err := frame.OpenFile(file.Path, frame.CSV)
+		require.NoError(t, err)
+		f, err := r.Next()
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+		for _, col := range []string{"f", "i", "s"} {
+			if file.Rep != "None" { // missing from pandas 2 on; Debian ships 1.5
+				require.Equal(t, file.Written[col], file.Pandas[col], "pandas reads na_rep %q back", file.Rep)
+			}
+			a, err := f.Col(col)
+			require.NoError(t, err)
+			for row, missing := range file.Written[col] {
+				assert.Equal(t, missing, a.IsNull(row), "na_rep %q: column %s, row %d", file.Rep, col, row)
+			}
+		}
+		fc, err := f.Col("f")
+		require.NoError(t, err)
+		require.IsType(t, &array.Float64{}, fc, "na_rep %q", file.Rep)
+		assert.Equal(t, -2.25, fc.(*array.Float64).Value(2))
+		ic, err := f.Col("i")
+		require.NoError(t, err)
+		require.IsType(t, &array.Int64{}, ic, "na_rep %q", file.Rep)
+	}
+}
+
+// TestWithNAValuesReplacesTheDefaults reads Namibia's country code "NA"
+// as a value when the list leaves it out, and the cells of a custom list
+// as missing.
+func TestWithNAValuesReplacesTheDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "countries.csv")
+	require.NoError(t, os.WriteFile(path, []byte("country,gdp\nNA,12.5\nFR,-\nDE,\n"), 0o644))
+
+	read := func(opts ...frame.ReadOption) (countries []string, gdpNull []bool) {
+		r, err := frame.OpenFile(path, frame.CSV, opts...)
+		require.NoError(t, err)
+		defer r.Close()
+		f, err := r.Next()
+		require.NoError(t, err)
+		c, err := f.Col("country")
+		require.NoError(t, err)
+		g, err := f.Col("gdp")
+		require.NoError(t, err)
+		for row := range f.NumRows() {
+			if c.IsNull(row) {
+				countries = append(countries, "<null>")
+			} else {
+				countries = append(countries, c.ValueStr(row))
+			}
+			gdpNull = append(gdpNull, g.IsNull(row))
+		}
+		return countries, gdpNull
+	}
+
+	countries, _ := read()
+	assert.Equal(t, []string{"<null>", "FR", "DE"}, countries, "by default NA is missing, as in pandas")
+
+	countries, gdpNull := read(frame.WithNAValues("", "-"))
+	assert.Equal(t, []string{"NA", "FR", "DE"}, countries)
+	assert.Equal(t, []bool{false, true, true}, gdpNull, "\"-\" and the empty cell are missing")
+
+	_, err := frame.OpenFile(path, frame.Parquet, frame.WithNAValues("-"))
+	require.ErrorContains(t, err, "WithNAValues applies to CSV only")
+}
