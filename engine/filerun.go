@@ -2,9 +2,11 @@ package engine
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -110,7 +112,26 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 		id.Format, id.Output, id.OutputFormat = string(in.format), in.output, string(in.outFmt)
 		ids[i] = id
 	}
-	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, r.job.Fingerprint), nil
+	fingerprint := r.job.Fingerprint
+	if r.job.NAValues != nil {
+		fingerprint = maps.Clone(fingerprint)
+		if fingerprint == nil {
+			fingerprint = map[string]string{}
+		}
+		values, _ := json.Marshal(r.job.NAValues) // a []string always encodes
+		fingerprint["FileJob.NAValues"] = string(values)
+	}
+	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, fingerprint), nil
+}
+
+// result is what the run's report says of input in before its state:
+// where it goes and how it is read.
+func (r *fileRun) result(in fileInput) FileResult {
+	f := FileResult{Input: in.path, Format: in.format, Output: in.output}
+	if in.format == frame.CSV {
+		f.NAValues = r.job.NAValues
+	}
+	return f
 }
 
 // abort releases what open took, for a run that does not start, and
@@ -288,7 +309,8 @@ func (r *fileRun) finish(p *pool) error {
 	complete := true
 	for i, in := range r.inputs {
 		st := r.state[i]
-		files[i] = FileResult{Input: in.path, Format: in.format, Output: in.output, Written: st.written, Kept: st.kept, RowsRead: st.rowsRead, ReadAll: st.readAll}
+		files[i] = r.result(in)
+		files[i].Written, files[i].Kept, files[i].RowsRead, files[i].ReadAll = st.written, st.kept, st.rowsRead, st.readAll
 		if st.written {
 			outputs = append(outputs, in.output)
 		}
@@ -387,7 +409,8 @@ func (s *filesSource) next() (job, error) {
 		}
 		in := r.inputs[s.pos]
 		if s.current == nil {
-			rd, err := frame.OpenFile(in.path, in.format, frame.WithBatchRows(s.batchSize))
+			opts := append(r.result(in).readOptions(), frame.WithBatchRows(s.batchSize))
+			rd, err := frame.OpenFile(in.path, in.format, opts...)
 			if err != nil {
 				return job{}, err
 			}

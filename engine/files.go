@@ -38,6 +38,11 @@ type FileJob struct {
 	// OutputFormat writes every output in this format; "" keeps each
 	// input's format.
 	OutputFormat frame.Format
+	// NAValues are the cells of CSV inputs read as missing values, as
+	// frame.WithNAValues sets them; nil for frame.DefaultNAValues
+	// (pandas' spellings). They take part in the checkpoint's identity: a
+	// Resume with other values is refused.
+	NAValues []string
 	// Resume continues the job's interrupted run (a crash, kill -9,
 	// cancel, timeout or failed tasks) from its checkpoint: inputs whose
 	// output was written are skipped, and of the others only the tasks
@@ -69,6 +74,17 @@ type FileResult struct {
 	// read to its end.
 	RowsRead int
 	ReadAll  bool
+	// NAValues are the cells read as missing in a CSV Input
+	// (FileJob.NAValues; nil for frame.DefaultNAValues), for RerunFile.
+	NAValues []string
+}
+
+// readOptions are the options Input is read with, beyond its batch size.
+func (f FileResult) readOptions() []frame.ReadOption {
+	if f.Format == frame.CSV && f.NAValues != nil {
+		return []frame.ReadOption{frame.WithNAValues(f.NAValues...)}
+	}
+	return nil
 }
 
 type fileInput struct {

@@ -377,6 +377,7 @@ func TestResumeRefusesAJobThatChangedNamingWhat(t *testing.T) {
 		{"parameter", func(_ *engine.FileJob, o *engine.Options) { o.Parameters = map[string]string{"attribute": "b"} }, `parameter attribute was "a", now "b"`},
 		{"model", func(j *engine.FileJob, _ *engine.Options) { j.Fingerprint = map[string]string{"model": "sha256:bbb"} }, `model setting model was "sha256:aaa", now "sha256:bbb"`},
 		{"input", func(*engine.FileJob, *engine.Options) { writeCSV(t, src, 0, 5001) }, "input " + src + " changed"},
+		{"missing values", func(j *engine.FileJob, _ *engine.Options) { j.NAValues = []string{"", "-"} }, "FileJob.NAValues was unset, now"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writeCSV(t, src, 0, 5000)

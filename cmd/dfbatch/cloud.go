@@ -80,7 +80,7 @@ func (c *cloudFlags) start(ctx context.Context, l model.Loader, spec modelSpec, 
 		}
 		format = f
 	}
-	in, err := readWhole(job.Source)
+	in, err := readWhole(job.Source, job.NAValues)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
@@ -144,9 +144,14 @@ func jobName(id string) string {
 	return name
 }
 
-// readWhole reads a CSV, Parquet or Arrow file into one frame.
-func readWhole(path string) (*frame.Frame, error) {
-	r, err := frame.OpenFile(path, "")
+// readWhole reads a CSV, Parquet or Arrow file into one frame, a CSV's
+// missing values spelled as naValues (nil for frame.DefaultNAValues).
+func readWhole(path string, naValues []string) (*frame.Frame, error) {
+	var opts []frame.ReadOption
+	if format, err := frame.FormatOf(path); err == nil && format == frame.CSV && naValues != nil {
+		opts = append(opts, frame.WithNAValues(naValues...))
+	}
+	r, err := frame.OpenFile(path, "", opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -241,3 +241,50 @@ func TestRunRuntimeFlagOverridesTheDeployments(t *testing.T) {
 	code, _, stderr = runCLI("run", "--model-id", "mlp", "--input", input, "--output", t.TempDir(), "--batch-size", "10", "--ort-lib", missing, "--runtime", "go")
 	assert.Equal(t, exitOK, code, stderr)
 }
+
+// TestRunNAValuesKeepsNamibia scores a CSV whose kept country column holds
+// Namibia's code NA: by default NA is a missing value, as in pandas, and
+// --na-values= (only empty cells missing) keeps it.
+func TestRunNAValuesKeepsNamibia(t *testing.T) {
+	input, features := mlpCSV(t)
+	data, err := os.ReadFile(input)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for i := range lines {
+		country := "NA"
+		switch {
+		case i == 0:
+			country = "country"
+		case i%2 == 0:
+			country = "FR"
+		}
+		lines[i] = country + "," + lines[i]
+	}
+	require.NoError(t, os.WriteFile(input, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+
+	countries := func(flags ...string) []string {
+		output := filepath.Join(t.TempDir(), "scored.parquet")
+		args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
+			"--batch-size", "10", "--features", strings.Join(features, ","), "--keep-columns", "country"}, flags...)
+		code, _, stderr := runCLI(args...)
+		require.Equal(t, exitOK, code, stderr)
+		r, err := frame.OpenFile(output, "")
+		require.NoError(t, err)
+		defer r.Close()
+		f, err := r.Next()
+		require.NoError(t, err)
+		col, err := f.StringCol("country")
+		require.NoError(t, err)
+		var got []string
+		for i := range 3 {
+			if col.IsNull(i) {
+				got = append(got, "<null>")
+			} else {
+				got = append(got, col.Value(i))
+			}
+		}
+		return got
+	}
+	assert.Equal(t, []string{"<null>", "FR", "<null>"}, countries())
+	assert.Equal(t, []string{"NA", "FR", "NA"}, countries("--na-values="))
+}
