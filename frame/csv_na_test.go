@@ -11,27 +11,16 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model/subprocess"
+	"github.com/dfbatch/dfbatch/internal/interop"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// pandasPython returns a Python 3 that imports pandas, or skips (CI
-// checks beforehand that /usr/bin/python3 has it).
-func pandasPython(t *testing.T) string {
-	t.Helper()
-	python, err := subprocess.FindPython("pandas")
-	if err != nil {
-		t.Skip(err)
-	}
-	return python
-}
 
 // TestDefaultNAValuesArePandas asks pandas for the spellings its read_csv
 // takes as missing by default: each must be in DefaultNAValues, which adds
 // only "None" (pandas 2's default, after the 1.5 that Debian ships).
 func TestDefaultNAValuesArePandas(t *testing.T) {
-	out, err := exec.Command(pandasPython(t), "-c",
+	out, err := exec.Command(interop.Pandas(t), "-c",
 		"import json; from pandas._libs.parsers import STR_NA_VALUES; print(json.dumps(sorted(STR_NA_VALUES)))").Output()
 	require.NoError(t, err)
 	var pandas []string
@@ -53,7 +42,7 @@ func TestDefaultNAValuesArePandas(t *testing.T) {
 // missing cells are nulls, as pandas' own read_csv finds them (for "None",
 // pandas 2's), and the column types stay numeric, whatever the spelling.
 func TestCSVReadsPandasMissingValuesAsPandasDoes(t *testing.T) {
-	python := pandasPython(t)
+	python := interop.Pandas(t)
 	dir := t.TempDir()
 	script := `
 import json, sys

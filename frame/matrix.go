@@ -9,9 +9,10 @@ import (
 
 // Float64Matrix returns the named columns as a row-major matrix: row r,
 // feature j at index r*len(columns)+j. It reuses dst when it is large enough.
-// Integer and float columns are converted; a missing column, a column of
-// another type, or a null value is an error naming the column and the first
-// row at fault.
+// Integer and float columns are converted, decimals to the nearest float64
+// (then float32), booleans to 1 and 0; a missing column, a column of
+// another type, or a null value is an error naming the column and the
+// first row at fault.
 func (f *Frame) Float64Matrix(dst []float64, columns ...string) ([]float64, error) {
 	return fillMatrix(f, dst, columns)
 }
@@ -137,8 +138,42 @@ func spreader[T float32 | float64](col arrow.Array) (func(dst []T, stride, from,
 		return spreadOf[uint16, T](c.Uint16Values()), nil
 	case *array.Uint8:
 		return spreadOf[uint8, T](c.Uint8Values()), nil
+	case *array.Boolean:
+		return spreadEach[T](func(i int) float64 { return boolValue(c.Value(i)) }), nil
+	case *array.Decimal32:
+		return spreadDecimal[T](c.Values(), col.DataType()), nil
+	case *array.Decimal64:
+		return spreadDecimal[T](c.Values(), col.DataType()), nil
+	case *array.Decimal128:
+		return spreadDecimal[T](c.Values(), col.DataType()), nil
+	case *array.Decimal256:
+		return spreadDecimal[T](c.Values(), col.DataType()), nil
 	}
 	return nil, fmt.Errorf("is %s, not numeric", col.DataType())
+}
+
+// spreadDecimal spreads decimals of t's scale as the nearest float64 (a
+// DECIMAL(18, 9) keeps about 15 significant digits, not its 18).
+func spreadDecimal[T float32 | float64, D interface{ ToFloat64(int32) float64 }](values []D, t arrow.DataType) func(dst []T, stride, from, to int) {
+	scale := t.(arrow.DecimalType).GetScale()
+	return spreadEach[T](func(i int) float64 { return values[i].ToFloat64(scale) })
+}
+
+// spreadEach spreads value(i), for types with no slice of numbers.
+func spreadEach[T float32 | float64](value func(i int) float64) func(dst []T, stride, from, to int) {
+	return func(dst []T, stride, from, to int) {
+		for i := from; i < to; i++ {
+			dst[(i-from)*stride] = T(value(i))
+		}
+	}
+}
+
+// boolValue is a boolean feature's number: 1 for true, 0 for false.
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func spreadOf[S number, T float32 | float64](src []S) func(dst []T, stride, from, to int) {

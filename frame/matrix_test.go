@@ -16,7 +16,7 @@ import (
 )
 
 // numericFrame has one column of every numeric type the matrices accept,
-// plus text and boolean columns they refuse; row r holds r+1 (or its
+// plus a boolean column and text columns they refuse; row r holds r+1 (or its
 // negation for the signed columns "i32", "i16" and "i8").
 func numericFrame(t *testing.T) *frame.Frame {
 	const rows = 4
@@ -178,7 +178,6 @@ func TestMatrixErrors(t *testing.T) {
 		{name: "missing column", f: base, columns: []string{"ok", "nope"}, column: "nope", row: -1, want: "no such column"},
 		{name: "string column", f: base, columns: []string{"text"}, column: "text", row: -1, want: "is utf8, not numeric"},
 		{name: "string column in a slice without its null", f: base.Slice(5, 9), columns: []string{"ok", "text"}, column: "text", row: -1, want: "not numeric"},
-		{name: "boolean column", f: base, columns: []string{"flag"}, column: "flag", row: -1, want: "is bool, not numeric"},
 		{name: "date column", f: base, columns: []string{"day"}, column: "day", row: -1, want: "not numeric"},
 		{name: "first bad column wins", f: base, columns: []string{"ok", "text", "gappy"}, column: "text", row: -1, want: "not numeric"},
 		{name: "string column without rows", f: base.Slice(3, 3), columns: []string{"ok", "text"}, column: "text", row: -1, want: "not numeric"},
@@ -249,4 +248,45 @@ func BenchmarkFloat32Matrix(b *testing.B) {
 			b.ReportMetric(float64(rows*width)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
 		})
 	}
+}
+
+// TestMatrixTakesBooleansAndDecimals reads a boolean column as 1 and 0 and
+// decimals of every width as the nearest float (DuckDB writes DECIMAL(18,
+// 9) and BOOLEAN feature columns).
+func TestMatrixTakesBooleansAndDecimals(t *testing.T) {
+	mem := memory.DefaultAllocator
+	flag := array.NewBooleanBuilder(mem)
+	flag.AppendValues([]bool{true, false, true}, nil)
+	d128 := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 18, Scale: 9})
+	d256 := array.NewDecimal256Builder(mem, &arrow.Decimal256Type{Precision: 40, Scale: 2})
+	d32 := array.NewDecimal32Builder(mem, &arrow.Decimal32Type{Precision: 9, Scale: 3})
+	d64 := array.NewDecimal64Builder(mem, &arrow.Decimal64Type{Precision: 18, Scale: 4})
+	for _, v := range []string{"1.5", "-0.000000001", "123456789.123456789"} {
+		require.NoError(t, d128.AppendValueFromString(v))
+	}
+	for _, v := range []string{"12.25", "-3", "0.01"} {
+		require.NoError(t, d256.AppendValueFromString(v))
+	}
+	for _, v := range []string{"1.5", "-2.125", "0"} {
+		require.NoError(t, d32.AppendValueFromString(v))
+		require.NoError(t, d64.AppendValueFromString(v))
+	}
+	arrays := []arrow.Array{flag.NewArray(), d128.NewArray(), d256.NewArray(), d32.NewArray(), d64.NewArray()}
+	fields := make([]arrow.Field, len(arrays))
+	for j, name := range []string{"flag", "d128", "d256", "d32", "d64"} {
+		fields[j] = arrow.Field{Name: name, Type: arrays[j].DataType()}
+	}
+	f, err := frame.FromArrays(arrow.NewSchema(fields, nil), arrays)
+	require.NoError(t, err)
+	got, err := f.Float64Matrix(nil, "flag", "d128", "d256", "d32", "d64")
+	require.NoError(t, err)
+	want := []float64{
+		1, 1.5, 12.25, 1.5, 1.5,
+		0, -0.000000001, -3, -2.125, -2.125,
+		1, 123456789.123456789, 0.01, 0, 0,
+	}
+	assert.InDeltaSlice(t, want, got, 1e-9)
+	got32, err := f.Float32Matrix(nil, "flag", "d128")
+	require.NoError(t, err)
+	assert.Equal(t, []float32{1, 1.5, 0, -0.000000001, 1, 123456789.123456789}, got32)
 }
