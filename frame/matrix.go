@@ -2,6 +2,7 @@ package frame
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -14,15 +15,29 @@ import (
 // another type, or a null value is an error naming the column and the
 // first row at fault.
 func (f *Frame) Float64Matrix(dst []float64, columns ...string) ([]float64, error) {
-	return fillMatrix(f, dst, columns)
+	return fillMatrix(f, dst, columns, false)
 }
 
 // Float32Matrix is Float64Matrix for models that compute in float32.
 func (f *Frame) Float32Matrix(dst []float32, columns ...string) ([]float32, error) {
-	return fillMatrix(f, dst, columns)
+	return fillMatrix(f, dst, columns, false)
 }
 
-func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string) ([]T, error) {
+// Float64MatrixNaN is Float64Matrix for models that take missing values,
+// such as tree ensembles, which send them down each node's missing-value
+// branch: a null becomes NaN instead of an error.
+func (f *Frame) Float64MatrixNaN(dst []float64, columns ...string) ([]float64, error) {
+	return fillMatrix(f, dst, columns, true)
+}
+
+// Float32MatrixNaN is Float64MatrixNaN for models that compute in float32.
+func (f *Frame) Float32MatrixNaN(dst []float32, columns ...string) ([]float32, error) {
+	return fillMatrix(f, dst, columns, true)
+}
+
+// fillMatrix fills the matrix of columns; a null is NaN with nullsAsNaN,
+// else an error.
+func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string, nullsAsNaN bool) ([]T, error) {
 	width := len(columns)
 	n := f.rows * width
 	if cap(dst) < n {
@@ -41,7 +56,7 @@ func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string) ([]T, 
 		if fills[j], err = spreader[T](col); err != nil {
 			return nil, &ColumnError{Column: name, Row: noRow, Err: err}
 		}
-		if col.NullN() > 0 {
+		if col.NullN() > 0 && !nullsAsNaN {
 			for r := 0; r < f.rows; r++ {
 				if col.IsNull(r) {
 					return nil, &ColumnError{Column: name, Row: f.offset + r, Err: fmt.Errorf("missing value in a feature column")}
@@ -49,6 +64,9 @@ func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string) ([]T, 
 			}
 		}
 		arrays[j] = col
+	}
+	if nullsAsNaN {
+		defer nullsToNaN(dst, arrays, f.rows)
 	}
 	// Features are usually all float32 or all float64: four columns of a
 	// row at a time then, which is about twice as fast.
@@ -67,6 +85,22 @@ func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string) ([]T, 
 		}
 	}
 	return dst, nil
+}
+
+// nullsToNaN sets the matrix cells of null values to NaN: the values
+// under a null are whatever the array holds there.
+func nullsToNaN[T float32 | float64](dst []T, arrays []arrow.Array, rows int) {
+	nan := T(math.NaN())
+	for j, a := range arrays {
+		if a.NullN() == 0 {
+			continue
+		}
+		for r := range rows {
+			if a.IsNull(r) {
+				dst[r*len(arrays)+j] = nan
+			}
+		}
+	}
 }
 
 // rowBlock is how many rows of a matrix of width columns are filled at a

@@ -290,3 +290,31 @@ func TestMatrixTakesBooleansAndDecimals(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []float32{1, 1.5, 0, -0.000000001, 1, 123456789.123456789}, got32)
 }
+
+// TestMatrixNaNTakesNullsAsNaN reads nulls as NaN in the matrices for
+// models that take missing values, and as the usual error otherwise.
+func TestMatrixNaNTakesNullsAsNaN(t *testing.T) {
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	b.AppendValues([]float64{1, 99, 3}, []bool{true, false, true}) // 99 lies under a null
+	i := array.NewInt64Builder(memory.DefaultAllocator)
+	i.AppendValues([]int64{7, 8, 0}, []bool{true, true, false})
+	arrays := []arrow.Array{b.NewArray(), i.NewArray()}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrays[0].DataType(), Nullable: true}, {Name: "n", Type: arrays[1].DataType(), Nullable: true}}, nil)
+	f, err := frame.FromArrays(schema, arrays)
+	require.NoError(t, err)
+
+	got, err := f.Float64MatrixNaN(nil, "x", "n")
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1, 7}, got[0:2])
+	assert.True(t, math.IsNaN(got[2]))
+	assert.Equal(t, []float64{8, 3}, got[3:5])
+	assert.True(t, math.IsNaN(got[5]))
+	got32, err := f.Slice(1, 3).Float32MatrixNaN(nil, "n", "x")
+	require.NoError(t, err)
+	assert.Equal(t, float32(8), got32[0])
+	assert.True(t, math.IsNaN(float64(got32[1])) && math.IsNaN(float64(got32[2])))
+	assert.Equal(t, float32(3), got32[3])
+
+	_, err = f.Float64Matrix(nil, "x")
+	require.ErrorContains(t, err, "missing value")
+}

@@ -36,7 +36,14 @@ type mlNode struct {
 	run     func(in []*matrix) ([]*matrix, error)
 	// takesColumns says run takes column matrices as well as row ones.
 	takesColumns bool
+	// takesMissing says run takes NaN as a missing value (missingOperators).
+	takesMissing bool
 }
+
+// missingOperators are the ML operators that take NaN as a missing value,
+// as their ONNX definitions say: a tree ensemble sends it down each node's
+// missing-value branch, an Imputer replaces it.
+var missingOperators = []string{"TreeEnsembleClassifier", "TreeEnsembleRegressor", "Imputer"}
 
 // mlOperators are the operators the pure-Go ML graph runs, by domain.
 var mlOperators = map[string][]string{
@@ -79,7 +86,9 @@ func compileML(nodes []*onnxpb.NodeProto, consts constants) ([]mlNode, error) {
 				inputs[i] = ""
 			}
 		}
-		compiled = append(compiled, mlNode{name: n.GetName(), inputs: inputs, outputs: n.GetOutput(), run: run, takesColumns: takesColumns(n)})
+		takesMissing := onnxpb.CanonicalDomain(n.GetDomain()) == onnxpb.MLDomain && slices.Contains(missingOperators, n.GetOpType())
+		compiled = append(compiled, mlNode{name: n.GetName(), inputs: inputs, outputs: n.GetOutput(), run: run,
+			takesColumns: takesColumns(n), takesMissing: takesMissing})
 	}
 	return compiled, nil
 }

@@ -27,13 +27,26 @@ func takesColumns(n *onnxpb.NodeProto) bool {
 // columnInputs are the names of the graph inputs that only nodes taking
 // columns read, and that are no graph output themselves.
 func columnInputs(l *Loader) map[string]bool {
+	return inputsReadOnlyBy(l, func(n mlNode) bool { return n.takesColumns })
+}
+
+// missingInputs are the names of the graph inputs that only nodes taking
+// NaN as a missing value read, and that are no graph output themselves:
+// a null feature of theirs is NaN, not an error.
+func missingInputs(l *Loader) map[string]bool {
+	return inputsReadOnlyBy(l, func(n mlNode) bool { return n.takesMissing })
+}
+
+// inputsReadOnlyBy says of each ML graph input whether only nodes that
+// pass reads it, and it is no graph output.
+func inputsReadOnlyBy(l *Loader, pass func(mlNode) bool) map[string]bool {
 	take := map[string]bool{}
 	for _, i := range l.mlInputs {
 		take[l.inputs[i].name] = !slices.Contains(l.outputs, l.inputs[i].name)
 	}
 	for _, n := range l.mlNodes {
 		for _, in := range n.inputs {
-			if _, ok := take[in]; ok && !n.takesColumns {
+			if _, ok := take[in]; ok && !pass(n) {
 				take[in] = false
 			}
 		}

@@ -117,10 +117,12 @@ type mlModel struct {
 	// columnInputs are the inputs fed as column matrices where the
 	// frame's columns allow (see columnInputs).
 	columnInputs map[string]bool
+	// missingInputs are the inputs whose nulls are NaN (see missingInputs).
+	missingInputs map[string]bool
 }
 
 func newMLModel(l *Loader) *mlModel {
-	m := &mlModel{l: l, columnInputs: columnInputs(l)}
+	m := &mlModel{l: l, columnInputs: columnInputs(l), missingInputs: missingInputs(l)}
 	if l.front != nil {
 		m.front = newPlanModel(l, l.front.plan)
 	}
@@ -187,17 +189,22 @@ func (m *mlModel) input(in *frame.Frame, i int) (*matrix, error) {
 			return x, nil
 		}
 	}
-	return inputMatrix(in, spec, m.l.inputColumns(i))
+	return inputMatrix(in, spec, m.l.inputColumns(i), m.missingInputs[spec.name])
 }
 
-// inputMatrix reads the columns of one graph input.
-func inputMatrix(in *frame.Frame, spec tensorSpec, cols []string) (*matrix, error) {
+// inputMatrix reads the columns of one graph input, a null as NaN for a
+// float input with nullsAsNaN, else as an error.
+func inputMatrix(in *frame.Frame, spec tensorSpec, cols []string, nullsAsNaN bool) (*matrix, error) {
 	x := &matrix{rows: in.NumRows(), width: len(cols)}
 	var err error
-	switch spec.dtype {
-	case tensor.Float32:
+	switch {
+	case spec.dtype == tensor.Float32 && nullsAsNaN:
+		x.f32, err = in.Float32MatrixNaN(nil, cols...)
+	case spec.dtype == tensor.Float32:
 		x.f32, err = in.Float32Matrix(nil, cols...)
-	case tensor.Float64:
+	case spec.dtype == tensor.Float64 && nullsAsNaN:
+		x.f64, err = in.Float64MatrixNaN(nil, cols...)
+	case spec.dtype == tensor.Float64:
 		x.f64, err = in.Float64Matrix(nil, cols...)
 	default:
 		var f []float64
