@@ -9,6 +9,9 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -112,16 +115,32 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 		id.Format, id.Output, id.OutputFormat = string(in.format), in.output, string(in.outFmt)
 		ids[i] = id
 	}
-	fingerprint := r.job.Fingerprint
-	if r.job.NAValues != nil {
-		fingerprint = maps.Clone(fingerprint)
-		if fingerprint == nil {
-			fingerprint = map[string]string{}
-		}
-		values, _ := json.Marshal(r.job.NAValues) // a []string always encodes
-		fingerprint["FileJob.NAValues"] = string(values)
+	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, r.fingerprint()), nil
+}
+
+// fingerprint is FileJob.Fingerprint with how CSV inputs are read, which
+// changes the outputs as much as the model does.
+func (r *fileRun) fingerprint() map[string]string {
+	if r.job.NAValues == nil && r.job.ColumnTypes == nil {
+		return r.job.Fingerprint
 	}
-	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, fingerprint), nil
+	fp := maps.Clone(r.job.Fingerprint)
+	if fp == nil {
+		fp = map[string]string{}
+	}
+	if r.job.NAValues != nil {
+		values, _ := json.Marshal(r.job.NAValues) // a []string always encodes
+		fp["FileJob.NAValues"] = string(values)
+	}
+	if r.job.ColumnTypes != nil {
+		types := make([]string, 0, len(r.job.ColumnTypes))
+		for name, t := range r.job.ColumnTypes {
+			types = append(types, strconv.Quote(name)+"="+t.String())
+		}
+		slices.Sort(types)
+		fp["FileJob.ColumnTypes"] = strings.Join(types, ", ")
+	}
+	return fp
 }
 
 // result is what the run's report says of input in before its state:
@@ -129,7 +148,7 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 func (r *fileRun) result(in fileInput) FileResult {
 	f := FileResult{Input: in.path, Format: in.format, Output: in.output}
 	if in.format == frame.CSV {
-		f.NAValues = r.job.NAValues
+		f.NAValues, f.ColumnTypes = r.job.NAValues, r.job.ColumnTypes
 	}
 	return f
 }
@@ -409,7 +428,7 @@ func (s *filesSource) next() (job, error) {
 		}
 		in := r.inputs[s.pos]
 		if s.current == nil {
-			opts := append(r.result(in).readOptions(), frame.WithBatchRows(s.batchSize))
+			opts := append(r.job.ReadOptions(in.format), frame.WithBatchRows(s.batchSize))
 			rd, err := frame.OpenFile(in.path, in.format, opts...)
 			if err != nil {
 				return job{}, err

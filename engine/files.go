@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/apache/arrow-go/v18/arrow"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +44,12 @@ type FileJob struct {
 	// (pandas' spellings). They take part in the checkpoint's identity: a
 	// Resume with other values is refused.
 	NAValues []string
+	// ColumnTypes sets the types of the named columns of CSV inputs
+	// instead of inferring them (frame.WithColumnTypes): an id written
+	// 0042 as a string, or as int64 where leading zeros are padding. Every
+	// CSV input must have the named columns. They take part in the
+	// checkpoint's identity.
+	ColumnTypes map[string]arrow.DataType
 	// Resume continues the job's interrupted run (a crash, kill -9,
 	// cancel, timeout or failed tasks) from its checkpoint: inputs whose
 	// output was written are skipped, and of the others only the tasks
@@ -74,17 +81,31 @@ type FileResult struct {
 	// read to its end.
 	RowsRead int
 	ReadAll  bool
-	// NAValues are the cells read as missing in a CSV Input
-	// (FileJob.NAValues; nil for frame.DefaultNAValues), for RerunFile.
-	NAValues []string
+	// NAValues and ColumnTypes are how a CSV Input was read
+	// (FileJob.NAValues and ColumnTypes), for RerunFile.
+	NAValues    []string
+	ColumnTypes map[string]arrow.DataType
 }
 
 // readOptions are the options Input is read with, beyond its batch size.
 func (f FileResult) readOptions() []frame.ReadOption {
-	if f.Format == frame.CSV && f.NAValues != nil {
-		return []frame.ReadOption{frame.WithNAValues(f.NAValues...)}
+	return FileJob{NAValues: f.NAValues, ColumnTypes: f.ColumnTypes}.ReadOptions(f.Format)
+}
+
+// ReadOptions are the options the job reads an input of format with: for
+// CSV, its NAValues and ColumnTypes; none for other formats.
+func (j FileJob) ReadOptions(format frame.Format) []frame.ReadOption {
+	var opts []frame.ReadOption
+	if format != frame.CSV {
+		return nil
 	}
-	return nil
+	if j.NAValues != nil {
+		opts = append(opts, frame.WithNAValues(j.NAValues...))
+	}
+	if j.ColumnTypes != nil {
+		opts = append(opts, frame.WithColumnTypes(j.ColumnTypes))
+	}
+	return opts
 }
 
 type fileInput struct {

@@ -378,6 +378,9 @@ func TestResumeRefusesAJobThatChangedNamingWhat(t *testing.T) {
 		{"model", func(j *engine.FileJob, _ *engine.Options) { j.Fingerprint = map[string]string{"model": "sha256:bbb"} }, `model setting model was "sha256:aaa", now "sha256:bbb"`},
 		{"input", func(*engine.FileJob, *engine.Options) { writeCSV(t, src, 0, 5001) }, "input " + src + " changed"},
 		{"missing values", func(j *engine.FileJob, _ *engine.Options) { j.NAValues = []string{"", "-"} }, "FileJob.NAValues was unset, now"},
+		{"column types", func(j *engine.FileJob, _ *engine.Options) {
+			j.ColumnTypes = map[string]arrow.DataType{"id": arrow.BinaryTypes.String}
+		}, `FileJob.ColumnTypes was unset, now "\"id\"=utf8"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writeCSV(t, src, 0, 5000)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -65,7 +66,9 @@ func (s *naSet) has(cell string) bool {
 // cells: int64 if every cell is a base-10 integer that fits, else float64 if
 // every cell is a number (strconv.ParseFloat's syntax, "Inf" and "nan"
 // included), bool if every cell is true, false, t or f in any case, and
-// string otherwise or when every cell is missing. WithColumnTypes overrides
+// string otherwise or when every cell is missing. A number written with
+// leading zeros ("0042", an id or a postal code) makes its column string,
+// as DuckDB's sniffer does, so that it keeps its zeros. WithColumnTypes overrides
 // this for the columns it names. A later cell that does not parse as its
 // column's type is an error naming the column, the row (numbered as
 // RowOffset numbers it) and the line. The cells of DefaultNAValues (pandas'
@@ -185,6 +188,9 @@ const (
 )
 
 func kindOf(cell string) cellKind {
+	if zeroPadded(cell) {
+		return kindString
+	}
 	if _, err := strconv.ParseInt(cell, 10, 64); err == nil {
 		return kindInt
 	}
@@ -195,6 +201,14 @@ func kindOf(cell string) cellKind {
 		return kindBool
 	}
 	return kindString
+}
+
+// zeroPadded says cell is an integer part written with leading zeros
+// ("0042", "-007", "00.5"): a code or an id, which DuckDB's sniffer keeps
+// as text too, since a number would lose its zeros.
+func zeroPadded(cell string) bool {
+	digits := strings.TrimLeft(cell, "+-")
+	return len(digits) > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9'
 }
 
 func joinKinds(a, b cellKind) cellKind {

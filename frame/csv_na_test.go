@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/internal/interop"
@@ -136,4 +137,45 @@ func TestWithNAValuesReplacesTheDefaults(t *testing.T) {
 
 	_, err := frame.OpenFile(path, frame.Parquet, frame.WithNAValues("-"))
 	require.ErrorContains(t, err, "WithNAValues applies to CSV only")
+}
+
+// TestCSVKeepsZeroPaddedCodesAsText has pandas write ids, postal codes and
+// amounts, the codes as text with leading zeros: they read back as
+// strings with their zeros, as DuckDB's sniffer reads them, while plain
+// numbers stay numbers; WithColumnTypes makes them numbers when asked.
+func TestCSVKeepsZeroPaddedCodesAsText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "codes.csv")
+	script := `
+import sys
+import pandas as pd
+pd.DataFrame({"id": ["0000042", "0000043", "0001000"], "zip": ["01234", "90210", "00501"],
+              "n": [42, 7, 0], "x": [0.5, -0.25, 10.0]}).to_csv(sys.argv[1], index=False)
+`
+	out, err := exec.Command(interop.Pandas(t), "-c", script, path).CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	read := func(opts ...frame.ReadOption) *frame.Frame {
+		r, err := frame.OpenFile(path, frame.CSV, opts...)
+		require.NoError(t, err)
+		defer r.Close()
+		f, err := r.Next()
+		require.NoError(t, err)
+		return f
+	}
+	f := read()
+	ids, err := f.StringCol("id")
+	require.NoError(t, err)
+	assert.Equal(t, "0000042", ids.Value(0))
+	zips, err := f.StringCol("zip")
+	require.NoError(t, err)
+	assert.Equal(t, "00501", zips.Value(2))
+	_, err = f.Int64Col("n")
+	require.NoError(t, err, "plain integers stay int64")
+	_, err = f.Float64Col("x")
+	require.NoError(t, err, "0.5 is a number, not a padded code")
+
+	f = read(frame.WithColumnTypes(map[string]arrow.DataType{"id": arrow.PrimitiveTypes.Int64}))
+	n, err := f.Int64Col("id")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1000), n.Value(2))
 }

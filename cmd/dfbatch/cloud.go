@@ -80,7 +80,7 @@ func (c *cloudFlags) start(ctx context.Context, l model.Loader, spec modelSpec, 
 		}
 		format = f
 	}
-	in, err := readWhole(job.Source, job.NAValues)
+	in, err := readWhole(job)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
@@ -144,14 +144,15 @@ func jobName(id string) string {
 	return name
 }
 
-// readWhole reads a CSV, Parquet or Arrow file into one frame, a CSV's
-// missing values spelled as naValues (nil for frame.DefaultNAValues).
-func readWhole(path string, naValues []string) (*frame.Frame, error) {
-	var opts []frame.ReadOption
-	if format, err := frame.FormatOf(path); err == nil && format == frame.CSV && naValues != nil {
-		opts = append(opts, frame.WithNAValues(naValues...))
+// readWhole reads job's Source, a CSV, Parquet or Arrow file, into one
+// frame, as job reads its inputs (FileJob.ReadOptions).
+func readWhole(job engine.FileJob) (*frame.Frame, error) {
+	path := job.Source
+	format, err := frame.FormatOf(path)
+	if err != nil {
+		return nil, err
 	}
-	r, err := frame.OpenFile(path, "", opts...)
+	r, err := frame.OpenFile(path, format, job.ReadOptions(format)...)
 	if err != nil {
 		return nil, err
 	}

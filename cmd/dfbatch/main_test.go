@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/apache/arrow-go/v18/arrow"
 	"io"
 	"os"
 	"path/filepath"
@@ -287,4 +288,39 @@ func TestRunNAValuesKeepsNamibia(t *testing.T) {
 	}
 	assert.Equal(t, []string{"<null>", "FR", "<null>"}, countries())
 	assert.Equal(t, []string{"NA", "FR", "NA"}, countries("--na-values="))
+}
+
+// TestRunDtypeSetsACSVColumnsType keeps a zero-padded id as text by
+// default and reads it as int64 with --dtype id=int64; an unknown type is
+// a usage error that lists the types.
+func TestRunDtypeSetsACSVColumnsType(t *testing.T) {
+	input, features := mlpCSV(t)
+	data, err := os.ReadFile(input)
+	require.NoError(t, err)
+	data = []byte(strings.ReplaceAll(string(data), "\nrow", "\n00"))
+	require.NoError(t, os.WriteFile(input, data, 0o644))
+
+	idOf := func(flags ...string) arrow.Array {
+		output := filepath.Join(t.TempDir(), "scored.parquet")
+		args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
+			"--batch-size", "10", "--features", strings.Join(features, ","), "--keep-columns", "id"}, flags...)
+		code, _, stderr := runCLI(args...)
+		require.Equal(t, exitOK, code, stderr)
+		r, err := frame.OpenFile(output, "")
+		require.NoError(t, err)
+		defer r.Close()
+		f, err := r.Next()
+		require.NoError(t, err)
+		col, err := f.Col("id")
+		require.NoError(t, err)
+		return col
+	}
+	assert.Equal(t, "007", idOf().ValueStr(7), "zero-padded ids stay text")
+	assert.Equal(t, "7", idOf("--dtype", "id=int64").ValueStr(7))
+	assert.Equal(t, arrow.PrimitiveTypes.Int64, idOf("--dtype", "id=int64").DataType())
+
+	code, _, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", t.TempDir(),
+		"--batch-size", "10", "--features", strings.Join(features, ","), "--dtype", "id=integr")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `column id: unknown type "integr"; use one of`)
 }

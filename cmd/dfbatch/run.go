@@ -58,29 +58,6 @@ func (kv keyValues) Set(s string) error {
 }
 
 // list parses comma-separated names.
-// naValues is --na-values: cells, comma-separated and kept as written
-// (spaces count), with set telling "--na-values=" (only empty cells are
-// missing) from no flag (pandas' defaults).
-type naValues struct {
-	values []string
-	set    bool
-}
-
-func (n *naValues) String() string { return strings.Join(n.values, ",") }
-
-func (n *naValues) Set(s string) error {
-	n.values, n.set = append(n.values, strings.Split(s, ",")...), true
-	return nil
-}
-
-// list returns the values, nil when the flag was not given.
-func (n *naValues) list() []string {
-	if !n.set {
-		return nil
-	}
-	return n.values
-}
-
 type list []string
 
 func (l *list) String() string { return strings.Join(*l, ",") }
@@ -131,6 +108,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
+	dtypes := columnTypes{}
+	fs.Var(dtypes, "dtype", "a CSV column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
 	var na naValues
 	fs.Var(&na, "na-values", `the cells of CSV inputs read as missing values, comma-separated, instead of pandas' defaults ("", NA, NaN, nan, null, None, <NA>, #N/A, N/A, ...): --na-values= leaves only empty cells missing, --na-values=,- adds "-" to them (repeatable)`)
 	var (
@@ -225,6 +204,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	job := engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat, NAValues: na.list(), Resume: *resume, NoCheckpoint: !*checkpoint}
+	if len(dtypes) > 0 {
+		job.ColumnTypes = dtypes
+	}
 	if *checkpoint && !cloud.enabled {
 		if job.Fingerprint, err = fingerprint(spec, *command, keep); err != nil {
 			return err
