@@ -128,7 +128,7 @@ func (c *Client) Start(ctx context.Context, in *frame.Frame, opts Options) (*Exe
 				if runErr != nil {
 					return nil, nil
 				}
-				return c.emptyOutput(in, p.firstOutput.Load())
+				return c.emptyOutput(in, p.firstOutput(""))
 			}
 			out, err := frame.Concat(frames...)
 			if err != nil {

@@ -369,7 +369,7 @@ func (r *fileRun) writeEmptyOutputs(p *pool) error {
 			continue
 		}
 		var opts []frame.WriteOption
-		if schema := r.outputSchema(p, st.schema); schema != nil {
+		if schema := r.outputSchema(p, r.inputs[i].path, st.schema); schema != nil {
 			opts = append(opts, frame.WithSchema(schema))
 		}
 		out, err := r.createOutput(i, opts)
@@ -383,10 +383,11 @@ func (r *fileRun) writeEmptyOutputs(p *pool) error {
 	return nil
 }
 
-// outputSchema is the columns of an output with no rows: those of the
-// run's other outputs, or those the model's loader declares.
-func (r *fileRun) outputSchema(p *pool, input *arrow.Schema) *arrow.Schema {
-	if first := p.firstOutput.Load(); first != nil {
+// outputSchema is the columns of the output of source, an input with no
+// rows: those of the run's other outputs, or those the model's loader
+// declares.
+func (r *fileRun) outputSchema(p *pool, source string, input *arrow.Schema) *arrow.Schema {
+	if first := p.firstOutput(source); first != nil {
 		return first.schema
 	}
 	if s, ok := r.client.loader.(model.OutputSchemer); ok && input != nil {

@@ -219,3 +219,26 @@ func TestRunFilesWritesASingleInputToANamedOutputFile(t *testing.T) {
 	_, err = engine.NewClient(echoID).RunFiles(context.Background(), engine.FileJob{Source: src, Destination: src}, engine.Options{BatchSize: 10})
 	assert.ErrorContains(t, err, "would overwrite it")
 }
+
+// TestFolderRunChecksColumnsPerOutput scores a folder whose two files give
+// one column different types (a code read as int64 in one, text in the
+// other, as a folder of exports from two tools does): each output has its
+// own input's columns, where one schema for the whole run stopped at the
+// second file.
+func TestFolderRunChecksColumnsPerOutput(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.csv"), []byte("code,x\n1,0.5\n2,1.5\n3,2.5\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "b.csv"), []byte("code,x\nA1,0.5\nB2,1.5\nC3,2.5\n"), 0o644))
+	passCode := model.Func(func(_ context.Context, in *frame.Frame) (*frame.Frame, error) {
+		return in.Select("code")
+	})
+	report, err := engine.NewClient(passCode).RunFiles(context.Background(),
+		engine.FileJob{Source: src, Destination: dst}, engine.Options{BatchSize: 2, Executors: 2})
+	require.NoError(t, err)
+	require.Len(t, report.Outputs, 2)
+	a := readAll(t, filepath.Join(dst, "a.csv"))
+	b := readAll(t, filepath.Join(dst, "b.csv"))
+	assert.Equal(t, arrow.PrimitiveTypes.Int64, a.Schema().Field(0).Type)
+	assert.Equal(t, arrow.BinaryTypes.String, b.Schema().Field(0).Type)
+	assert.Equal(t, 3, b.NumRows())
+}

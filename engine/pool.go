@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -39,9 +38,11 @@ type pool struct {
 	// ended (see Options.TaskTimeout).
 	abandoned abandonedCalls
 
-	// firstOutput is the first output's schema, which every later output
-	// must match.
-	firstOutput atomic.Pointer[outputShape]
+	// firstOutputs holds, by Task.Source, the first output's schema of
+	// each input (*outputShape), which every later output of that input
+	// must match: the outputs of one input go to one file or frame, those
+	// of a folder's files to a file each.
+	firstOutputs sync.Map
 
 	// jobs carries the dispatcher's tasks to the executors; nil when the
 	// executors take them from an in-memory source themselves, one at a
@@ -660,15 +661,28 @@ func stopped(ctx context.Context, taskTimeout time.Duration) error {
 // Options.TaskTimeout, wrapped in its TaskError.
 var ErrTaskTimeout = errors.New("task timeout exceeded")
 
-// checkSchema makes every task's output have the first output's columns.
-func (p *pool) checkSchema(t Task, out *frame.Frame) error {
-	first := p.firstOutput.Load()
-	if first == nil {
-		if p.firstOutput.CompareAndSwap(nil, &outputShape{schema: out.Schema(), task: t.Index}) {
-			return nil
-		}
-		first = p.firstOutput.Load()
+// firstOutput is the first output of source's tasks, or when source has
+// none yet that of another source; nil when no task has an output.
+func (p *pool) firstOutput(source string) *outputShape {
+	if v, ok := p.firstOutputs.Load(source); ok {
+		return v.(*outputShape)
 	}
+	var other *outputShape
+	p.firstOutputs.Range(func(_, v any) bool {
+		other = v.(*outputShape)
+		return false
+	})
+	return other
+}
+
+// checkSchema makes every task's output have the columns of the first
+// output of the same input.
+func (p *pool) checkSchema(t Task, out *frame.Frame) error {
+	v, loaded := p.firstOutputs.LoadOrStore(t.Source, &outputShape{schema: out.Schema(), task: t.Index})
+	if !loaded {
+		return nil
+	}
+	first := v.(*outputShape)
 	if first.schema == out.Schema() {
 		return nil // a model that reuses its schema object: nothing to compare
 	}
