@@ -3,6 +3,7 @@ package frame
 import (
 	"context"
 	"fmt"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -82,7 +83,9 @@ func newParquetReader(src *io.SectionReader, name string, cfg readConfig) (Reade
 // Frames are buffered into row groups of up to about a million rows or 64 MiB,
 // so that many small frames do not make many tiny row groups. The Arrow
 // schema is stored in the file, so types Parquet lacks (uint32, float16...)
-// read back as they were written.
+// read back as they were written, except the view types, which Parquet's
+// Arrow writer does not take: string_view and binary_view columns (polars
+// writes its strings so) are written, and read back, as string and binary.
 func NewParquetWriter(w io.Writer, opts ...WriteOption) (Writer, error) {
 	cfg, err := newWriteConfig(opts)
 	if err != nil {
@@ -94,6 +97,8 @@ func NewParquetWriter(w io.Writer, opts ...WriteOption) (Writer, error) {
 type parquetEncoder struct {
 	w  io.Writer
 	fw *pqarrow.FileWriter
+	// schema is the file's: the frames' with views unviewed.
+	schema *arrow.Schema
 	// full marks a row group that reached parquetRowGroupBytes; the next
 	// write starts a new one, so the file never ends on an empty group.
 	full bool
@@ -103,7 +108,74 @@ type parquetEncoder struct {
 // the caller, not the Writer, owns w.
 type writerOnly struct{ io.Writer }
 
+// parquetSchema is schema with the view types Parquet lacks as the types
+// it has: string_view as string, binary_view as binary (top-level
+// columns; a view nested in a list or struct still fails, naming it).
+func parquetSchema(schema *arrow.Schema) *arrow.Schema {
+	fields := schema.Fields()
+	for j, f := range fields {
+		fields[j].Type = unviewedType(f.Type)
+	}
+	md := schema.Metadata()
+	return arrow.NewSchema(fields, &md)
+}
+
+// unviewedType is t with string_view as string and binary_view as binary,
+// in a dictionary's values too (polars' categoricals).
+func unviewedType(t arrow.DataType) arrow.DataType {
+	switch t := t.(type) {
+	case *arrow.StringViewType:
+		return arrow.BinaryTypes.String
+	case *arrow.BinaryViewType:
+		return arrow.BinaryTypes.Binary
+	case *arrow.DictionaryType:
+		if values := unviewedType(t.ValueType); values != t.ValueType {
+			return &arrow.DictionaryType{IndexType: t.IndexType, ValueType: values, Ordered: t.Ordered}
+		}
+	}
+	return t
+}
+
+// unviewed returns a string_view or binary_view array (or a dictionary of
+// them) as a string or binary one, and other arrays as they are.
+func unviewed(a arrow.Array) arrow.Array {
+	switch v := a.(type) {
+	case *array.Dictionary:
+		values := unviewed(v.Dictionary())
+		defer values.Release()
+		return array.NewDictionaryArray(unviewedType(v.DataType()), v.Indices(), values)
+	case *array.StringView:
+		b := array.NewStringBuilder(allocator)
+		defer b.Release()
+		b.Reserve(v.Len())
+		for i := range v.Len() {
+			if v.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.Append(v.Value(i))
+			}
+		}
+		return b.NewArray()
+	case *array.BinaryView:
+		b := array.NewBinaryBuilder(allocator, arrow.BinaryTypes.Binary)
+		defer b.Release()
+		b.Reserve(v.Len())
+		for i := range v.Len() {
+			if v.IsNull(i) {
+				b.AppendNull()
+			} else {
+				b.Append(v.Value(i))
+			}
+		}
+		return b.NewArray()
+	}
+	a.Retain()
+	return a
+}
+
 func (e *parquetEncoder) begin(schema *arrow.Schema) error {
+	e.schema = parquetSchema(schema)
+	schema = e.schema
 	props := parquet.NewWriterProperties(
 		parquet.WithAllocator(allocator),
 		parquet.WithCompression(compress.Codecs.Snappy),
@@ -122,6 +194,13 @@ func (e *parquetEncoder) write(rec arrow.RecordBatch) error {
 		}
 		e.full = false
 	}
+	cols := make([]arrow.Array, rec.NumCols())
+	for j, c := range rec.Columns() {
+		cols[j] = unviewed(c)
+		defer cols[j].Release()
+	}
+	rec = array.NewRecordBatch(e.schema, cols, rec.NumRows())
+	defer rec.Release()
 	if err := e.fw.WriteBuffered(rec); err != nil {
 		return err
 	}
