@@ -73,3 +73,63 @@ console.log(JSON.stringify(r.getRows()));
 	_, err := os.Stat(output)
 	require.NoError(t, err)
 }
+
+// arrowJSStream has Arrow JS write an IPC stream of 37 rows (id, the
+// mlp fixture's 16 features, and a categorical segment) in batches of 8,
+// each with its own dictionary, its categories in another order; with
+// extra, the last batch has that category too. It returns the path and
+// each row's segment.
+func arrowJSStream(t *testing.T, extra string) (path string, segments []string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "customers.arrow")
+	out := interop.Node(t, `
+import { writeFileSync } from 'fs';
+import { tableToIPC, vectorFromArray, Dictionary, Utf8, Int32, Float64, Table } from 'apache-arrow';
+const [output, extra] = process.argv.slice(1);
+const segs = ["gold", "silver", "bronze", "iron"];
+const parts = [], all = [];
+for (let o = 0; o < 37; o += 8) {
+  const n = Math.min(8, 37 - o);
+  const seg = Array.from({length: n}, (_, i) => segs[(o / 8 + i) % 4]);
+  if (extra && o + 8 >= 37) seg[n - 1] = extra;
+  all.push(...seg);
+  const cols = {id: vectorFromArray(Array.from({length: n}, (_, i) => "row" + (o + i)), new Utf8()),
+                segment: vectorFromArray(seg, new Dictionary(new Utf8(), new Int32()))};
+  for (let f = 0; f < 16; f++) {
+    cols["f" + String(f).padStart(2, "0")] = vectorFromArray(Array.from({length: n}, (_, i) => ((o + i) * (f + 1)) % 7 / 7), new Float64());
+  }
+  parts.push(new Table(cols));
+}
+writeFileSync(output, tableToIPC(parts.reduce((a, b) => a.concat(b)), "stream"));
+console.log(all.join(","));
+`, path, extra)
+	return path, strings.Split(strings.TrimSpace(out), ",")
+}
+
+// TestRunArrowStreamCategoricalsToArrowFile scores an Arrow stream whose
+// batches carry their own dictionaries into an Arrow file, which holds
+// one per column, keeping the categorical column: Arrow JS reads back
+// every row's category (nodejs-polars 0.26.1's readIPC fails on every
+// Arrow file here, its own included). A category the first batch lacks
+// is an error naming the column.
+func TestRunArrowStreamCategoricalsToArrowFile(t *testing.T) {
+	features := "f00,f01,f02,f03,f04,f05,f06,f07,f08,f09,f10,f11,f12,f13,f14,f15"
+	input, segments := arrowJSStream(t, "")
+	output := filepath.Join(t.TempDir(), "scored.arrow")
+	code, _, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
+		"--batch-size", "10", "--executors", "2", "--features", features, "--keep-columns", "id,segment")
+	require.Equal(t, exitOK, code, stderr)
+	arrowJS := interop.Node(t, `
+import { readFileSync } from 'fs';
+import { tableFromIPC } from 'apache-arrow';
+console.log(tableFromIPC(readFileSync(process.argv[1])).getChild("segment").toArray().join(","));
+`, output)
+	assert.Equal(t, segments, strings.Split(strings.TrimSpace(arrowJS), ","), "read back by Arrow JS")
+
+	input, _ = arrowJSStream(t, "platinum")
+	code, _, stderr = runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", filepath.Join(t.TempDir(), "scored.arrow"),
+		"--batch-size", "10", "--features", features, "--keep-columns", "id,segment")
+	assert.NotEqual(t, exitOK, code)
+	assert.Contains(t, stderr, `column "segment"`)
+	assert.Contains(t, stderr, `value "platinum" of a later batch is not in the first batch's dictionary`)
+}
