@@ -121,7 +121,7 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 // fingerprint is FileJob.Fingerprint with how CSV inputs are read, which
 // changes the outputs as much as the model does.
 func (r *fileRun) fingerprint() map[string]string {
-	if r.job.NAValues == nil && r.job.ColumnTypes == nil {
+	if r.job.NAValues == nil && r.job.ColumnTypes == nil && r.job.Delimiter == 0 {
 		return r.job.Fingerprint
 	}
 	fp := maps.Clone(r.job.Fingerprint)
@@ -140,6 +140,9 @@ func (r *fileRun) fingerprint() map[string]string {
 		slices.Sort(types)
 		fp["FileJob.ColumnTypes"] = strings.Join(types, ", ")
 	}
+	if r.job.Delimiter != 0 {
+		fp["FileJob.Delimiter"] = strconv.QuoteRune(r.job.Delimiter)
+	}
 	return fp
 }
 
@@ -148,7 +151,7 @@ func (r *fileRun) fingerprint() map[string]string {
 func (r *fileRun) result(in fileInput) FileResult {
 	f := FileResult{Input: in.path, Format: in.format, Output: in.output}
 	if in.format == frame.CSV {
-		f.NAValues, f.ColumnTypes = r.job.NAValues, r.job.ColumnTypes
+		f.NAValues, f.ColumnTypes, f.Delimiter = r.job.NAValues, r.job.ColumnTypes, r.job.Delimiter
 	}
 	return f
 }

@@ -50,6 +50,10 @@ type FileJob struct {
 	// CSV input must have the named columns. They take part in the
 	// checkpoint's identity.
 	ColumnTypes map[string]arrow.DataType
+	// Delimiter separates the fields of CSV inputs (frame.WithDelimiter);
+	// 0 sniffs each file's from its first lines. It takes part in the
+	// checkpoint's identity.
+	Delimiter rune
 	// Resume continues the job's interrupted run (a crash, kill -9,
 	// cancel, timeout or failed tasks) from its checkpoint: inputs whose
 	// output was written are skipped, and of the others only the tasks
@@ -81,19 +85,20 @@ type FileResult struct {
 	// read to its end.
 	RowsRead int
 	ReadAll  bool
-	// NAValues and ColumnTypes are how a CSV Input was read
-	// (FileJob.NAValues and ColumnTypes), for RerunFile.
+	// NAValues, ColumnTypes and Delimiter are how a CSV Input was read
+	// (FileJob's), for RerunFile.
 	NAValues    []string
 	ColumnTypes map[string]arrow.DataType
+	Delimiter   rune
 }
 
 // readOptions are the options Input is read with, beyond its batch size.
 func (f FileResult) readOptions() []frame.ReadOption {
-	return FileJob{NAValues: f.NAValues, ColumnTypes: f.ColumnTypes}.ReadOptions(f.Format)
+	return FileJob{NAValues: f.NAValues, ColumnTypes: f.ColumnTypes, Delimiter: f.Delimiter}.ReadOptions(f.Format)
 }
 
 // ReadOptions are the options the job reads an input of format with: for
-// CSV, its NAValues and ColumnTypes; none for other formats.
+// CSV, its NAValues, ColumnTypes and Delimiter; none for other formats.
 func (j FileJob) ReadOptions(format frame.Format) []frame.ReadOption {
 	var opts []frame.ReadOption
 	if format != frame.CSV {
@@ -104,6 +109,9 @@ func (j FileJob) ReadOptions(format frame.Format) []frame.ReadOption {
 	}
 	if j.ColumnTypes != nil {
 		opts = append(opts, frame.WithColumnTypes(j.ColumnTypes))
+	}
+	if j.Delimiter != 0 {
+		opts = append(opts, frame.WithDelimiter(j.Delimiter))
 	}
 	return opts
 }

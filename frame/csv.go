@@ -59,8 +59,11 @@ func (s *naSet) has(cell string) bool {
 	return s.cells[cell]
 }
 
-// NewCSVReader reads comma-separated text with a header row from r, a batch
-// of rows at a time.
+// NewCSVReader reads delimited text with a header row from r, a batch of
+// rows at a time. The delimiter is sniffed from the first lines (a comma,
+// semicolon, tab or pipe found as often on each line, outside quotes; a
+// comma when none is), or set by WithDelimiter. Header names are trimmed
+// of spaces, so "id, f1" names f1.
 //
 // Column types are inferred from the first 10,000 rows, ignoring missing
 // cells: int64 if every cell is a base-10 integer that fits, else float64 if
@@ -121,6 +124,10 @@ func newCSVReader(r io.Reader, name string, cfg readConfig) (*csvReader, error) 
 	}
 	src := csv.NewReader(br)
 	src.ReuseRecord = true
+	src.Comma = cfg.delimiter
+	if src.Comma == 0 {
+		src.Comma = sniffDelimiter(br)
+	}
 	header, err := src.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("frame: reading %s: the input is empty; a CSV input needs a header row", name)
@@ -135,6 +142,8 @@ func newCSVReader(r io.Reader, name string, cfg readConfig) (*csvReader, error) 
 	cr := &csvReader{name: name, na: newNASet(na), src: src, rows: cfg.batchRows, columns: make([]csvColumn, len(header))}
 	seen := make(map[string]bool, len(header))
 	for j, h := range header {
+		// "id, f1" names f1, as pandas' skipinitialspace and DuckDB read it.
+		h = strings.TrimSpace(h)
 		if seen[h] {
 			return nil, fmt.Errorf("frame: reading %s: the header names column %q twice", name, h)
 		}
@@ -173,6 +182,55 @@ func newCSVReader(r io.Reader, name string, cfg readConfig) (*csvReader, error) 
 	}
 	cr.schema = arrow.NewSchema(fields, nil)
 	return cr, nil
+}
+
+// delimiters are the separators sniffDelimiter chooses from, the first
+// winning ties.
+var delimiters = []rune{',', ';', '\t', '|'}
+
+// sniffDelimiter picks the separator of the lines at the start of br (up
+// to 64 KiB, without consuming them) as DuckDB's and Python's sniffers
+// do: the candidate found the same number of times, outside quotes, on
+// every complete line, the most often; a comma when none is.
+func sniffDelimiter(br *bufio.Reader) rune {
+	sample, _ := br.Peek(64 << 10)
+	lines := bytes.Split(sample, []byte("\n"))
+	if len(lines) > 1 && len(sample) == 64<<10 {
+		lines = lines[:len(lines)-1] // cut short by the sample's end
+	}
+	best, bestCount := ',', 0
+	for _, d := range delimiters {
+		count := -1
+		for _, line := range lines[:min(len(lines), 20)] {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			n := countOutsideQuotes(line, byte(d))
+			if count >= 0 && n != count {
+				count = 0
+				break
+			}
+			count = n
+		}
+		if count > bestCount {
+			best, bestCount = d, count
+		}
+	}
+	return best
+}
+
+// countOutsideQuotes counts d in line outside double-quoted fields.
+func countOutsideQuotes(line []byte, d byte) int {
+	n, quoted := 0, false
+	for _, c := range line {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == d && !quoted:
+			n++
+		}
+	}
+	return n
 }
 
 // cellKind orders the inferred types so that joining two is their maximum,

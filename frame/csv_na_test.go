@@ -179,3 +179,55 @@ pd.DataFrame({"id": ["0000042", "0000043", "0001000"], "zip": ["01234", "90210",
 	require.NoError(t, err)
 	assert.Equal(t, int64(1000), n.Value(2))
 }
+
+// TestCSVSniffsPandasDialects has pandas write one frame with ';', tab
+// and '|' separators (a .tsv for the tab), text holding the other
+// separators in quotes, and a header written "id, amount" as
+// hand-made files have it: each reads back with the same columns and
+// values, the header names trimmed.
+func TestCSVSniffsPandasDialects(t *testing.T) {
+	dir := t.TempDir()
+	script := `
+import sys
+import pandas as pd
+df = pd.DataFrame({"id": [1, 2, 3], "amount": [1.5, -2.25, 1e6], "note": ["a, b; c", "tab\there", "pipe | too"]})
+for name, sep in [("semi.csv", ";"), ("tabs.tsv", "\t"), ("pipes.csv", "|")]:
+    df.to_csv(sys.argv[1] + "/" + name, sep=sep, index=False)
+with open(sys.argv[1] + "/spaced.csv", "w") as f:
+    f.write("id, amount, note\n1, 1.5,x\n2, -2.25,y\n3, 1e6,z\n")
+`
+	out, err := exec.Command(interop.Pandas(t), "-c", script, dir).CombinedOutput()
+	require.NoError(t, err, string(out))
+	for _, name := range []string{"semi.csv", "tabs.tsv", "pipes.csv", "spaced.csv"} {
+		r, err := frame.OpenFile(filepath.Join(dir, name), "")
+		require.NoError(t, err, name)
+		f, err := frame.ReadAll(r)
+		require.NoError(t, err, name)
+		require.NoError(t, r.Close())
+		assert.Equal(t, []string{"id", "amount", "note"}, f.ColumnNames(), name)
+		ids, err := f.Int64Col("id")
+		require.NoError(t, err, name)
+		assert.Equal(t, []int64{1, 2, 3}, ids.Int64Values(), name)
+		if name == "spaced.csv" {
+			continue // " 1.5" is text: the cells keep their spaces
+		}
+		amounts, err := f.Float64Col("amount")
+		require.NoError(t, err, name)
+		assert.Equal(t, []float64{1.5, -2.25, 1e6}, amounts.Float64Values(), name)
+		notes, err := f.StringCol("note")
+		require.NoError(t, err, name)
+		assert.Equal(t, "a, b; c", notes.Value(0), name)
+		assert.Equal(t, "pipe | too", notes.Value(2), name)
+	}
+
+	// A file of one column sniffs no separator, and WithDelimiter sets one.
+	path := filepath.Join(dir, "one.csv")
+	require.NoError(t, os.WriteFile(path, []byte("a;b\n1;2\n"), 0o644))
+	r, err := frame.OpenFile(path, frame.CSV, frame.WithDelimiter(','))
+	require.NoError(t, err)
+	f, err := frame.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a;b"}, f.ColumnNames())
+	_, err = frame.OpenFile(path, frame.CSV, frame.WithDelimiter('"'))
+	require.ErrorContains(t, err, "WithDelimiter")
+}

@@ -28,6 +28,8 @@ var formatNames = map[string]Format{
 	"arrow":   Arrow,
 	"feather": Arrow,
 	"ipc":     Arrow,
+	"arrows":  Arrow, // the IPC stream format's extension: the reader takes both
+	"tsv":     CSV,   // the delimiter is sniffed
 }
 
 // ParseFormat returns the format named s, ignoring case: "csv", "parquet" or
@@ -40,13 +42,13 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // FormatOf returns the format that path's extension names, ignoring case:
-// .csv, .parquet or .pq, .arrow, .feather or .ipc.
+// .csv or .tsv, .parquet or .pq, .arrow, .arrows, .feather or .ipc.
 func FormatOf(path string) (Format, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	if f, ok := formatNames[strings.TrimPrefix(ext, ".")]; ok {
 		return f, nil
 	}
-	return "", fmt.Errorf("frame: cannot tell the format of %q from its extension; accepted extensions: .csv, .parquet, .pq, .arrow, .feather, .ipc (or name the format)", path)
+	return "", fmt.Errorf("frame: cannot tell the format of %q from its extension; accepted extensions: .csv, .tsv, .parquet, .pq, .arrow, .arrows, .feather, .ipc (or name the format)", path)
 }
 
 // Ext returns the usual file extension of the format, with its dot, or ""

@@ -64,7 +64,7 @@ func TestFormatOfRefusesUnknownExtensions(t *testing.T) {
 	for _, path := range []string{"data", "data.json", "data.csv.gz", "dir.csv/data", "data."} {
 		_, err := frame.FormatOf(path)
 		assert.ErrorContains(t, err, `the format of "`+path+`"`)
-		assert.ErrorContains(t, err, ".csv, .parquet, .pq, .arrow, .feather, .ipc")
+		assert.ErrorContains(t, err, ".csv, .tsv, .parquet, .pq, .arrow, .arrows, .feather, .ipc")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -21,6 +22,15 @@ type readConfig struct {
 	columnTypes map[string]arrow.DataType
 	// naValues are the CSV cells read as missing; nil for DefaultNAValues.
 	naValues []string
+	// delimiter separates CSV fields; 0 to sniff it.
+	delimiter rune
+}
+
+// WithDelimiter sets the CSV field delimiter instead of sniffing it from
+// the first lines: ';' for a European Excel export, '\t' for a TSV. It
+// must be a single character other than a quote, \r or \n. CSV only.
+func WithDelimiter(d rune) ReadOption {
+	return func(c *readConfig) { c.delimiter = d }
 }
 
 // WithBatchRows sets how many rows each frame a Reader yields has; only the
@@ -74,6 +84,9 @@ func newReadConfig(format Format, opts []ReadOption) (readConfig, error) {
 	}
 	if len(c.columnTypes) > 0 && format != CSV {
 		return c, fmt.Errorf("frame: WithColumnTypes applies to CSV only; %s files carry their own column types", format)
+	}
+	if c.delimiter != 0 && (format != CSV || c.delimiter == '"' || c.delimiter == '\r' || c.delimiter == '\n' || c.delimiter == utf8.RuneError) {
+		return c, fmt.Errorf("frame: WithDelimiter(%q): a CSV delimiter is one character other than a quote, \\r or \\n", c.delimiter)
 	}
 	if c.naValues != nil && format != CSV {
 		return c, fmt.Errorf("frame: WithNAValues applies to CSV only; %s files carry their own missing values", format)

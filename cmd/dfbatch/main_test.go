@@ -324,3 +324,31 @@ func TestRunDtypeSetsACSVColumnsType(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, `column id: unknown type "integr"; use one of`)
 }
+
+// TestRunReadsSemicolonCSVSniffedOrNamed scores a semicolon-separated
+// export as its comma-separated original, the delimiter sniffed or named
+// with --delimiter; a delimiter of two characters is a usage error.
+func TestRunReadsSemicolonCSVSniffedOrNamed(t *testing.T) {
+	input, features := mlpCSV(t)
+	data, err := os.ReadFile(input)
+	require.NoError(t, err)
+	semi := filepath.Join(t.TempDir(), "export.csv")
+	require.NoError(t, os.WriteFile(semi, []byte(strings.ReplaceAll(string(data), ",", ";")), 0o644))
+	scores := func(in string, flags ...string) string {
+		output := filepath.Join(t.TempDir(), "scored.csv")
+		args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", in, "--output", output,
+			"--batch-size", "10", "--features", strings.Join(features, ","), "--keep-columns", "id"}, flags...)
+		code, _, stderr := runCLI(args...)
+		require.Equal(t, exitOK, code, stderr)
+		out, err := os.ReadFile(output)
+		require.NoError(t, err)
+		return string(out)
+	}
+	want := scores(input)
+	assert.Equal(t, want, scores(semi))
+	assert.Equal(t, want, scores(semi, "--delimiter", ";"))
+	code, _, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", semi, "--output", t.TempDir(),
+		"--batch-size", "10", "--features", strings.Join(features, ","), "--delimiter", ";;")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--delimiter")
+}

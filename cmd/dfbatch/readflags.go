@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -82,4 +83,18 @@ func typeNameList() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// parseDelimiter reads --delimiter: "" (sniff), one character, or "tab".
+func parseDelimiter(s string) (rune, error) {
+	switch {
+	case s == "":
+		return 0, nil
+	case strings.EqualFold(s, "tab") || s == `\t`:
+		return '\t', nil
+	case utf8.RuneCountInString(s) == 1 && s != `"`:
+		r, _ := utf8.DecodeRuneInString(s)
+		return r, nil
+	}
+	return 0, fmt.Errorf("--delimiter %q: want one character other than a quote, or tab", s)
 }

@@ -108,6 +108,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
+	delimiter := fs.String("delimiter", "", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
 	dtypes := columnTypes{}
 	fs.Var(dtypes, "dtype", "a CSV column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
 	var na naValues
@@ -206,6 +207,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	job := engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat, NAValues: na.list(), Resume: *resume, NoCheckpoint: !*checkpoint}
 	if len(dtypes) > 0 {
 		job.ColumnTypes = dtypes
+	}
+	if job.Delimiter, err = parseDelimiter(*delimiter); err != nil {
+		return usageError{err}
 	}
 	if *checkpoint && !cloud.enabled {
 		if job.Fingerprint, err = fingerprint(spec, *command, keep); err != nil {
