@@ -118,10 +118,10 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, r.fingerprint()), nil
 }
 
-// fingerprint is FileJob.Fingerprint with how CSV inputs are read, which
-// changes the outputs as much as the model does.
+// fingerprint is FileJob.Fingerprint with how CSV inputs are read and
+// outputs written, which change the outputs' bytes as much as the model.
 func (r *fileRun) fingerprint() map[string]string {
-	if r.job.NAValues == nil && r.job.ColumnTypes == nil && r.job.Delimiter == 0 {
+	if r.job.NAValues == nil && r.job.ColumnTypes == nil && r.job.Delimiter == 0 && r.job.Compression == "" && r.job.RowGroupRows == 0 {
 		return r.job.Fingerprint
 	}
 	fp := maps.Clone(r.job.Fingerprint)
@@ -142,6 +142,12 @@ func (r *fileRun) fingerprint() map[string]string {
 	}
 	if r.job.Delimiter != 0 {
 		fp["FileJob.Delimiter"] = strconv.QuoteRune(r.job.Delimiter)
+	}
+	if r.job.Compression != "" {
+		fp["FileJob.Compression"] = r.job.Compression
+	}
+	if r.job.RowGroupRows != 0 {
+		fp["FileJob.RowGroupRows"] = strconv.Itoa(r.job.RowGroupRows)
 	}
 	return fp
 }
@@ -239,7 +245,7 @@ func (r *fileRun) createOutput(n int, opts []frame.WriteOption) (*outputFile, er
 		return nil, fmt.Errorf("creating the output of %s: %w", in.path, err)
 	}
 	buf := bufio.NewWriterSize(f, 1<<16)
-	w, err := frame.NewWriter(buf, in.output, in.outFmt, opts...)
+	w, err := frame.NewWriter(buf, in.output, in.outFmt, append(r.job.WriteOptions(in.outFmt), opts...)...)
 	if err != nil {
 		f.Close()
 		os.Remove(path)

@@ -39,6 +39,13 @@ type FileJob struct {
 	// OutputFormat writes every output in this format; "" keeps each
 	// input's format.
 	OutputFormat frame.Format
+	// Compression is the outputs' codec (frame.WithCompression): for
+	// Parquet snappy (""), zstd, gzip, lz4, brotli or none; for Arrow
+	// lz4, zstd or none (""). RowGroupRows caps a Parquet output's row
+	// groups (frame.WithRowGroupRows; 0 for the default). Both take part
+	// in the checkpoint's identity.
+	Compression  string
+	RowGroupRows int
 	// NAValues are the cells of CSV inputs read as missing values, as
 	// frame.WithNAValues sets them; nil for frame.DefaultNAValues
 	// (pandas' spellings). They take part in the checkpoint's identity: a
@@ -95,6 +102,19 @@ type FileResult struct {
 // readOptions are the options Input is read with, beyond its batch size.
 func (f FileResult) readOptions() []frame.ReadOption {
 	return FileJob{NAValues: f.NAValues, ColumnTypes: f.ColumnTypes, Delimiter: f.Delimiter}.ReadOptions(f.Format)
+}
+
+// WriteOptions are the options the job writes an output of format with:
+// its Compression, and its RowGroupRows for Parquet.
+func (j FileJob) WriteOptions(format frame.Format) []frame.WriteOption {
+	var opts []frame.WriteOption
+	if j.Compression != "" {
+		opts = append(opts, frame.WithCompression(j.Compression))
+	}
+	if j.RowGroupRows != 0 && format == frame.Parquet {
+		opts = append(opts, frame.WithRowGroupRows(j.RowGroupRows))
+	}
+	return opts
 }
 
 // ReadOptions are the options the job reads an input of format with: for

@@ -441,7 +441,7 @@ func cellAppender(b array.Builder) func(string) error {
 // with DefaultNAValues: an empty string, a string spelled like a
 // missing value ("NA", "null"...) and NaN, which is written as "NaN".
 func NewCSVWriter(w io.Writer, opts ...WriteOption) (Writer, error) {
-	cfg, err := newWriteConfig(opts)
+	cfg, err := newWriteConfig(CSV, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func CreateFile(path string, format Format, opts ...WriteOption) (Writer, error)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := newWriteConfig(opts)
+	cfg, err := newWriteConfig(format, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func CreateFile(path string, format Format, opts ...WriteOption) (Writer, error)
 	}
 	// Arrow and Parquet writers make many small writes per record batch.
 	buf := bufio.NewWriterSize(f, 1<<16)
-	return &fileWriter{tableWriter: newTableWriter(path, newEncoder(buf, format), cfg), buf: buf, file: f}, nil
+	return &fileWriter{tableWriter: newTableWriter(path, newEncoder(buf, format, cfg), cfg), buf: buf, file: f}, nil
 }
 
 // NewWriter returns a Writer of the given format (CSV, Parquet or Arrow)
@@ -98,14 +98,14 @@ func NewWriter(w io.Writer, name string, format Format, opts ...WriteOption) (Wr
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := newWriteConfig(opts)
+	cfg, err := newWriteConfig(format, opts)
 	if err != nil {
 		return nil, err
 	}
-	return newTableWriter(name, newEncoder(w, format), cfg), nil
+	return newTableWriter(name, newEncoder(w, format, cfg), cfg), nil
 }
 
-func newEncoder(w io.Writer, format Format) encoder {
+func newEncoder(w io.Writer, format Format, cfg writeConfig) encoder {
 	switch format {
 	case CSV:
 		buf, ok := w.(*bufio.Writer)
@@ -114,9 +114,9 @@ func newEncoder(w io.Writer, format Format) encoder {
 		}
 		return &csvEncoder{w: buf}
 	case Parquet:
-		return &parquetEncoder{w: w}
+		return &parquetEncoder{w: w, cfg: cfg}
 	}
-	return &arrowEncoder{w: w}
+	return &arrowEncoder{w: w, cfg: cfg}
 }
 
 type fileWriter struct {

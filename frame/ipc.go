@@ -72,7 +72,7 @@ func newArrowReader(src *io.SectionReader, name string, cfg readConfig) (Reader,
 }
 
 // NewArrowWriter returns a Writer of the Arrow IPC file format (Feather v2,
-// uncompressed) to w. Each Write adds one record batch; Close writes the
+// uncompressed unless WithCompression says lz4 or zstd) to w. Each Write adds one record batch; Close writes the
 // footer that makes the file readable.
 //
 // The file format holds one dictionary per column, where a categorical
@@ -82,16 +82,17 @@ func newArrowReader(src *io.SectionReader, name string, cfg readConfig) (Reader,
 // first dictionary lacks is an error naming the column and the value; the
 // Parquet and CSV writers take such columns as they are.
 func NewArrowWriter(w io.Writer, opts ...WriteOption) (Writer, error) {
-	cfg, err := newWriteConfig(opts)
+	cfg, err := newWriteConfig(Arrow, opts)
 	if err != nil {
 		return nil, err
 	}
-	return newTableWriter("Arrow output", &arrowEncoder{w: w}, cfg), nil
+	return newTableWriter("Arrow output", &arrowEncoder{w: w, cfg: cfg}, cfg), nil
 }
 
 type arrowEncoder struct {
-	w  io.Writer
-	fw *ipc.FileWriter
+	w   io.Writer
+	cfg writeConfig
+	fw  *ipc.FileWriter
 	// firsts holds, by column, the first batch's dictionary and the index
 	// of each of its values (ValueStr), for the batches whose
 	// dictionaries differ.
@@ -105,7 +106,14 @@ type firstDictionary struct {
 }
 
 func (e *arrowEncoder) begin(schema *arrow.Schema) error {
-	fw, err := ipc.NewFileWriter(e.w, ipc.WithSchema(schema), ipc.WithAllocator(allocator))
+	opts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(allocator)}
+	switch e.cfg.compression {
+	case "lz4":
+		opts = append(opts, ipc.WithLZ4())
+	case "zstd":
+		opts = append(opts, ipc.WithZstd())
+	}
+	fw, err := ipc.NewFileWriter(e.w, opts...)
 	e.fw = fw
 	return err
 }

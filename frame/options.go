@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -104,6 +105,33 @@ type WriteOption func(*writeConfig)
 
 type writeConfig struct {
 	schema *arrow.Schema
+	// compression names the codec ("": the format's default).
+	compression string
+	// rowGroupRows caps a Parquet row group (0: parquetRowGroupRows).
+	rowGroupRows int
+}
+
+// compressions are the codecs WithCompression takes, by format, besides
+// "none".
+var compressions = map[Format][]string{
+	Parquet: {"snappy", "zstd", "gzip", "lz4", "brotli"},
+	Arrow:   {"lz4", "zstd"},
+}
+
+// WithCompression sets the output's compression codec, by name: for
+// Parquet "snappy" (the default), "zstd", "gzip", "lz4" (Parquet's
+// LZ4_RAW), "brotli" or "none"; for Arrow files "lz4" or "zstd" (the
+// buffer compression Feather v2 readers take) or "none" (the default).
+// CSV is written uncompressed.
+func WithCompression(codec string) WriteOption {
+	return func(c *writeConfig) { c.compression = strings.ToLower(strings.TrimSpace(codec)) }
+}
+
+// WithRowGroupRows caps each Parquet row group at n rows, for readers
+// that parallelize or skip by row group; by default a group holds about a
+// million rows, or 64 MiB. Parquet only.
+func WithRowGroupRows(n int) WriteOption {
+	return func(c *writeConfig) { c.rowGroupRows = n }
 }
 
 // WithSchema fixes the writer's schema before any frame is written, so that
@@ -113,10 +141,16 @@ func WithSchema(s *arrow.Schema) WriteOption {
 	return func(c *writeConfig) { c.schema = s }
 }
 
-func newWriteConfig(opts []WriteOption) (writeConfig, error) {
+func newWriteConfig(format Format, opts []WriteOption) (writeConfig, error) {
 	var c writeConfig
 	for _, o := range opts {
 		o(&c)
+	}
+	switch {
+	case c.rowGroupRows < 0 || (c.rowGroupRows > 0 && format != Parquet):
+		return c, fmt.Errorf("frame: WithRowGroupRows(%d): a Parquet row group holds at least one row (%s has no row groups)", c.rowGroupRows, format)
+	case c.compression != "" && c.compression != "none" && !slices.Contains(compressions[format], c.compression):
+		return c, fmt.Errorf("frame: WithCompression(%q): %s output takes %s", c.compression, format, strings.Join(append(slices.Clone(compressions[format]), "none"), ", "))
 	}
 	if c.schema != nil {
 		// No frame can have two columns of one name, so no frame could be

@@ -79,24 +79,26 @@ func newParquetReader(src *io.SectionReader, name string, cfg readConfig) (Reade
 	return b, nil
 }
 
-// NewParquetWriter returns a Writer of a Snappy-compressed Parquet file to w.
-// Frames are buffered into row groups of up to about a million rows or 64 MiB,
+// NewParquetWriter returns a Writer of a Parquet file to w, Snappy-compressed
+// unless WithCompression says otherwise. Frames are buffered into row
+// groups of up to about a million rows (WithRowGroupRows) or 64 MiB,
 // so that many small frames do not make many tiny row groups. The Arrow
 // schema is stored in the file, so types Parquet lacks (uint32, float16...)
 // read back as they were written, except the view types, which Parquet's
 // Arrow writer does not take: string_view and binary_view columns (polars
 // writes its strings so) are written, and read back, as string and binary.
 func NewParquetWriter(w io.Writer, opts ...WriteOption) (Writer, error) {
-	cfg, err := newWriteConfig(opts)
+	cfg, err := newWriteConfig(Parquet, opts)
 	if err != nil {
 		return nil, err
 	}
-	return newTableWriter("Parquet output", &parquetEncoder{w: w}, cfg), nil
+	return newTableWriter("Parquet output", &parquetEncoder{w: w, cfg: cfg}, cfg), nil
 }
 
 type parquetEncoder struct {
-	w  io.Writer
-	fw *pqarrow.FileWriter
+	w   io.Writer
+	cfg writeConfig
+	fw  *pqarrow.FileWriter
 	// schema is the file's: the frames' with views unviewed.
 	schema *arrow.Schema
 	// full marks a row group that reached parquetRowGroupBytes; the next
@@ -173,13 +175,25 @@ func unviewed(a arrow.Array) arrow.Array {
 	return a
 }
 
+// parquetCodecs are WithCompression's names of Parquet's codecs; "" is
+// the default, Snappy.
+var parquetCodecs = map[string]compress.Compression{
+	"": compress.Codecs.Snappy, "snappy": compress.Codecs.Snappy, "zstd": compress.Codecs.Zstd,
+	"gzip": compress.Codecs.Gzip, "lz4": compress.Codecs.Lz4Raw, "brotli": compress.Codecs.Brotli,
+	"none": compress.Codecs.Uncompressed,
+}
+
 func (e *parquetEncoder) begin(schema *arrow.Schema) error {
 	e.schema = parquetSchema(schema)
 	schema = e.schema
+	rows := parquetRowGroupRows
+	if e.cfg.rowGroupRows > 0 {
+		rows = e.cfg.rowGroupRows
+	}
 	props := parquet.NewWriterProperties(
 		parquet.WithAllocator(allocator),
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(parquetRowGroupRows),
+		parquet.WithCompression(parquetCodecs[e.cfg.compression]),
+		parquet.WithMaxRowGroupLength(int64(rows)),
 	)
 	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(allocator))
 	fw, err := pqarrow.NewFileWriter(schema, writerOnly{e.w}, props, arrowProps)

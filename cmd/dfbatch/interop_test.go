@@ -133,3 +133,21 @@ console.log(tableFromIPC(readFileSync(process.argv[1])).getChild("segment").toAr
 	assert.Contains(t, stderr, `column "segment"`)
 	assert.Contains(t, stderr, `value "platinum" of a later batch is not in the first batch's dictionary`)
 }
+
+// TestRunCompressionAndRowGroupSizeAsDuckDBReadsThem scores into a zstd
+// Parquet of 10-row groups, which DuckDB reads back as such.
+func TestRunCompressionAndRowGroupSizeAsDuckDBReadsThem(t *testing.T) {
+	input, features := mlpCSV(t)
+	output := filepath.Join(t.TempDir(), "scored.parquet")
+	code, _, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
+		"--batch-size", "10", "--features", strings.Join(features, ","), "--keep-columns", "id",
+		"--compression", "zstd", "--row-group-size", "10")
+	require.Equal(t, exitOK, code, stderr)
+	out := interop.Node(t, `
+import { DuckDBInstance } from '@duckdb/node-api';
+const c = await (await DuckDBInstance.create(':memory:')).connect();
+const r = await c.runAndReadAll("SELECT any_value(compression), count(DISTINCT row_group_id), max(row_group_num_rows) FROM parquet_metadata('" + process.argv[1] + "')");
+console.log(r.getRows()[0].map(String).join(","));
+`, output)
+	assert.Equal(t, "ZSTD,4,10", strings.TrimSpace(out))
+}

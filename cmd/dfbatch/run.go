@@ -108,6 +108,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
+	compression := fs.String("compression", "", "the outputs' compression: for Parquet snappy (default), zstd, gzip, lz4, brotli or none; for Arrow lz4, zstd or none (default)")
+	rowGroup := fs.Int("row-group-size", 0, "the most rows in a Parquet output's row group (default: about a million, or 64 MiB)")
 	delimiter := fs.String("delimiter", "", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
 	dtypes := columnTypes{}
 	fs.Var(dtypes, "dtype", "a CSV column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
@@ -211,6 +213,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	if job.Delimiter, err = parseDelimiter(*delimiter); err != nil {
 		return usageError{err}
 	}
+	job.Compression, job.RowGroupRows = *compression, *rowGroup
 	if *checkpoint && !cloud.enabled {
 		if job.Fingerprint, err = fingerprint(spec, *command, keep); err != nil {
 			return err
