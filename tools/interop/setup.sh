@@ -11,4 +11,7 @@ if ! command -v npm >/dev/null; then
   echo "tools/interop/setup.sh: npm is not installed; install Node.js (e.g. apt-get install nodejs npm) and run again" >&2
   exit 1
 fi
-npm ci --ignore-scripts --no-audit --no-fund >&2
+# npm install, not npm ci: polars lists binaries for other platforms as
+# optional dependencies that the lock cannot hold where npm cannot fetch
+# them, and npm ci refuses such a lock; install keeps its versions.
+npm install --ignore-scripts --no-audit --no-fund >&2
