@@ -147,29 +147,9 @@ func unviewed(a arrow.Array) arrow.Array {
 		defer values.Release()
 		return array.NewDictionaryArray(unviewedType(v.DataType()), v.Indices(), values)
 	case *array.StringView:
-		b := array.NewStringBuilder(allocator)
-		defer b.Release()
-		b.Reserve(v.Len())
-		for i := range v.Len() {
-			if v.IsNull(i) {
-				b.AppendNull()
-			} else {
-				b.Append(v.Value(i))
-			}
-		}
-		return b.NewArray()
+		return copyValues[string](array.NewStringBuilder(allocator), v)
 	case *array.BinaryView:
-		b := array.NewBinaryBuilder(allocator, arrow.BinaryTypes.Binary)
-		defer b.Release()
-		b.Reserve(v.Len())
-		for i := range v.Len() {
-			if v.IsNull(i) {
-				b.AppendNull()
-			} else {
-				b.Append(v.Value(i))
-			}
-		}
-		return b.NewArray()
+		return copyValues[[]byte](array.NewBinaryBuilder(allocator, arrow.BinaryTypes.Binary), v)
 	}
 	a.Retain()
 	return a
@@ -181,6 +161,27 @@ var parquetCodecs = map[string]compress.Compression{
 	"": compress.Codecs.Snappy, "snappy": compress.Codecs.Snappy, "zstd": compress.Codecs.Zstd,
 	"gzip": compress.Codecs.Gzip, "lz4": compress.Codecs.Lz4Raw, "brotli": compress.Codecs.Brotli,
 	"none": compress.Codecs.Uncompressed,
+}
+
+// copyValues copies a's values, nulls included, into a new array of b's
+// type.
+func copyValues[V any](b interface {
+	array.Builder
+	Append(V)
+}, a interface {
+	arrow.Array
+	Value(int) V
+}) arrow.Array {
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			b.AppendNull()
+		} else {
+			b.Append(a.Value(i))
+		}
+	}
+	return b.NewArray()
 }
 
 func (e *parquetEncoder) begin(schema *arrow.Schema) error {

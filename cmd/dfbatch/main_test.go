@@ -243,6 +243,23 @@ func TestRunRuntimeFlagOverridesTheDeployments(t *testing.T) {
 	assert.Equal(t, exitOK, code, stderr)
 }
 
+// scoreKeeping scores input with the mlp fixture into Parquet, keeping
+// the column keep, with flags, and returns the output's first frame.
+func scoreKeeping(t *testing.T, input string, features []string, keep string, flags ...string) *frame.Frame {
+	t.Helper()
+	output := filepath.Join(t.TempDir(), "scored.parquet")
+	args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
+		"--batch-size", "10", "--features", strings.Join(features, ","), "--keep-columns", keep}, flags...)
+	code, _, stderr := runCLI(args...)
+	require.Equal(t, exitOK, code, stderr)
+	r, err := frame.OpenFile(output, "")
+	require.NoError(t, err)
+	defer r.Close()
+	f, err := r.Next()
+	require.NoError(t, err)
+	return f
+}
+
 // TestRunNAValuesKeepsNamibia scores a CSV whose kept country column holds
 // Namibia's code NA: by default NA is a missing value, as in pandas, and
 // --na-values= (only empty cells missing) keeps it.
@@ -264,17 +281,7 @@ func TestRunNAValuesKeepsNamibia(t *testing.T) {
 	require.NoError(t, os.WriteFile(input, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
 
 	countries := func(flags ...string) []string {
-		output := filepath.Join(t.TempDir(), "scored.parquet")
-		args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
-			"--batch-size", "10", "--features", strings.Join(features, ","), "--keep-columns", "country"}, flags...)
-		code, _, stderr := runCLI(args...)
-		require.Equal(t, exitOK, code, stderr)
-		r, err := frame.OpenFile(output, "")
-		require.NoError(t, err)
-		defer r.Close()
-		f, err := r.Next()
-		require.NoError(t, err)
-		col, err := f.StringCol("country")
+		col, err := scoreKeeping(t, input, features, "country", flags...).StringCol("country")
 		require.NoError(t, err)
 		var got []string
 		for i := range 3 {
@@ -301,17 +308,7 @@ func TestRunDtypeSetsACSVColumnsType(t *testing.T) {
 	require.NoError(t, os.WriteFile(input, data, 0o644))
 
 	idOf := func(flags ...string) arrow.Array {
-		output := filepath.Join(t.TempDir(), "scored.parquet")
-		args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
-			"--batch-size", "10", "--features", strings.Join(features, ","), "--keep-columns", "id"}, flags...)
-		code, _, stderr := runCLI(args...)
-		require.Equal(t, exitOK, code, stderr)
-		r, err := frame.OpenFile(output, "")
-		require.NoError(t, err)
-		defer r.Close()
-		f, err := r.Next()
-		require.NoError(t, err)
-		col, err := f.Col("id")
+		col, err := scoreKeeping(t, input, features, "id", flags...).Col("id")
 		require.NoError(t, err)
 		return col
 	}
