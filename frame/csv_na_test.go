@@ -231,3 +231,23 @@ with open(sys.argv[1] + "/spaced.csv", "w") as f:
 	_, err = frame.OpenFile(path, frame.CSV, frame.WithDelimiter('"'))
 	require.ErrorContains(t, err, "WithDelimiter")
 }
+
+// TestFeatureColumnOfZeroPaddedNumbersSaysHowToReadIt reads a CSV whose
+// feature column is written zero-padded: it is text, and asking for it as
+// a feature says why and which option reads it as numbers.
+func TestFeatureColumnOfZeroPaddedNumbersSaysHowToReadIt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "padded.csv")
+	require.NoError(t, os.WriteFile(path, []byte("x,code\n1.5,007\n2.5,010\n3.5,012\n"), 0o644))
+	r, err := frame.OpenFile(path, frame.CSV)
+	require.NoError(t, err)
+	f, err := frame.ReadAll(r)
+	require.NoError(t, err)
+	_, err = f.Slice(1, 3).Float64Matrix(nil, "x", "code")
+	require.ErrorContains(t, err, `column "code": is utf8, not numeric: it holds numbers as text ("010" in row 1)`)
+	require.ErrorContains(t, err, "--dtype column=float64")
+	f, err = frame.New(frame.Strings("name", []string{"ann", "7"}))
+	require.NoError(t, err)
+	_, err = f.Float64Matrix(nil, "name")
+	require.ErrorContains(t, err, "is utf8, not numeric")
+	require.NotContains(t, err.Error(), "numbers as text", "a column of words")
+}

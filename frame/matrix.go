@@ -3,6 +3,8 @@ package frame
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -54,7 +56,7 @@ func fillMatrix[T float32 | float64](f *Frame, dst []T, columns []string, nullsA
 		// The type is checked before the values, so that a text column
 		// with blanks is reported as not numeric rather than as a gap.
 		if fills[j], err = spreader[T](col); err != nil {
-			return nil, &ColumnError{Column: name, Row: noRow, Err: err}
+			return nil, &ColumnError{Column: name, Row: noRow, Err: numbersAsText(col, f.offset, err)}
 		}
 		if col.NullN() > 0 && !nullsAsNaN {
 			for r := 0; r < f.rows; r++ {
@@ -101,6 +103,27 @@ func nullsToNaN[T float32 | float64](dst []T, arrays []arrow.Array, rows int) {
 			}
 		}
 	}
+}
+
+// numbersAsText adds to err, a text column's "not numeric", why a column
+// of numbers may be text and how to read it as numbers, when its first
+// value is a number: a CSV column of zero-padded numbers ("007") or of
+// numbers and words is inferred as text. Rows are numbered from offset.
+func numbersAsText(col arrow.Array, offset int, err error) error {
+	s, ok := col.(*array.String)
+	if !ok {
+		return err
+	}
+	for i := range s.Len() {
+		if s.IsNull(i) {
+			continue
+		}
+		if _, perr := strconv.ParseFloat(strings.TrimSpace(s.Value(i)), 64); perr != nil {
+			return err
+		}
+		return fmt.Errorf("%w: it holds numbers as text (%q in row %d); a CSV column of zero-padded numbers is read as text, so that ids keep their zeros: set its type (WithColumnTypes, or the CLI's --dtype column=float64)", err, s.Value(i), offset+i)
+	}
+	return err
 }
 
 // rowBlock is how many rows of a matrix of width columns are filled at a
