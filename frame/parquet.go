@@ -209,13 +209,15 @@ func (e *parquetEncoder) write(rec arrow.RecordBatch) error {
 		}
 		e.full = false
 	}
-	cols := make([]arrow.Array, rec.NumCols())
-	for j, c := range rec.Columns() {
-		cols[j] = unviewed(c)
-		defer cols[j].Release()
+	if !e.schema.Equal(rec.Schema()) { // view columns to unview
+		cols := make([]arrow.Array, rec.NumCols())
+		for j, c := range rec.Columns() {
+			cols[j] = unviewed(c)
+			defer cols[j].Release()
+		}
+		rec = array.NewRecordBatch(e.schema, cols, rec.NumRows())
+		defer rec.Release()
 	}
-	rec = array.NewRecordBatch(e.schema, cols, rec.NumRows())
-	defer rec.Release()
 	if err := e.fw.WriteBuffered(rec); err != nil {
 		return err
 	}
