@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -110,7 +111,11 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
 	compression := fs.String("compression", "", "the outputs' compression: for Parquet snappy (default), zstd, gzip, lz4, brotli or none; for Arrow lz4, zstd or none (default)")
 	rowGroup := fs.Int("row-group-size", 0, "the most rows in a Parquet output's row group (default: about a million, or 64 MiB)")
-	delimiter := fs.String("delimiter", "", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
+	inFormat := fs.String("input-format", "", "read every input in this format whatever its extension: csv, parquet or arrow (Arrow IPC file or stream) (default: by extension)")
+	delimiter, thousands, decimal := separator{refused: delimiterRefuses}, separator{refused: numberRefuses}, separator{refused: numberRefuses}
+	fs.Var(&delimiter, "delimiter", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
+	fs.Var(&thousands, "thousands", `the character grouping the digits of numbers in CSV inputs, e.g. , for "1,234" or . for a European "1.234,5" (default: none)`)
+	fs.Var(&decimal, "decimal", `the character before the fraction of numbers in CSV inputs, e.g. , for a European "3,75" (default: .)`)
 	dtypes := columnTypes{}
 	fs.Var(dtypes, "dtype", "a CSV column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
 	var na naValues
@@ -210,8 +215,14 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	if len(dtypes) > 0 {
 		job.ColumnTypes = dtypes
 	}
-	if job.Delimiter, err = parseDelimiter(*delimiter); err != nil {
-		return usageError{err}
+	job.Delimiter, job.Thousands, job.Decimal = delimiter.r, thousands.r, decimal.r
+	if job.Thousands != 0 && job.Thousands == cmp.Or(job.Decimal, '.') {
+		return usageError{fmt.Errorf("--thousands %q is also the decimal separator: set another with --decimal", job.Thousands)}
+	}
+	if *inFormat != "" {
+		if job.InputFormat, err = frame.ParseFormat(*inFormat); err != nil {
+			return usageError{fmt.Errorf("--input-format: %w", err)}
+		}
 	}
 	job.Compression, job.RowGroupRows = *compression, *rowGroup
 	if *checkpoint && !cloud.enabled {
