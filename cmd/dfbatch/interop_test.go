@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,4 +151,60 @@ const r = await c.runAndReadAll("SELECT any_value(compression), count(DISTINCT r
 console.log(r.getRows()[0].map(String).join(","));
 `, output)
 	assert.Equal(t, "ZSTD,4,10", strings.TrimSpace(out))
+}
+
+// TestRunKeepIndexLinesScoresUpWithAPandasFrame has pandas shuffle and
+// filter the 37 mlp rows, keeping their original index, and write them with
+// to_csv's default unnamed index column; --keep-index carries it into the
+// scores, which pandas reads back with index_col=0 onto the same index,
+// each row's score the one its id gets in the unshuffled run.
+func TestRunKeepIndexLinesScoresUpWithAPandasFrame(t *testing.T) {
+	input, features := mlpCSV(t)
+	dir := t.TempDir()
+	shuffled := filepath.Join(dir, "shuffled.csv")
+	out, err := exec.Command(interop.Pandas(t), "-c", `
+import sys
+import pandas as pd
+df = pd.read_csv(sys.argv[1])
+df.sample(frac=1, random_state=7).iloc[:30].to_csv(sys.argv[2])
+`, input, shuffled).CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	score := func(in, output string, flags ...string) {
+		args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", in, "--output", output,
+			"--batch-size", "40", "--features", strings.Join(features, ","), "--keep-columns", "id"}, flags...)
+		code, _, stderr := runCLI(args...)
+		require.Equal(t, exitOK, code, stderr)
+	}
+	whole, scored := filepath.Join(dir, "whole.csv"), filepath.Join(dir, "scored.csv")
+	score(input, whole)
+	score(shuffled, scored, "--keep-index")
+
+	out, err = exec.Command(interop.Pandas(t), "-c", `
+import json, sys
+import pandas as pd
+shuffled = pd.read_csv(sys.argv[1], index_col=0)
+scored = pd.read_csv(sys.argv[2], index_col=0)
+whole = pd.read_csv(sys.argv[3]).set_index("id")
+score = [c for c in scored.columns if c != "id"][0]
+print(json.dumps({
+    "same_index": scored.index.equals(shuffled.index),
+    "ids_line_up": bool((scored["id"] == shuffled["id"]).all()),
+    "index_is_row": bool((scored["id"] == "row" + scored.index.astype(str)).all()),
+    "max_diff": float((scored[score] - whole.loc[scored["id"], score].to_numpy()).abs().max()),
+    "rows": len(scored),
+}))
+`, shuffled, scored, whole).CombinedOutput()
+	require.NoError(t, err, string(out))
+	var got struct {
+		SameIndex  bool    `json:"same_index"`
+		IdsLineUp  bool    `json:"ids_line_up"`
+		IndexIsRow bool    `json:"index_is_row"`
+		MaxDiff    float64 `json:"max_diff"`
+		Rows       int
+	}
+	require.NoError(t, json.Unmarshal(out, &got), string(out))
+	assert.Equal(t, 30, got.Rows)
+	assert.True(t, got.SameIndex && got.IdsLineUp && got.IndexIsRow, string(out))
+	assert.Zero(t, got.MaxDiff, string(out))
 }

@@ -58,6 +58,9 @@ func (kv keyValues) Set(s string) error {
 	return nil
 }
 
+// keepIndexUsage is --keep-index's help, in run and worker.
+const keepIndexUsage = "copy the input's pandas index next to the predictions, first: the unnamed first column of a CSV pandas wrote (read_csv(..., index_col=0) restores it), or the index column a Parquet or Feather file's pandas metadata names (__index_level_0__ or the index's name)"
+
 // list parses comma-separated names.
 type list []string
 
@@ -108,6 +111,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(outputs, "rename", "rename a model output column, onnx_name=column (repeatable)")
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
+	keepIndex := fs.Bool("keep-index", false, keepIndexUsage)
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
 	compression := fs.String("compression", "", "the outputs' compression: for Parquet snappy (default), zstd, gzip, lz4, brotli or none; for Arrow lz4, zstd or none (default)")
 	rowGroup := fs.Int("row-group-size", 0, "the most rows in a Parquet output's row group (default: about a million, or 64 MiB)")
@@ -176,11 +180,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		c := subprocess.Command{Args: subprocess.Shell(*command), Format: payload}
 		l = c
-		if len(keep) > 0 {
-			l = model.WithInputColumns(c, keep...)
-		}
+		l = keepInputs(c, keep, *keepIndex)
 	case *modelPath != "":
-		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, runtime: rt, ortLib: *ortLib}
+		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, keepIndex: *keepIndex, runtime: rt, ortLib: *ortLib}
 	default:
 		d, err := registry.Resolve(*modelID, *buildID)
 		if err != nil {
@@ -201,6 +203,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		if len(keep) > 0 {
 			spec.keep = keep
 		}
+		spec.keepIndex = *keepIndex
 		if *runtime != "" {
 			spec.runtime = rt
 		}
@@ -226,7 +229,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	job.Compression, job.RowGroupRows = *compression, *rowGroup
 	if *checkpoint && !cloud.enabled {
-		if job.Fingerprint, err = fingerprint(spec, *command, keep); err != nil {
+		if job.Fingerprint, err = fingerprint(spec, *command, keep, *keepIndex); err != nil {
 			return err
 		}
 	}
@@ -457,11 +460,14 @@ func isDir(path string) bool {
 // fingerprint names what the outputs depend on besides the inputs and the
 // run's options, so that --resume refuses another model: the model file's
 // digest and its binding, or the --command line.
-func fingerprint(spec modelSpec, command string, keep []string) (map[string]string, error) {
+func fingerprint(spec modelSpec, command string, keep []string, keepIndex bool) (map[string]string, error) {
 	fp := map[string]string{}
 	if command != "" {
 		fp["command"] = command
 		fp["keep-columns"] = strings.Join(keep, ",")
+		if keepIndex {
+			fp["keep-index"] = "true"
+		}
 		return fp, nil
 	}
 	f, err := os.Open(spec.path)
