@@ -76,7 +76,8 @@ func TestRunCloudOnFakeClientsetListsTheFailedTasks(t *testing.T) {
 		"--batch-size", "400", "--retries", "1",
 		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,customer_id")
 	assert.Equal(t, exitTasksFailed, code, stderr)
-	assert.Contains(t, stderr, "task 0 (rows 0-399) failed after 2 attempts")
+	assert.Contains(t, stderr, "task 0 (../../examples/churn/customers.csv rows 0-399) failed after 2 attempts")
+	assert.Contains(t, stderr, "rows to re-run written to")
 	assert.Contains(t, stderr, `column "customer_id": is utf8, not numeric`)
 }
 
@@ -88,11 +89,35 @@ func TestRunCloudNamesWhatIsMissing(t *testing.T) {
 		"--output", t.TempDir(), "--batch-size", "100", "--features", features)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--cloud needs --image (or $DFBATCH_IMAGE), the worker image and --bucket (or $DFBATCH_BUCKET)")
+}
 
-	code, _, stderr = runCLI("run", "--cloud", "--image", "x", "--bucket", "file:///tmp", "--model", "../../examples/churn/churn.onnx",
-		"--input", "../../examples/churn", "--output", t.TempDir(), "--batch-size", "100", "--features", features)
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "--cloud takes one input file")
+// TestRunCloudOnFakeClientsetScoresAFolderAsTheLocalRunDoes scores a
+// folder of three CSV files, one of them empty, with --cloud: the outputs
+// are the local run's, byte for byte.
+func TestRunCloudOnFakeClientsetScoresAFolderAsTheLocalRunDoes(t *testing.T) {
+	fakeCluster(t)
+	data, err := os.ReadFile("../../examples/churn/customers.csv")
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(data), "\n")
+	in := t.TempDir()
+	for name, rows := range map[string][]string{"a.csv": lines[1:301], "b.csv": nil, "c.csv": lines[301:]} {
+		require.NoError(t, os.WriteFile(filepath.Join(in, name), []byte(lines[0]+strings.Join(rows, "")), 0o644))
+	}
+	args := []string{"--model", "../../examples/churn/churn.onnx", "--input", in, "--batch-size", "64", "--executors", "3",
+		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,contract_type", "--keep-columns", "customer_id"}
+	local, cloud := t.TempDir(), t.TempDir()
+	code, _, stderr := runCLI(append([]string{"run", "--output", local}, args...)...)
+	require.Equal(t, exitOK, code, stderr)
+	code, stdout, stderr := runCLI(append([]string{"run", "--cloud", "--image", "dfbatch:test", "--bucket", "file://" + filepath.ToSlash(t.TempDir()), "--output", cloud}, args...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Len(t, strings.Fields(stdout), 3)
+	for _, name := range []string{"a.csv", "b.csv", "c.csv"} {
+		want, err := os.ReadFile(filepath.Join(local, name))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(cloud, name))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got), name)
+	}
 }
 
 func TestWorkerNeedsExactlyOneModelSource(t *testing.T) {

@@ -143,8 +143,6 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("--command and --model/--model-id are exclusive: a process, an ONNX file or a model from the store")}
 	case *command != "" && cloud.enabled:
 		return usageError{errors.New("--command runs in this process's machine; --cloud takes an ONNX --model")}
-	case cloud.enabled && (*resume || *failedRows != ""):
-		return usageError{errors.New("--resume and --failed-rows apply to runs in this process; a --cloud run reads and writes one file whole")}
 	case *resume && !*checkpoint:
 		return usageError{errors.New("--resume continues from a checkpoint; it cannot go with --checkpoint=false")}
 	case *input == "":
@@ -228,7 +226,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	job.Compression, job.RowGroupRows = *compression, *rowGroup
-	if *checkpoint && !cloud.enabled {
+	if *checkpoint {
 		if job.Fingerprint, err = fingerprint(spec, *command, keep, *keepIndex); err != nil {
 			return err
 		}
@@ -240,23 +238,21 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		GPUs: *gpus, GPUType: *gpuType, Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
 		IAMRoleARN: *iamRole,
 	}
-	var (
-		e       *engine.Execution
-		results func() ([]string, error)
-	)
+	client := engine.NewClient(l, engine.WithDefaults(deployed))
+	namespace := ""
 	if cloud.enabled {
-		e, results, err = cloud.start(ctx, l, spec, deployed, job, opts, stderr)
-		if err != nil {
+		if client, namespace, err = cloud.client(ctx, l, spec, deployed, stderr); err != nil {
 			return err
 		}
-	} else {
-		announceCheckpoint(job, stderr)
-		client := engine.NewClient(l, engine.WithDefaults(deployed))
-		e, err = client.StartFiles(ctx, job, opts)
-		if err != nil {
-			return usageError{err}
-		}
-		results = func() ([]string, error) { return e.Report().Outputs, nil }
+		opts.Cloud = true
+	}
+	announceCheckpoint(job, stderr)
+	e, err := client.StartFiles(ctx, job, opts)
+	if err != nil {
+		return usageError{err}
+	}
+	if cloud.enabled {
+		fmt.Fprintf(stderr, "execution %s: Job %s in namespace %s\n", e.ID(), jobName(e.ID()), namespace)
 	}
 	progress := newProgress(stderr)
 	progress.expectRows = countCSVRows(*input)
@@ -264,16 +260,12 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	_, err = e.Wait()
 	report := e.Report()
 	progress.done(report)
-	if err == nil {
-		written, err := results()
-		for _, path := range written {
-			fmt.Fprintln(stdout, path)
-		}
-		return err
-	}
 	// The outputs that hold every row are usable: say which they are.
 	for _, path := range report.Outputs {
 		fmt.Fprintln(stdout, path)
+	}
+	if err == nil {
+		return nil
 	}
 	return explainFailure(err, report, job, *failedRows, ctx.Err() != nil, stderr)
 }
