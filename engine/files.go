@@ -185,8 +185,8 @@ func (c *Client) StartFiles(ctx context.Context, job FileJob, opts Options) (*Ex
 		return nil, fmt.Errorf("dfbatch: %w", err)
 	}
 	e, err := c.start(ctx, o, runPlan{
-		src:    run.source(o.BatchSize),
-		scored: run.save,
+		src:     run.source(o.BatchSize),
+		scored:  run.save,
 		newSink: func(r *Run) sink { return r.streamSink(true, run.write) },
 		collect: func(r *Run, runErr error) (*frame.Frame, error) { return nil, run.finish(r) },
 	})
