@@ -239,8 +239,6 @@ func (r *Run) delivered(t Task) {
 	delete(r.outstanding, t.Index)
 	r.mu.Unlock()
 	r.exec.mu.Lock()
-	r.exec.finished++
-	r.exec.rows += t.Rows()
 	r.exec.report.Finished++
 	r.exec.report.RowsOut += t.Rows()
 	r.exec.mu.Unlock()
