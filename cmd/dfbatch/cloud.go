@@ -69,6 +69,9 @@ func (c *cloudFlags) client(ctx context.Context, l model.Loader, spec modelSpec,
 	if len(missing) > 0 {
 		return nil, "", usageError{fmt.Errorf("--cloud needs %s", strings.Join(missing, " and "))}
 	}
+	if spec.command != "" && c.workerModel != "" {
+		return nil, "", usageError{fmt.Errorf("--worker-model names an ONNX model in the image; a --command runs from the image as given")}
+	}
 	var format frame.Format // "": the backend's default, Parquet
 	if c.stageFormat != "" {
 		f, err := frame.ParseFormat(c.stageFormat)
@@ -84,16 +87,18 @@ func (c *cloudFlags) client(ctx context.Context, l model.Loader, spec modelSpec,
 	if c.namespace != "" {
 		namespace = c.namespace
 	}
-	var args []string
-	if c.workerModel != "" {
-		args = []string{"worker", "--model", c.workerModel}
-	} else {
+	args := []string{"worker"} // a --command is in the image
+	switch {
+	case spec.command != "":
+	case c.workerModel != "":
+		args = append(args, "--model", c.workerModel)
+	default:
 		key, err := k8s.PutModel(ctx, c.bucket, spec.path)
 		if err != nil {
 			return nil, "", err
 		}
 		fmt.Fprintf(stderr, "model %s uploaded to %s as %s\n", spec.path, c.bucket, key)
-		args = []string{"worker", "--model-object", key}
+		args = append(args, "--model-object", key)
 	}
 	backend, err := k8s.New(k8s.Config{
 		Clientset: cs, Bucket: c.bucket, Format: format, KeepStage: c.keepStage,

@@ -135,3 +135,35 @@ func TestWorkerOutsideAPodPrintsItsErrorOnce(t *testing.T) {
 	assert.Equal(t, exitError, code)
 	assert.Equal(t, 1, strings.Count(stderr, "not set: the worker runs in the pods of a Job"), stderr)
 }
+
+// TestRunCloudOnFakeClientsetRunsAPythonModelInThePods scores the Python
+// churn model with --cloud --command: each pod's worker runs the command
+// (in the image; here, on this machine) with the run's parameters, and
+// the output is the local --command run's. A model that fails has its
+// traceback, from the pod's log, in the task's error.
+func TestRunCloudOnFakeClientsetRunsAPythonModelInThePods(t *testing.T) {
+	python := pythonWithPandas(t)
+	fakeCluster(t)
+	args := []string{"--command", python + " ../../examples/python-model/predict.py", "--input", "../../examples/python-model/customers.csv",
+		"--batch-size", "100", "--executors", "3", "--param", "attribute=tenure_months"}
+	local, cloud := filepath.Join(t.TempDir(), "local.csv"), filepath.Join(t.TempDir(), "cloud.csv")
+	code, _, stderr := runCLI(append([]string{"run", "--output", local}, args...)...)
+	require.Equal(t, exitOK, code, stderr)
+	bucket := "file://" + filepath.ToSlash(t.TempDir())
+	code, _, stderr = runCLI(append([]string{"run", "--cloud", "--image", "dfbatch-python:test", "--bucket", bucket, "--output", cloud}, args...)...)
+	require.Equal(t, exitOK, code, stderr)
+	assert.NotContains(t, stderr, "uploaded", "a command is in the image")
+	want, err := os.ReadFile(local)
+	require.NoError(t, err)
+	got, err := os.ReadFile(cloud)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got))
+	assert.Contains(t, string(got), ",tenure_months\n", "the parameter reached the model")
+
+	failing := filepath.Join(t.TempDir(), "failing.py")
+	require.NoError(t, os.WriteFile(failing, []byte("import dfbatch_model\n\ndef predict(df):\n    raise ValueError('no model for ' + str(len(df)) + ' rows')\n\ndfbatch_model.serve(predict)\n"), 0o644))
+	code, _, stderr = runCLI("run", "--cloud", "--image", "dfbatch-python:test", "--bucket", bucket, "--output", t.TempDir(),
+		"--command", python+" "+failing, "--input", "../../examples/python-model/customers.csv", "--batch-size", "500")
+	assert.Equal(t, exitTasksFailed, code, stderr)
+	assert.Contains(t, stderr, "ValueError: no model for 500 rows")
+}

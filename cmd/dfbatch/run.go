@@ -19,7 +19,6 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
 	"github.com/dfbatch/dfbatch/model/registry"
 	"github.com/dfbatch/dfbatch/model/subprocess"
@@ -80,7 +79,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		modelPath = fs.String("model", "", "ONNX model file")
-		command   = fs.String("command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess)`)
+		command   = fs.String("command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess); with --cloud it runs in the pods, its paths the image's`)
 		cmdFormat = fs.String("command-format", "", "--command: payload format, arrow or csv (default: the process's first choice)")
 		modelID   = fs.String("model-id", "", "model id in the model store ($DFBATCH_MODEL_STORE, default ./models); default $DFBATCH_MODEL_ID")
 		buildID   = fs.String("build-id", "", "build of --model-id (default: the latest)")
@@ -141,8 +140,6 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("--model and --model-id/--build-id are exclusive: a file, or a model from the store")}
 	case *command != "" && (*modelPath != "" || *modelID != "" || *buildID != ""):
 		return usageError{errors.New("--command and --model/--model-id are exclusive: a process, an ONNX file or a model from the store")}
-	case *command != "" && cloud.enabled:
-		return usageError{errors.New("--command runs in this process's machine; --cloud takes an ONNX --model")}
 	case *resume && !*checkpoint:
 		return usageError{errors.New("--resume continues from a checkpoint; it cannot go with --checkpoint=false")}
 	case *input == "":
@@ -165,7 +162,6 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	var (
 		spec     modelSpec
 		deployed engine.Options
-		l        model.Loader
 	)
 	switch {
 	case *command != "":
@@ -176,9 +172,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usageError{fmt.Errorf("--command-format: %w", err)}
 		}
-		c := subprocess.Command{Args: subprocess.Shell(*command), Format: payload}
-		l = c
-		l = keepInputs(c, keep, *keepIndex)
+		spec = modelSpec{command: *command, commandFormat: payload, keep: keep, keepIndex: *keepIndex}
 	case *modelPath != "":
 		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, keepIndex: *keepIndex, runtime: rt, ortLib: *ortLib}
 	default:
@@ -207,10 +201,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		deployed = deployedOptions(d)
 	}
-	if l == nil {
-		if l, err = spec.loader(); err != nil {
-			return usageError{err}
-		}
+	l, err := spec.loader()
+	if err != nil {
+		return usageError{err}
 	}
 	job := engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat, NAValues: na.list(), Resume: *resume, NoCheckpoint: !*checkpoint}
 	if len(dtypes) > 0 {
@@ -227,7 +220,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	job.Compression, job.RowGroupRows = *compression, *rowGroup
 	if *checkpoint {
-		if job.Fingerprint, err = fingerprint(spec, *command, keep, *keepIndex); err != nil {
+		if job.Fingerprint, err = fingerprint(spec); err != nil {
 			return err
 		}
 	}
@@ -452,14 +445,9 @@ func isDir(path string) bool {
 // fingerprint names what the outputs depend on besides the inputs and the
 // run's options, so that --resume refuses another model: the model file's
 // digest and its binding, or the --command line.
-func fingerprint(spec modelSpec, command string, keep []string, keepIndex bool) (map[string]string, error) {
-	fp := map[string]string{}
-	if command != "" {
-		fp["command"] = command
-		fp["keep-columns"] = strings.Join(keep, ",")
-		if keepIndex {
-			fp["keep-index"] = "true"
-		}
+func fingerprint(spec modelSpec) (map[string]string, error) {
+	fp := map[string]string{"binding": strings.Join(spec.bindingArgs(), " ")}
+	if spec.command != "" {
 		return fp, nil
 	}
 	f, err := os.Open(spec.path)
@@ -472,7 +460,6 @@ func fingerprint(spec modelSpec, command string, keep []string, keepIndex bool) 
 		return nil, fmt.Errorf("reading %s: %w", spec.path, err)
 	}
 	fp["model"] = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	fp["binding"] = strings.Join(spec.bindingArgs(), " ")
 	return fp, nil
 }
 
