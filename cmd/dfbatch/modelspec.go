@@ -19,10 +19,10 @@ type modelSpec struct {
 	command       string
 	commandFormat subprocess.Format
 	path          string
-	features []string
-	outputs  map[string]string // ONNX output name -> column
-	columns  []string
-	keep     []string
+	features      []string
+	outputs       map[string]string // ONNX output name -> column
+	columns       []string
+	keep          []string
 	// keepIndex keeps the input's pandas index columns (--keep-index).
 	keepIndex bool
 	runtime   onnx.Runtime
