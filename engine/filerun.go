@@ -358,11 +358,7 @@ func (r *fileRun) finish(run *Run) error {
 		removeWorkFolder(r.work) // while locked: see checkpoint.Lock
 	}
 	r.unlock()
-	run.exec.mu.Lock()
-	run.exec.report.Outputs = outputs
-	run.exec.report.Files = files
-	run.exec.report.Checkpoint = kept
-	run.exec.mu.Unlock()
+	run.recordFiles(outputs, files, kept)
 	return err
 }
 

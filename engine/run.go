@@ -244,6 +244,14 @@ func (r *Run) delivered(t Task) {
 	r.exec.mu.Unlock()
 }
 
+// recordFiles records what a file run wrote (Report.Outputs, Files) and
+// where it kept its checkpoint, if it did.
+func (r *Run) recordFiles(outputs []string, files []FileResult, checkpoint string) {
+	r.exec.mu.Lock()
+	defer r.exec.mu.Unlock()
+	r.exec.report.Outputs, r.exec.report.Files, r.exec.report.Checkpoint = outputs, files, checkpoint
+}
+
 // end completes the report once the backend has returned err, and returns
 // the run's error: why it stopped (ctx's cause), with how much of it is
 // done, or a RunError for failed tasks.
