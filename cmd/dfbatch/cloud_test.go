@@ -123,7 +123,10 @@ func TestRunCloudOnFakeClientsetScoresAFolderAsTheLocalRunDoes(t *testing.T) {
 func TestWorkerNeedsExactlyOneModelSource(t *testing.T) {
 	code, _, stderr := runCLI("worker")
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "one of --model (a file in the image) and --model-object")
+	assert.Contains(t, stderr, "one of --model (a file in the image), --model-object (a key in the staging bucket) and --command")
+	code, _, stderr = runCLI("worker", "--model", "m.onnx", "--command", "python3 predict.py")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "give the model with one of")
 }
 
 func TestWorkerOutsideAPodPrintsItsErrorOnce(t *testing.T) {
