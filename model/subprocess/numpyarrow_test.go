@@ -347,3 +347,42 @@ func TestDFBATCHPythonRunsForAPython3Program(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPythonEchoWithoutPyarrow sends a batch of a million rows, ten
+// float64 columns and a string column, through a Python model that returns
+// its input, as Arrow (dfbatch_model.py's numpy codec) and as CSV.
+func BenchmarkPythonEchoWithoutPyarrow(b *testing.B) {
+	python := pythonWithPandas(b)
+	script := filepath.Join(b.TempDir(), "model.py")
+	require.NoError(b, os.WriteFile(script, []byte(echoPython), 0o644))
+	const rows = 1_000_000
+	cols := []frame.Column{}
+	for c := range 10 {
+		v := make([]float64, rows)
+		for i := range v {
+			v[i] = float64(i*(c+1)) / 7
+		}
+		cols = append(cols, frame.Float64s(fmt.Sprintf("x%d", c), v))
+	}
+	names := make([]string, rows)
+	for i := range names {
+		names[i] = fmt.Sprintf("customer %d", i)
+	}
+	in, err := frame.New(append(cols, frame.Strings("name", names))...)
+	require.NoError(b, err)
+	for _, format := range []subprocess.Format{subprocess.FormatArrow, subprocess.FormatCSV} {
+		b.Run(string(format), func(b *testing.B) {
+			cmd := subprocess.Command{Args: []string{python, script}, Env: []string{"DFBATCH_PYARROW=0"}, Format: format}
+			m, err := cmd.Load(context.Background(), model.Executor{})
+			require.NoError(b, err)
+			defer m.(*subprocess.Process).Close()
+			b.SetBytes(in.ByteSize())
+			for b.Loop() {
+				out, err := m.Predict(context.Background(), in)
+				require.NoError(b, err)
+				require.Equal(b, rows, out.NumRows())
+			}
+			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
