@@ -361,6 +361,7 @@ def _read_type(name: str, kind_id: int, t: _FBReader | None) -> _Type:
 
 
 def _read_schema(schema: _FBReader) -> list[_Field]:
+    """A Schema's fields; a big-endian schema is refused."""
     if schema.scalar(0, "<h") != 0:
         raise ValueError("the Arrow stream is big-endian; dfbatch_model reads little-endian streams")
     fields = []
@@ -371,8 +372,9 @@ def _read_schema(schema: _FBReader) -> list[_Field]:
         if d is None:
             fields.append(_Field(name, vtype))
             continue
-        it = d.table(1)
-        index = _Type("int", bits=32) if it is None else _Type("int", bits=it.scalar(0, "<i"), signed=it.scalar(1, "<?", False))
+        it = d.table(1)  # absent: int32
+        index = _Type("int", bits=32 if it is None else it.scalar(0, "<i"),
+                      signed=it is None or it.scalar(1, "<?", False))
         fields.append(_Field(name, vtype, d.scalar(0, "<q"), index, d.scalar(2, "<?", False)))
     return fields
 
@@ -384,6 +386,7 @@ def _bits(body: memoryview, buf: tuple[int, int], length: int) -> np.ndarray:
 
 
 def _values(body: memoryview, buf: tuple[int, int], dtype: str, count: int) -> np.ndarray:
+    """A buffer's values, without a copy."""
     return np.frombuffer(body, dtype=dtype, count=count, offset=buf[0])
 
 
@@ -526,6 +529,7 @@ def _read_batch(fields: list[_Field], dictionaries: dict[int, Any], length: int,
 
 
 def _uncompressed(batch: _FBReader) -> _FBReader:
+    """batch, a RecordBatch table, unless its buffers are compressed."""
     if batch.table(3) is not None:
         raise ValueError("the Arrow stream's buffers are compressed (LZ4 or ZSTD), which dfbatch_model reads only "
                          "with pyarrow: send it uncompressed, or install pyarrow")
@@ -572,7 +576,8 @@ def ipc_to_pandas(payload: Any) -> pd.DataFrame:
                 f = next((f for f in fields if f.dict_id == dict_id), None)
                 if f is None:
                     raise ValueError(f"a dictionary batch of dictionary {dict_id}, which no column uses")
-                values = _to_pandas(f.name, f.type, *_read_array(f.type, iter(data.pairs(1)), iter(data.pairs(2)), body))
+                array = _read_array(f.type, iter(data.pairs(1)), iter(data.pairs(2)), body)
+                values = _to_pandas(f.name, f.type, *array)
                 if header.scalar(2, "<?", False) and dict_id in dictionaries:  # a delta: values to append
                     values = pd.concat([pd.Series(dictionaries[dict_id]), pd.Series(values)], ignore_index=True).array
                 dictionaries[dict_id] = values
@@ -605,14 +610,21 @@ class _Column(NamedTuple):
 
 
 def _bitmap(bools: np.ndarray) -> np.ndarray:
+    """Bools packed into bits, least significant first."""
     return np.packbits(bools, bitorder="little")
+
+
+def _validity(valid: np.ndarray | None) -> tuple[int, Any]:
+    """A column's null count and validity buffer, empty when it has no nulls."""
+    nulls = 0 if valid is None else len(valid) - int(np.count_nonzero(valid))
+    return nulls, _bitmap(valid) if nulls else b""
 
 
 def _fixed(t: _Type, values: np.ndarray, valid: np.ndarray | None) -> _Column:
     """A column of fixed-width values (bools are packed into bits)."""
-    nulls = 0 if valid is None else len(valid) - int(np.count_nonzero(valid))
+    nulls, validity = _validity(valid)
     data = _bitmap(values) if t.kind == "bool" else np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
-    return _Column(t, len(values), nulls, [_bitmap(valid) if nulls else b"", data])
+    return _Column(t, len(values), nulls, [validity, data])
 
 
 def _numbers(values: np.ndarray, valid: np.ndarray | None) -> _Column:
@@ -648,9 +660,8 @@ def _text(items: np.ndarray, valid: np.ndarray | None, binary: bool) -> _Column:
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(items)), out=offsets[1:])
     large = len(data) >= 1 << 31
     kind = ("large_" if large else "") + ("binary" if binary else "utf8")
-    nulls = 0 if valid is None else len(valid) - int(np.count_nonzero(valid))
-    return _Column(_Type(kind), len(items), nulls,
-                   [_bitmap(valid) if nulls else b"", offsets.astype("<i8" if large else "<i4"), data])
+    nulls, validity = _validity(valid)
+    return _Column(_Type(kind), len(items), nulls, [validity, offsets.astype("<i8" if large else "<i4"), data])
 
 
 def _objects(values: np.ndarray) -> _Column:
@@ -682,9 +693,8 @@ def _objects(values: np.ndarray) -> _Column:
 
 
 def _timestamps(stamps: np.ndarray, tz: str | None) -> _Column:
+    """datetime64 values (UTC ones with a time zone) as timestamps of their unit, NaT as null."""
     unit = np.datetime_data(stamps.dtype)[0]
-    if unit not in _NS_PER:
-        stamps, unit = stamps.astype("datetime64[ns]"), "ns"
     nat = np.isnat(stamps)
     return _fixed(_Type("timestamp", unit=unit, tz=tz), stamps.view("<i8"), ~nat if nat.any() else None)
 
@@ -741,6 +751,7 @@ def _type_table(t: _Type) -> _FBTable:
 
 
 def _field_table(name: str, c: _Column, dict_id: int) -> _FBTable:
+    """The Field table of a column; a dictionary-encoded one's dictionary has id dict_id."""
     fields = [(0, "o", name), (1, "?", True), (2, "B", _TYPE_IDS[c.type.kind]), (3, "o", _type_table(c.type)),
               (5, "o", [])]
     if c.dictionary is not None:
@@ -809,9 +820,9 @@ def _write_stream(names: list[str], columns: list[_Column], length: int) -> byte
 
 # pandas' nullable dtypes of Arrow's integers and bools.
 _PA_NULLABLE = {} if _pa is None else {
-    _pa.int8(): pd.Int8Dtype(), _pa.int16(): pd.Int16Dtype(), _pa.int32(): pd.Int32Dtype(), _pa.int64(): pd.Int64Dtype(),
-    _pa.uint8(): pd.UInt8Dtype(), _pa.uint16(): pd.UInt16Dtype(), _pa.uint32(): pd.UInt32Dtype(),
-    _pa.uint64(): pd.UInt64Dtype(), _pa.bool_(): pd.BooleanDtype(),
+    _pa.int8(): pd.Int8Dtype(), _pa.int16(): pd.Int16Dtype(), _pa.int32(): pd.Int32Dtype(),
+    _pa.int64(): pd.Int64Dtype(), _pa.uint8(): pd.UInt8Dtype(), _pa.uint16(): pd.UInt16Dtype(),
+    _pa.uint32(): pd.UInt32Dtype(), _pa.uint64(): pd.UInt64Dtype(), _pa.bool_(): pd.BooleanDtype(),
 }
 
 
