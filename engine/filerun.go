@@ -118,7 +118,7 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, r.fingerprint()), nil
 }
 
-// fingerprint is FileJob.Fingerprint with how CSV inputs are read and
+// fingerprint is FileJob.Fingerprint with how CSV and JSON Lines inputs are read and
 // outputs written, which change the outputs' bytes as much as the model.
 func (r *fileRun) fingerprint() map[string]string {
 	if r.job.NAValues == nil && r.job.ColumnTypes == nil && r.job.Delimiter == 0 && r.job.Compression == "" && r.job.RowGroupRows == 0 {
@@ -156,8 +156,11 @@ func (r *fileRun) fingerprint() map[string]string {
 // where it goes and how it is read.
 func (r *fileRun) result(in fileInput) FileResult {
 	f := FileResult{Input: in.path, Format: in.format, Output: in.output}
-	if in.format == frame.CSV {
+	switch in.format {
+	case frame.CSV:
 		f.NAValues, f.ColumnTypes, f.Delimiter = r.job.NAValues, r.job.ColumnTypes, r.job.Delimiter
+	case frame.JSONL:
+		f.ColumnTypes = r.job.ColumnTypes
 	}
 	return f
 }

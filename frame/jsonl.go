@@ -269,10 +269,17 @@ func (r *jsonlReader) Next() (*Frame, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	// Room for a whole batch, or for what is left of a short input, saves
+	// growing the builders row by row.
+	rows := r.rows
+	if r.eof {
+		rows = min(rows, len(r.held))
+	}
 	r.builders = make([]array.Builder, len(r.columns))
 	r.appenders = make([]jsonAppender, len(r.columns))
 	for j, c := range r.columns {
 		r.builders[j] = array.NewBuilder(allocator, c.typ)
+		r.builders[j].Reserve(rows)
 		r.appenders[j] = newJSONAppender(r.builders[j], c.inferred)
 	}
 	n := 0
@@ -413,8 +420,10 @@ func newJSONAppender(b array.Builder, inferred bool) jsonAppender {
 			case v.kind == jsonNull:
 				b.AppendNull()
 			case v.kind == jsonInt:
-				n, err := parseJSONInt(v.text)
-				if err != nil {
+				n, ok := v.num.int()
+				if !ok {
+					// Beyond int64's range: strconv says so.
+					_, err := strconv.ParseInt(string(v.text), 10, 64)
 					return err
 				}
 				b.Append(n)
@@ -435,6 +444,10 @@ func newJSONAppender(b array.Builder, inferred bool) jsonAppender {
 			case v.kind == jsonNull:
 				b.AppendNull()
 			case v.kind == jsonInt || v.kind == jsonFloat || v.kind == jsonString && !inferred:
+				if x, ok := v.num.float(); ok && v.kind != jsonString {
+					b.Append(x)
+					return nil
+				}
 				x, err := strconv.ParseFloat(string(v.text), 64)
 				if err != nil && !(v.kind != jsonString && errors.Is(err, strconv.ErrRange)) {
 					return err
@@ -501,26 +514,6 @@ func newJSONAppender(b array.Builder, inferred bool) jsonAppender {
 	}
 }
 
-// parseJSONInt parses text, a JSON integer, as an int64.
-func parseJSONInt(text []byte) (int64, error) {
-	digits := text
-	if len(digits) > 0 && digits[0] == '-' {
-		digits = digits[1:]
-	}
-	if len(digits) > 18 {
-		// Maybe beyond int64's range: strconv checks.
-		return strconv.ParseInt(string(text), 10, 64)
-	}
-	var n int64
-	for _, c := range digits {
-		n = n*10 + int64(c-'0')
-	}
-	if len(digits) != len(text) {
-		n = -n
-	}
-	return n, nil
-}
-
 // jsonKind is the kind of a JSON value.
 type jsonKind uint8
 
@@ -538,6 +531,7 @@ const (
 type jsonValue struct {
 	kind jsonKind
 	text []byte
+	num  jsonNumber // of jsonInt and jsonFloat values but NaN and Infinity
 }
 
 func (v jsonValue) cellKind() cellKind {
@@ -547,7 +541,7 @@ func (v jsonValue) cellKind() cellKind {
 	case jsonBool:
 		return kindBool
 	case jsonInt:
-		if _, err := parseJSONInt(v.text); err != nil {
+		if _, ok := v.num.int(); !ok {
 			return kindFloat
 		}
 		return kindInt
@@ -590,6 +584,8 @@ type jsonScanner struct {
 	pos int
 	// key and str hold the unescaped text of a key and of a string value.
 	key, str []byte
+	// num is the last number's value.
+	num jsonNumber
 }
 
 type jsonSyntaxError struct {
@@ -695,7 +691,7 @@ func (s *jsonScanner) value(depth int) (jsonValue, error) {
 		return jsonValue{kind: jsonString, text: str}, err
 	case c == '-' || c >= '0' && c <= '9':
 		kind, err := s.number()
-		return jsonValue{kind: kind, text: s.b[start:s.pos]}, err
+		return jsonValue{kind: kind, text: s.b[start:s.pos], num: s.num}, err
 	case c == '{' || c == '[':
 		if err := s.skipNested(depth); err != nil {
 			return jsonValue{}, err
@@ -708,9 +704,13 @@ func (s *jsonScanner) value(depth int) (jsonValue, error) {
 	case c == 'n':
 		return s.literal("null", jsonNull)
 	case c == 'N':
-		return s.literal("NaN", jsonFloat)
+		v, err := s.literal("NaN", jsonFloat)
+		v.num.big = true // for ParseFloat to read
+		return v, err
 	case c == 'I':
-		return s.literal("Infinity", jsonFloat)
+		v, err := s.literal("Infinity", jsonFloat)
+		v.num.big = true
+		return v, err
 	}
 	return jsonValue{}, s.errorf("want a value, found %q", rune(s.b[s.pos]))
 }
@@ -733,13 +733,18 @@ func rest(b []byte) string {
 }
 
 // number parses a number: JSON's -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?,
-// or -Infinity.
+// or -Infinity. On the way it gathers the number's digits into
+// s.num, for the appenders to skip parsing its text again.
 func (s *jsonScanner) number() (jsonKind, error) {
 	b := s.b
+	s.num = jsonNumber{}
+	n := &s.num
 	if b[s.pos] == '-' {
+		n.neg = true
 		s.pos++
 		if s.pos < len(b) && b[s.pos] == 'I' {
 			_, err := s.literal("Infinity", jsonFloat)
+			n.big = true
 			return jsonFloat, err
 		}
 	}
@@ -749,35 +754,103 @@ func (s *jsonScanner) number() (jsonKind, error) {
 	case b[s.pos] == '0':
 		s.pos++
 	default:
-		s.digits()
+		s.digits(false)
 	}
 	kind := jsonInt
 	if s.pos < len(b) && b[s.pos] == '.' {
 		s.pos++
-		if s.digits() == 0 {
+		if s.digits(true) == 0 {
 			return 0, s.errorf("want a digit after a number's '.'")
 		}
 		kind = jsonFloat
 	}
 	if s.pos < len(b) && (b[s.pos] == 'e' || b[s.pos] == 'E') {
 		s.pos++
+		neg := false
 		if s.pos < len(b) && (b[s.pos] == '+' || b[s.pos] == '-') {
+			neg = b[s.pos] == '-'
 			s.pos++
 		}
-		if s.digits() == 0 {
+		start, exp := s.pos, 0
+		for s.pos < len(b) && b[s.pos] >= '0' && b[s.pos] <= '9' {
+			exp = min(exp*10+int(b[s.pos]-'0'), 1<<20)
+			s.pos++
+		}
+		if s.pos == start {
 			return 0, s.errorf("want a digit in a number's exponent")
 		}
+		if neg {
+			exp = -exp
+		}
+		n.exp += exp
 		kind = jsonFloat
 	}
 	return kind, nil
 }
 
-func (s *jsonScanner) digits() int {
-	start := s.pos
+// digits scans digits into s.num's mantissa, those of a fraction
+// lowering its exponent; it returns how many there were.
+func (s *jsonScanner) digits(fraction bool) int {
+	start, n := s.pos, &s.num
 	for s.pos < len(s.b) && s.b[s.pos] >= '0' && s.b[s.pos] <= '9' {
+		if n.mant > (math.MaxUint64-9)/10 {
+			n.big = true
+		} else {
+			n.mant = n.mant*10 + uint64(s.b[s.pos]-'0')
+			if fraction {
+				n.exp--
+			}
+		}
 		s.pos++
 	}
 	return s.pos - start
+}
+
+// jsonNumber is a number's value as mant × 10^exp, negative if neg, unless
+// big says its digits overflowed mant.
+type jsonNumber struct {
+	mant uint64
+	exp  int
+	neg  bool
+	big  bool
+}
+
+// pow10 are the powers of ten that float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// float returns the number as a float64 if one multiplication or division
+// of exact values makes it, correctly rounded (Clinger's fast path, which
+// most numbers written with up to 15 digits take).
+func (n jsonNumber) float() (float64, bool) {
+	if n.big || n.mant > 1<<53 || n.exp < -22 || n.exp > 22 {
+		return 0, false
+	}
+	f := float64(n.mant)
+	if n.exp < 0 {
+		f /= pow10[-n.exp]
+	} else {
+		f *= pow10[n.exp]
+	}
+	if n.neg {
+		f = -f
+	}
+	return f, true
+}
+
+// int returns an integer's value if it fits an int64.
+func (n jsonNumber) int() (int64, bool) {
+	switch {
+	case n.big || n.exp != 0:
+		return 0, false
+	case n.mant <= math.MaxInt64 && n.neg:
+		return -int64(n.mant), true
+	case n.mant <= math.MaxInt64:
+		return int64(n.mant), true
+	case n.neg && n.mant == 1<<63:
+		return math.MinInt64, true
+	}
+	return 0, false
 }
 
 // string parses the string at s.pos and returns its text: a slice of the
