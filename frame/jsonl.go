@@ -38,7 +38,12 @@ import (
 // WithColumnTypes sets the types of the columns it names, which then also
 // take strings, parsed as CSV cells are ("42" in an int64 column), and
 // adds the columns that the first lines lack, after the others, in name
-// order: how to read a key that first appears later. Otherwise a later
+// order: how to read a key that first appears later. A timestamp column
+// takes ISO-8601 strings ("2024-05-01T12:30:00.5", a space for the T, an
+// offset or Z): one with an offset is that instant, one without is a time
+// in the column's time zone, or UTC. JSON has no time type, so numbers
+// (pandas' default epoch milliseconds) are refused: write ISO strings
+// (to_json(date_format="iso")). Otherwise a later
 // line with a key that is not a column, or a value that its column's type
 // cannot hold (a string, a fraction or a number beyond int64's range in
 // an int64 column, a number in a bool column), is an error naming the
@@ -473,6 +478,32 @@ func newJSONAppender(b array.Builder, inferred bool) jsonAppender {
 					return err
 				}
 				b.Append(x)
+			default:
+				return errWrongKind
+			}
+			return nil
+		}
+	case *array.TimestampBuilder:
+		// A time with an offset is that instant; one without is a time in
+		// the column's zone, UTC if it has none, as DuckDB casts text. The
+		// builder's own parsing refuses a time without an offset in a
+		// zoned column, the CLI's --dtype timestamp among them, and so
+		// pandas' ISO times.
+		typ := b.Type().(*arrow.TimestampType)
+		loc, err := typ.GetZone()
+		if err != nil || loc == nil {
+			loc = time.UTC
+		}
+		return func(v jsonValue) error {
+			switch v.kind {
+			case jsonNull:
+				b.AppendNull()
+			case jsonString:
+				ts, _, err := arrow.TimestampFromStringInLocation(string(v.text), typ.Unit, loc)
+				if err != nil {
+					return err
+				}
+				b.Append(ts)
 			default:
 				return errWrongKind
 			}
@@ -1028,9 +1059,10 @@ func (s *jsonScanner) skipNested(depth int) error {
 // exact; floats are written in the shortest form that reads back to the
 // same value at the column's width (a float32 as a float32), with ".0" on
 // integral ones so that readers keep them floats; decimals are numbers.
-// Timestamps are ISO-8601 strings, "2024-05-01T12:30:00.5" without a time
-// zone, or with their zone's offset ("Z" for UTC); dates are "2024-05-01",
-// and a dictionary's values are written as they are. Strings are
+// Timestamps are ISO-8601 strings with the fraction digits of their unit:
+// "2024-05-01 12:30:00.500" without a time zone, and
+// "2024-05-01T14:30:00.500+02:00" with one ("Z" for UTC); dates are
+// "2024-05-01", and a dictionary's values are written as they are. Strings are
 // escaped as JSON needs, with bytes that are not UTF-8 as U+FFFD; other
 // types are written as encoding/json writes the values Arrow gives it
 // (lists as arrays, structs as objects, binary as base64). An output
@@ -1179,16 +1211,20 @@ func appendJSONFloat(dst []byte, v float64, bits int) []byte {
 	return appendFloat(dst, v, bits)
 }
 
-// timestampFormatter writes ISO-8601 strings: in the column's time zone,
-// with its offset, for a zoned column (in UTC if the zone is unknown
-// here), and without an offset for a column without one, as pandas and
-// DuckDB read them back.
+// timestampFormatter writes ISO-8601 strings with as many fraction digits
+// as the column's unit has, on every row, so that each column has one
+// shape, which is what DuckDB's read_json_auto needs to type it: a zoned
+// column in its zone with the offset, "2024-05-01T14:30:00.500+02:00" ("Z"
+// for UTC; UTC too when the zone is unknown here), and one without a zone
+// as SQL and pandas print such times, with a space:
+// "2024-05-01 12:30:00.500". pandas and Python's fromisoformat read both.
 func timestampFormatter(c *array.Timestamp) jsonFormatter {
 	typ := c.DataType().(*arrow.TimestampType)
-	layout := "2006-01-02T15:04:05.999999999"
+	fraction := map[arrow.TimeUnit]string{arrow.Second: "", arrow.Millisecond: ".000", arrow.Microsecond: ".000000", arrow.Nanosecond: ".000000000"}[typ.Unit]
+	layout := "2006-01-02 15:04:05" + fraction
 	var loc *time.Location
 	if typ.TimeZone != "" {
-		layout = time.RFC3339Nano
+		layout = "2006-01-02T15:04:05" + fraction + "Z07:00"
 		loc = time.UTC
 		if l, err := typ.GetZone(); err == nil && l != nil {
 			loc = l
