@@ -273,9 +273,9 @@ func (r *jsonlReader) Next() (*Frame, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	// Room for a whole batch, or for what is left of a short input, saves
-	// growing the builders row by row.
-	rows := r.rows
+	// Room for a batch, or for what is left of a short input, saves
+	// growing the builders row by row; a huge batch grows as it fills.
+	rows := min(r.rows, DefaultBatchRows)
 	if r.eof {
 		rows = min(rows, len(r.held))
 	}

@@ -345,3 +345,31 @@ func TestJSONLRoundTripKeepsValuesExact(t *testing.T) {
 		assert.Equal(t, math.Float64bits(v), math.Float64bits(x.Value(i)), "row %d", i)
 	}
 }
+
+func TestJSONLWriterWritesOtherTypesAsEncodingJSONDoes(t *testing.T) {
+	mem := memory.DefaultAllocator
+	t32 := array.NewTime32Builder(mem, &arrow.Time32Type{Unit: arrow.Second})
+	t32.Append(arrow.Time32(3723))
+	dur := array.NewDurationBuilder(mem, &arrow.DurationType{Unit: arrow.Millisecond})
+	dur.Append(1500)
+	bin := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+	bin.Append([]byte("hi\x00"))
+	large := array.NewLargeStringBuilder(mem)
+	large.Append("große \"Zahl\"")
+	view := array.NewStringViewBuilder(mem)
+	view.Append("a view of a string longer than twelve bytes")
+	st := array.NewStructBuilder(mem, arrow.StructOf(arrow.Field{Name: "k", Type: arrow.PrimitiveTypes.Int32, Nullable: true}))
+	st.Append(true)
+	st.FieldBuilder(0).(*array.Int32Builder).Append(7)
+	f, err := frame.New(
+		frame.Column{Name: "time", Values: t32.NewArray()},
+		frame.Column{Name: "duration", Values: dur.NewArray()},
+		frame.Column{Name: "binary", Values: bin.NewArray()},
+		frame.Column{Name: "large", Values: large.NewArray()},
+		frame.Column{Name: "view", Values: view.NewArray()},
+		frame.Column{Name: "struct", Values: st.NewArray()},
+	)
+	require.NoError(t, err)
+	text := jsonlText(t, f)
+	assert.Equal(t, `{"time":"01:02:03","duration":"1500ms","binary":"aGkA","large":"große \"Zahl\"","view":"a view of a string longer than twelve bytes","struct":{"k":7}}`+"\n", text)
+}
