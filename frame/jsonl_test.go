@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -372,4 +374,41 @@ func TestJSONLWriterWritesOtherTypesAsEncodingJSONDoes(t *testing.T) {
 	require.NoError(t, err)
 	text := jsonlText(t, f)
 	assert.Equal(t, `{"time":"01:02:03","duration":"1500ms","binary":"aGkA","large":"große \"Zahl\"","view":"a view of a string longer than twelve bytes","struct":{"k":7}}`+"\n", text)
+}
+
+// TestJSONLReaderParsesNumbersAsStrconvDoes checks the reader's own
+// number parsing, which skips strconv where one exact multiplication
+// gives the value, against strconv on numbers of every shape.
+func TestJSONLReaderParsesNumbersAsStrconvDoes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	var texts []string
+	for range 20_000 {
+		digits := strconv.FormatUint(rng.Uint64()>>rng.IntN(64), 10)
+		text := digits
+		if point := rng.IntN(len(digits) + 1); point < len(digits) && point > 0 {
+			text = digits[:point] + "." + digits[point:]
+		}
+		if rng.IntN(3) == 0 {
+			text += fmt.Sprintf("e%d", rng.IntN(700)-350)
+		}
+		if rng.IntN(2) == 0 {
+			text = "-" + text
+		}
+		if strings.HasPrefix(strings.TrimPrefix(text, "-"), "0") && len(strings.TrimPrefix(text, "-")) > 1 && strings.TrimPrefix(text, "-")[1] != '.' {
+			continue // JSON has no leading zeros
+		}
+		texts = append(texts, text)
+		fmt.Fprintf(&b, `{"x": %s, "s": "%s"}`+"\n", text, text)
+	}
+	f := readJSONL(t, b.String(), frame.WithColumnTypes(map[string]arrow.DataType{"x": arrow.PrimitiveTypes.Float64}))
+	x, err := f.Float64Col("x")
+	require.NoError(t, err)
+	for i, text := range texts {
+		want, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			require.ErrorIs(t, err, strconv.ErrRange, text)
+		}
+		require.Equal(t, math.Float64bits(want), math.Float64bits(x.Value(i)), "%s: want %v, got %v", text, want, x.Value(i))
+	}
 }
