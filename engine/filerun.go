@@ -118,36 +118,39 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, r.fingerprint()), nil
 }
 
-// fingerprint is FileJob.Fingerprint with how CSV and JSON Lines inputs are read and
-// outputs written, which change the outputs' bytes as much as the model.
+// fingerprint is FileJob.Fingerprint with how CSV and JSON Lines inputs
+// are read and outputs written, which change the outputs' bytes as much as the model.
 func (r *fileRun) fingerprint() map[string]string {
-	if r.job.NAValues == nil && r.job.ColumnTypes == nil && r.job.Delimiter == 0 && r.job.Compression == "" && r.job.RowGroupRows == 0 {
-		return r.job.Fingerprint
+	j := r.job
+	if j.NAValues == nil && j.ColumnTypes == nil && j.Delimiter == 0 && j.Thousands == 0 && j.Decimal == 0 && j.Compression == "" && j.RowGroupRows == 0 {
+		return j.Fingerprint
 	}
-	fp := maps.Clone(r.job.Fingerprint)
+	fp := maps.Clone(j.Fingerprint)
 	if fp == nil {
 		fp = map[string]string{}
 	}
-	if r.job.NAValues != nil {
-		values, _ := json.Marshal(r.job.NAValues) // a []string always encodes
+	if j.NAValues != nil {
+		values, _ := json.Marshal(j.NAValues) // a []string always encodes
 		fp["FileJob.NAValues"] = string(values)
 	}
-	if r.job.ColumnTypes != nil {
-		types := make([]string, 0, len(r.job.ColumnTypes))
-		for name, t := range r.job.ColumnTypes {
+	if j.ColumnTypes != nil {
+		types := make([]string, 0, len(j.ColumnTypes))
+		for name, t := range j.ColumnTypes {
 			types = append(types, strconv.Quote(name)+"="+t.String())
 		}
 		slices.Sort(types)
 		fp["FileJob.ColumnTypes"] = strings.Join(types, ", ")
 	}
-	if r.job.Delimiter != 0 {
-		fp["FileJob.Delimiter"] = strconv.QuoteRune(r.job.Delimiter)
+	for name, sep := range map[string]rune{"FileJob.Delimiter": j.Delimiter, "FileJob.Thousands": j.Thousands, "FileJob.Decimal": j.Decimal} {
+		if sep != 0 {
+			fp[name] = strconv.QuoteRune(sep)
+		}
 	}
-	if r.job.Compression != "" {
-		fp["FileJob.Compression"] = r.job.Compression
+	if j.Compression != "" {
+		fp["FileJob.Compression"] = j.Compression
 	}
-	if r.job.RowGroupRows != 0 {
-		fp["FileJob.RowGroupRows"] = strconv.Itoa(r.job.RowGroupRows)
+	if j.RowGroupRows != 0 {
+		fp["FileJob.RowGroupRows"] = strconv.Itoa(j.RowGroupRows)
 	}
 	return fp
 }
@@ -155,14 +158,7 @@ func (r *fileRun) fingerprint() map[string]string {
 // result is what the run's report says of input in before its state:
 // where it goes and how it is read.
 func (r *fileRun) result(in fileInput) FileResult {
-	f := FileResult{Input: in.path, Format: in.format, Output: in.output}
-	switch in.format {
-	case frame.CSV:
-		f.NAValues, f.ColumnTypes, f.Delimiter = r.job.NAValues, r.job.ColumnTypes, r.job.Delimiter
-	case frame.JSONL:
-		f.ColumnTypes = r.job.ColumnTypes
-	}
-	return f
+	return FileResult{Input: in.path, Format: in.format, Output: in.output, ReadOptions: r.job.ReadOptions(in.format)}
 }
 
 // abort releases what open took, for a run that does not start, and

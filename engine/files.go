@@ -63,6 +63,12 @@ type FileJob struct {
 	// 0 sniffs each file's from its first lines. It takes part in the
 	// checkpoint's identity.
 	Delimiter rune
+	// Thousands groups the digits of numbers in CSV inputs
+	// (frame.WithThousands; 0 for none), and Decimal marks their fraction
+	// (frame.WithDecimal; 0 for '.'): ',' and ',' read a European export's
+	// "1.234,5" with Thousands '.'. Both take part in the checkpoint's
+	// identity.
+	Thousands, Decimal rune
 	// Resume continues the job's interrupted run (a crash, kill -9,
 	// cancel, timeout or failed tasks) from its checkpoint: inputs whose
 	// output was written are skipped, and of the others only the tasks
@@ -94,16 +100,9 @@ type FileResult struct {
 	// read to its end.
 	RowsRead int
 	ReadAll  bool
-	// NAValues, ColumnTypes and Delimiter are how a CSV Input was read,
-	// ColumnTypes how a JSON Lines one was (FileJob's), for RerunFile.
-	NAValues    []string
-	ColumnTypes map[string]arrow.DataType
-	Delimiter   rune
-}
-
-// readOptions are the options Input is read with, beyond its batch size.
-func (f FileResult) readOptions() []frame.ReadOption {
-	return FileJob{NAValues: f.NAValues, ColumnTypes: f.ColumnTypes, Delimiter: f.Delimiter}.ReadOptions(f.Format)
+	// ReadOptions are how Input was read (FileJob.ReadOptions), for
+	// RerunFile to read the same rows.
+	ReadOptions []frame.ReadOption
 }
 
 // WriteOptions are the options the job writes an output of format with:
@@ -120,8 +119,8 @@ func (j FileJob) WriteOptions(format frame.Format) []frame.WriteOption {
 }
 
 // ReadOptions are the options the job reads an input of format with: for
-// CSV, its NAValues, ColumnTypes and Delimiter; for JSON Lines, its
-// ColumnTypes; none for other formats.
+// CSV, its NAValues, ColumnTypes, Delimiter, Thousands and Decimal; for
+// JSON Lines, its ColumnTypes; none for other formats.
 func (j FileJob) ReadOptions(format frame.Format) []frame.ReadOption {
 	var opts []frame.ReadOption
 	if format == frame.JSONL && j.ColumnTypes != nil {
@@ -138,6 +137,12 @@ func (j FileJob) ReadOptions(format frame.Format) []frame.ReadOption {
 	}
 	if j.Delimiter != 0 {
 		opts = append(opts, frame.WithDelimiter(j.Delimiter))
+	}
+	if j.Thousands != 0 {
+		opts = append(opts, frame.WithThousands(j.Thousands))
+	}
+	if j.Decimal != 0 {
+		opts = append(opts, frame.WithDecimal(j.Decimal))
 	}
 	return opts
 }

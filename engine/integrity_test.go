@@ -381,6 +381,7 @@ func TestResumeRefusesAJobThatChangedNamingWhat(t *testing.T) {
 		{"column types", func(j *engine.FileJob, _ *engine.Options) {
 			j.ColumnTypes = map[string]arrow.DataType{"id": arrow.BinaryTypes.String}
 		}, `FileJob.ColumnTypes was unset, now "\"id\"=utf8"`},
+		{"decimal separator", func(j *engine.FileJob, _ *engine.Options) { j.Decimal = ',' }, `FileJob.Decimal was unset, now "','"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writeCSV(t, src, 0, 5000)

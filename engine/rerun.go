@@ -21,7 +21,7 @@ func (r Report) RerunFile(input string) (frame.Reader, error) {
 		return nil, fmt.Errorf("%s is not an input of execution %s", input, r.ExecutionID)
 	}
 	file := r.Files[i]
-	rd, err := frame.OpenFile(input, file.Format, file.readOptions()...)
+	rd, err := frame.OpenFile(input, file.Format, file.ReadOptions...)
 	if err != nil {
 		return nil, err
 	}

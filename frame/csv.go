@@ -3,6 +3,7 @@ package frame
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -69,7 +70,9 @@ func (s *naSet) has(cell string) bool {
 // cells: int64 if every cell is a base-10 integer that fits, else float64 if
 // every cell is a number (strconv.ParseFloat's syntax, "Inf" and "nan"
 // included), bool if every cell is true, false, t or f in any case, and
-// string otherwise or when every cell is missing. A number written with
+// string otherwise or when every cell is missing. Numbers may group their
+// digits and mark their fraction as WithThousands and WithDecimal say
+// ("1,234.5", or "1.234,5" for a European export). A number written with
 // leading zeros ("0042", an id or a postal code) makes its column string,
 // as DuckDB's sniffer does, so that it keeps its zeros. WithColumnTypes overrides
 // this for the columns it names. A later cell that does not parse as its
@@ -91,6 +94,7 @@ func NewCSVReader(r io.Reader, opts ...ReadOption) (Reader, error) {
 type csvReader struct {
 	name    string
 	na      *naSet
+	numbers numberSyntax
 	src     *csv.Reader
 	schema  *arrow.Schema
 	columns []csvColumn
@@ -139,7 +143,7 @@ func newCSVReader(r io.Reader, name string, cfg readConfig) (*csvReader, error) 
 	if na == nil {
 		na = defaultNAValues
 	}
-	cr := &csvReader{name: name, na: newNASet(na), src: src, rows: cfg.batchRows, columns: make([]csvColumn, len(header))}
+	cr := &csvReader{name: name, na: newNASet(na), numbers: numberSyntax{cfg.thousands, cfg.decimal}, src: src, rows: cfg.batchRows, columns: make([]csvColumn, len(header))}
 	seen := make(map[string]bool, len(header))
 	for j, h := range header {
 		// "id, f1" names f1, as pandas' skipinitialspace and DuckDB read it.
@@ -245,20 +249,61 @@ const (
 	kindString
 )
 
-func kindOf(cell string) cellKind {
-	if zeroPadded(cell) {
-		return kindString
-	}
-	if _, err := strconv.ParseInt(cell, 10, 64); err == nil {
-		return kindInt
-	}
-	if _, err := strconv.ParseFloat(cell, 64); err == nil {
-		return kindFloat
+func (s numberSyntax) kindOf(cell string) cellKind {
+	if number, ok := s.plain(cell); ok && !zeroPadded(number) {
+		if _, err := strconv.ParseInt(number, 10, 64); err == nil {
+			return kindInt
+		}
+		if _, err := strconv.ParseFloat(number, 64); err == nil {
+			return kindFloat
+		}
 	}
 	if _, err := strconv.ParseBool(cell); err == nil {
 		return kindBool
 	}
 	return kindString
+}
+
+// numberSyntax is how an input writes numbers beyond Go's syntax: digits
+// grouped by a thousands separator, a decimal separator other than '.'.
+type numberSyntax struct {
+	thousands, decimal rune
+}
+
+// plain rewrites cell in Go's syntax, without thousands separators and
+// with a '.' before the fraction, or says it is not a number written in s.
+// A thousands separator counts only between two digits of the integer
+// part, and with a decimal separator other than '.', a '.' is no number's.
+// Cells without either separator are returned as they are.
+func (s numberSyntax) plain(cell string) (string, bool) {
+	if s == (numberSyntax{}) {
+		return cell, true
+	}
+	decimal := cmp.Or(s.decimal, '.')
+	if !strings.ContainsRune(cell, s.thousands) && !strings.ContainsRune(cell, decimal) && !strings.ContainsRune(cell, '.') {
+		return cell, true
+	}
+	digit := func(i int) bool { return i >= 0 && i < len(cell) && cell[i] >= '0' && cell[i] <= '9' }
+	b := make([]byte, 0, len(cell))
+	integer := true
+	for i, r := range cell {
+		switch {
+		case r == s.thousands:
+			if !integer || !digit(i-1) || !digit(i+utf8.RuneLen(r)) {
+				return "", false
+			}
+			continue
+		case r == decimal:
+			integer = false
+			r = '.'
+		case r == '.':
+			return "", false
+		case r == 'e' || r == 'E':
+			integer = false
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b), true
 }
 
 // zeroPadded says cell is an integer part written with leading zeros
@@ -285,7 +330,7 @@ func (r *csvReader) inferType(j int) arrow.DataType {
 	kind := kindMissing
 	for _, row := range r.held {
 		if cell := row.cells[j]; !r.na.has(cell) {
-			if kind = joinKinds(kind, kindOf(cell)); kind == kindString {
+			if kind = joinKinds(kind, r.numbers.kindOf(cell)); kind == kindString {
 				break
 			}
 		}
@@ -313,7 +358,7 @@ func (r *csvReader) Next() (*Frame, error) {
 	appenders := make([]func(string) error, len(r.columns))
 	for j, c := range r.columns {
 		builders[j] = array.NewBuilder(allocator, c.typ)
-		appenders[j] = cellAppender(builders[j])
+		appenders[j] = r.numbers.cellAppender(builders[j])
 	}
 	n := 0
 	for n < r.rows {
@@ -395,27 +440,30 @@ func (c *csvColumn) parseError(line int, cell string, err error) error {
 	return fmt.Errorf("line %d: cannot parse %q as %s, the column's type (%s): %w", line, cell, c.typ, origin, err)
 }
 
+// errNotNumber is why a cell with misplaced separators failed to parse.
+var errNotNumber = errors.New("not a number with the thousands and decimal separators set")
+
 // cellAppender returns a function that parses a present cell onto b. The
 // types inference picks get direct strconv parsing; others use the
-// builder's own text parsing.
-func cellAppender(b array.Builder) func(string) error {
+// builder's own text parsing. Numbers are read in the syntax s.
+func (s numberSyntax) cellAppender(b array.Builder) func(string) error {
 	switch b := b.(type) {
 	case *array.Int64Builder:
-		return func(cell string) error {
+		return s.numberAppender(func(cell string) error {
 			v, err := strconv.ParseInt(cell, 10, 64)
 			if err == nil {
 				b.Append(v)
 			}
 			return err
-		}
+		})
 	case *array.Float64Builder:
-		return func(cell string) error {
+		return s.numberAppender(func(cell string) error {
 			v, err := strconv.ParseFloat(cell, 64)
 			if err == nil {
 				b.Append(v)
 			}
 			return err
-		}
+		})
 	case *array.BooleanBuilder:
 		return func(cell string) error {
 			v, err := strconv.ParseBool(cell)
@@ -430,7 +478,24 @@ func cellAppender(b array.Builder) func(string) error {
 			return nil
 		}
 	}
+	if t := b.Type(); arrow.IsInteger(t.ID()) || arrow.IsFloating(t.ID()) || arrow.IsDecimal(t.ID()) {
+		return s.numberAppender(b.AppendValueFromString)
+	}
 	return b.AppendValueFromString
+}
+
+// numberAppender has parse read cells written in the syntax s.
+func (s numberSyntax) numberAppender(parse func(string) error) func(string) error {
+	if s == (numberSyntax{}) {
+		return parse
+	}
+	return func(cell string) error {
+		number, ok := s.plain(cell)
+		if !ok {
+			return errNotNumber
+		}
+		return parse(number)
+	}
 }
 
 // NewCSVWriter returns a Writer of comma-separated text to w: a header row,

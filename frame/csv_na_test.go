@@ -251,3 +251,90 @@ func TestFeatureColumnOfZeroPaddedNumbersSaysHowToReadIt(t *testing.T) {
 	require.ErrorContains(t, err, "is utf8, not numeric")
 	require.NotContains(t, err.Error(), "numbers as text", "a column of words")
 }
+
+// TestCSVReadsThousandsAndDecimalSeparatorsAsPandasDoes has pandas write
+// a European export (";" between fields, "," before fractions) and a
+// report whose numbers group thousands ("1,234,567", quoted), then read
+// both back with its thousands and decimal options: WithThousands and
+// WithDecimal read the same numbers, and text keeps its separators.
+func TestCSVReadsThousandsAndDecimalSeparatorsAsPandasDoes(t *testing.T) {
+	dir := t.TempDir()
+	script := `
+import json, sys
+import pandas as pd
+out = sys.argv[1]
+df = pd.DataFrame({"id": [1, 2, 3, 4], "amount": [1234567.25, -0.5, 1e3, 12.0], "count": [1000, 25, 1234567, -4000],
+                   "note": ["1,5 kg", "a.b", "x", "1.000"]})
+df.to_csv(out + "/euro.csv", sep=";", decimal=",", index=False)
+grouped = df.assign(amount=df["amount"].map("{:,}".format), count=df["count"].map("{:,}".format))
+grouped.to_csv(out + "/grouped.csv", index=False)
+euro = pd.read_csv(out + "/euro.csv", sep=";", decimal=",")
+back = pd.read_csv(out + "/grouped.csv", thousands=",")
+print(json.dumps({"euro": euro[["amount", "count"]].to_dict("list"), "grouped": back[["amount", "count"]].to_dict("list"),
+                  "dtypes": [str(euro["count"].dtype), str(back["count"].dtype)]}))
+`
+	out, err := exec.Command(interop.Pandas(t), "-c", script, dir).CombinedOutput()
+	require.NoError(t, err, string(out))
+	var pandas struct {
+		Euro, Grouped struct {
+			Amount []float64
+			Count  []int64
+		}
+		Dtypes []string
+	}
+	require.NoError(t, json.Unmarshal(out, &pandas), string(out))
+	require.Equal(t, []string{"int64", "int64"}, pandas.Dtypes)
+
+	read := func(name string, opts ...frame.ReadOption) *frame.Frame {
+		r, err := frame.OpenFile(filepath.Join(dir, name), "", opts...)
+		require.NoError(t, err, name)
+		f, err := frame.ReadAll(r)
+		require.NoError(t, err, name)
+		require.NoError(t, r.Close())
+		return f
+	}
+	for name, want := range map[string]struct {
+		amounts []float64
+		counts  []int64
+		opts    []frame.ReadOption
+	}{
+		"euro.csv":    {pandas.Euro.Amount, pandas.Euro.Count, []frame.ReadOption{frame.WithDecimal(',')}},
+		"grouped.csv": {pandas.Grouped.Amount, pandas.Grouped.Count, []frame.ReadOption{frame.WithThousands(',')}},
+	} {
+		f := read(name, want.opts...)
+		amounts, err := f.Float64Col("amount")
+		require.NoError(t, err, "%s: %v", name, f.Schema())
+		assert.Equal(t, want.amounts, amounts.Float64Values(), name)
+		counts, err := f.Int64Col("count")
+		require.NoError(t, err, "%s: %v", name, f.Schema())
+		assert.Equal(t, want.counts, counts.Int64Values(), name)
+		notes, err := f.StringCol("note")
+		require.NoError(t, err, name)
+		assert.Equal(t, []string{"1,5 kg", "a.b", "x", "1.000"}, []string{notes.Value(0), notes.Value(1), notes.Value(2), notes.Value(3)}, name)
+	}
+
+	// Without the options the grouped numbers are text, as in pandas.
+	f := read("grouped.csv")
+	_, err = f.StringCol("count")
+	require.NoError(t, err)
+
+	// A column typed float32 reads its cells in the same syntax, and a
+	// cell whose separators are misplaced is an error naming it. Like
+	// pandas, the reader does not check that groups have three digits.
+	f = read("euro.csv", frame.WithDecimal(','), frame.WithColumnTypes(map[string]arrow.DataType{"amount": arrow.PrimitiveTypes.Float32}))
+	a, err := f.Col("amount")
+	require.NoError(t, err)
+	assert.Equal(t, float32(-0.5), a.(*array.Float32).Value(1))
+	bad := filepath.Join(dir, "bad.csv")
+	require.NoError(t, os.WriteFile(bad, []byte("n\n\"1,234\"\n\"1,234.5,6\"\n"), 0o644))
+	r, err := frame.OpenFile(bad, "", frame.WithThousands(','), frame.WithColumnTypes(map[string]arrow.DataType{"n": arrow.PrimitiveTypes.Float64}))
+	require.NoError(t, err)
+	_, err = frame.ReadAll(r)
+	require.ErrorContains(t, err, `cannot parse "1,234.5,6" as float64`)
+	require.ErrorContains(t, err, "thousands")
+
+	for _, opts := range [][]frame.ReadOption{{frame.WithThousands('.')}, {frame.WithDecimal('7')}, {frame.WithThousands(','), frame.WithDecimal(',')}} {
+		_, err := frame.OpenFile(bad, "", opts...)
+		require.Error(t, err)
+	}
+}

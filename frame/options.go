@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -25,6 +26,25 @@ type readConfig struct {
 	naValues []string
 	// delimiter separates CSV fields; 0 to sniff it.
 	delimiter rune
+	// thousands groups the digits of CSV numbers, and decimal separates
+	// their fraction; 0 for none and '.'.
+	thousands, decimal rune
+}
+
+// WithThousands sets the character that groups the digits of numbers in
+// CSV inputs, as pandas' thousands option does: with ',', "1,234" reads
+// as 1234 (quoted, where the comma also delimits fields). It is dropped
+// only between two digits of a number's integer part, so text keeps its
+// commas. CSV only.
+func WithThousands(sep rune) ReadOption {
+	return func(c *readConfig) { c.thousands = sep }
+}
+
+// WithDecimal sets the character that separates the fraction of numbers in
+// CSV inputs instead of '.', as pandas' decimal option does: with ',', a
+// European export's "3,75" reads as 3.75, and "3.75" as text. CSV only.
+func WithDecimal(sep rune) ReadOption {
+	return func(c *readConfig) { c.decimal = sep }
 }
 
 // WithDelimiter sets the CSV field delimiter instead of sniffing it from
@@ -90,6 +110,17 @@ func newReadConfig(format Format, opts []ReadOption) (readConfig, error) {
 	if c.delimiter != 0 && (format != CSV || c.delimiter == '"' || c.delimiter == '\r' || c.delimiter == '\n' || c.delimiter == utf8.RuneError) {
 		return c, fmt.Errorf("frame: WithDelimiter(%q): a CSV delimiter is one character other than a quote, \\r or \\n", c.delimiter)
 	}
+	for _, sep := range []struct {
+		option string
+		r      rune
+	}{{"WithThousands", c.thousands}, {"WithDecimal", c.decimal}} {
+		if sep.r != 0 && (format != CSV || !numberSeparator(sep.r)) {
+			return c, fmt.Errorf("frame: %s(%q): a CSV number separator is one character other than a digit, a sign, e, E, a quote or a line break", sep.option, sep.r)
+		}
+	}
+	if c.thousands != 0 && c.thousands == cmp.Or(c.decimal, '.') {
+		return c, fmt.Errorf("frame: WithThousands(%q) is also the decimal separator; set another with WithDecimal", c.thousands)
+	}
 	if c.naValues != nil && format != CSV {
 		return c, fmt.Errorf("frame: WithNAValues applies to CSV only; %s files carry their own missing values", format)
 	}
@@ -99,6 +130,12 @@ func newReadConfig(format Format, opts []ReadOption) (readConfig, error) {
 		}
 	}
 	return c, nil
+}
+
+// numberSeparator says r can group digits or mark a fraction: nothing a
+// number is otherwise written with.
+func numberSeparator(r rune) bool {
+	return r != utf8.RuneError && !strings.ContainsRune("0123456789+-eE\"\r\n", r)
 }
 
 // WriteOption configures a Writer.

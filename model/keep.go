@@ -14,6 +14,22 @@ import (
 // to their inputs (an id column, say). A kept column that the model also
 // outputs is an error naming it.
 func WithInputColumns(l Loader, columns ...string) Loader {
+	return keeping(l, func(*arrow.Schema) []string { return columns })
+}
+
+// WithPandasIndex makes l's models carry the input's pandas index columns
+// (frame.PandasIndexColumns) into their output, first, so that the scores
+// of a frame that pandas wrote with its index line up with it again: the
+// unnamed first column of a CSV written by to_csv, which read_csv's
+// index_col=0 restores, or the named or __index_level_0__ column of a
+// Parquet or Feather file. Inputs without one keep nothing.
+func WithPandasIndex(l Loader) Loader {
+	return keeping(l, frame.PandasIndexColumns)
+}
+
+// keeping wraps l in a loader whose models carry the input columns that
+// columns names, given the input's schema, into their output.
+func keeping(l Loader, columns func(*arrow.Schema) []string) Loader {
 	k := keepLoader{Loader: l, columns: columns}
 	if s, ok := l.(OutputSchemer); ok {
 		return keepSchemaLoader{keepLoader: k, schemer: s}
@@ -23,7 +39,7 @@ func WithInputColumns(l Loader, columns ...string) Loader {
 
 type keepLoader struct {
 	Loader
-	columns []string
+	columns func(*arrow.Schema) []string
 }
 
 func (k keepLoader) Load(ctx context.Context, exec Executor) (Model, error) {
@@ -44,8 +60,9 @@ func (k keepSchemaLoader) OutputSchema(input *arrow.Schema) (*arrow.Schema, erro
 	if err != nil {
 		return nil, err
 	}
-	fields := make([]arrow.Field, 0, len(k.columns)+out.NumFields())
-	for _, name := range k.columns {
+	keep := k.columns(input)
+	fields := make([]arrow.Field, 0, len(keep)+out.NumFields())
+	for _, name := range keep {
 		i := input.FieldIndices(name)
 		if len(i) == 0 {
 			return nil, &frame.ColumnError{Column: name, Row: -1, Err: fmt.Errorf("is not in the input, so it cannot be kept")}
@@ -68,7 +85,7 @@ func (k keepSchemaLoader) OutputSchema(input *arrow.Schema) (*arrow.Schema, erro
 // one per combination of the interfaces.
 type keepModel struct {
 	Model
-	columns []string
+	columns func(*arrow.Schema) []string
 }
 
 // Close closes the model if it is an io.Closer.
@@ -88,7 +105,7 @@ func (k keepModel) Prepare(ctx context.Context) error {
 }
 
 func (k keepModel) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
-	kept, err := in.Select(k.columns...)
+	kept, err := in.Select(k.columns(in.Schema())...)
 	if err != nil {
 		return nil, fmt.Errorf("keeping input columns: %w", err)
 	}

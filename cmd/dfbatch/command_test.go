@@ -80,3 +80,24 @@ if __name__ == "__main__":
 	assert.Contains(t, stderr, "model log of task 1")
 	assert.Contains(t, stderr, "  | Traceback (most recent call last):")
 }
+
+func TestRunCommandRunsDFBATCHPythonForItsPython3(t *testing.T) {
+	fake := filepath.Join(t.TempDir(), "python")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\necho \"fake python ran: $*\" >&2\nexit 7\n"), 0o755))
+	t.Setenv(subprocess.PythonEnv, fake)
+	code, _, stderr := runCLI("run", "--command", "python3 predict.py --flag", "--input", "../../examples/python-model/customers.csv",
+		"--output", t.TempDir(), "--batch-size", "100")
+	assert.Equal(t, exitError, code, stderr)
+	assert.Contains(t, stderr, "fake python ran: predict.py --flag")
+}
+
+func TestRunCommandFormatArrowOnAProcessOfferingOnlyCSVSaysWhatToDo(t *testing.T) {
+	python := pythonWithPandas(t)
+	// A dfbatch_model.py from before it spoke Arrow without pyarrow.
+	old := `import dfbatch_model; dfbatch_model.FORMATS[:] = ["csv"]; dfbatch_model.serve(lambda df: df)`
+	code, _, stderr := runCLI("run", "--command", python+" -c '"+old+"'", "--command-format", "arrow",
+		"--input", "../../examples/python-model/customers.csv", "--output", t.TempDir(), "--batch-size", "100")
+	assert.Equal(t, exitError, code, stderr)
+	assert.Contains(t, stderr, "--command-format) is arrow, but the process offers only csv")
+	assert.Contains(t, stderr, "dfbatch_model.py as dfbatch ships it, which needs only numpy")
+}

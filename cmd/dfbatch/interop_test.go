@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dfbatch/dfbatch/internal/interop"
 	"github.com/stretchr/testify/assert"
@@ -150,4 +153,171 @@ const r = await c.runAndReadAll("SELECT any_value(compression), count(DISTINCT r
 console.log(r.getRows()[0].map(String).join(","));
 `, output)
 	assert.Equal(t, "ZSTD,4,10", strings.TrimSpace(out))
+}
+
+// TestRunKeepIndexLinesScoresUpWithAPandasFrame has pandas shuffle and
+// filter the 37 mlp rows, keeping their original index, and write them with
+// to_csv's default unnamed index column; --keep-index carries it into the
+// scores, which pandas reads back with index_col=0 onto the same index,
+// each row's score the one its id gets in the unshuffled run.
+func TestRunKeepIndexLinesScoresUpWithAPandasFrame(t *testing.T) {
+	input, features := mlpCSV(t)
+	dir := t.TempDir()
+	shuffled := filepath.Join(dir, "shuffled.csv")
+	out, err := exec.Command(interop.Pandas(t), "-c", `
+import sys
+import pandas as pd
+df = pd.read_csv(sys.argv[1])
+df.sample(frac=1, random_state=7).iloc[:30].to_csv(sys.argv[2])
+`, input, shuffled).CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	score := func(in, output string, flags ...string) {
+		args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", in, "--output", output,
+			"--batch-size", "40", "--features", strings.Join(features, ","), "--keep-columns", "id"}, flags...)
+		code, _, stderr := runCLI(args...)
+		require.Equal(t, exitOK, code, stderr)
+	}
+	whole, scored := filepath.Join(dir, "whole.csv"), filepath.Join(dir, "scored.csv")
+	score(input, whole)
+	score(shuffled, scored, "--keep-index")
+
+	out, err = exec.Command(interop.Pandas(t), "-c", `
+import json, sys
+import pandas as pd
+shuffled = pd.read_csv(sys.argv[1], index_col=0)
+scored = pd.read_csv(sys.argv[2], index_col=0)
+whole = pd.read_csv(sys.argv[3]).set_index("id")
+score = [c for c in scored.columns if c != "id"][0]
+print(json.dumps({
+    "same_index": scored.index.equals(shuffled.index),
+    "ids_line_up": bool((scored["id"] == shuffled["id"]).all()),
+    "index_is_row": bool((scored["id"] == "row" + scored.index.astype(str)).all()),
+    "max_diff": float((scored[score] - whole.loc[scored["id"], score].to_numpy()).abs().max()),
+    "rows": len(scored),
+}))
+`, shuffled, scored, whole).CombinedOutput()
+	require.NoError(t, err, string(out))
+	var got struct {
+		SameIndex  bool    `json:"same_index"`
+		IdsLineUp  bool    `json:"ids_line_up"`
+		IndexIsRow bool    `json:"index_is_row"`
+		MaxDiff    float64 `json:"max_diff"`
+		Rows       int
+	}
+	require.NoError(t, json.Unmarshal(out, &got), string(out))
+	assert.Equal(t, 30, got.Rows)
+	assert.True(t, got.SameIndex && got.IdsLineUp && got.IndexIsRow, string(out))
+	assert.Zero(t, got.MaxDiff, string(out))
+}
+
+// TestRunKeepsTypesEndToEnd has DuckDB write a Parquet file of the mlp
+// features beside the types users keep next to scores: codes with leading
+// zeros, a nullable integer, a timestamp with time zone and a category.
+// It is scored to Parquet and to CSV, by the Go runtime and by ONNX
+// Runtime; DuckDB and polars read the Parquet output back, pandas the CSV,
+// and each finds the kept columns as it wrote or read them from the input,
+// with their types, in input order, and the two runtimes' scores within
+// 1e-5.
+func TestRunKeepsTypesEndToEnd(t *testing.T) {
+	csvInput, features := mlpCSV(t)
+	dir := t.TempDir()
+	input := filepath.Join(dir, "typed.parquet")
+	interop.Node(t, `
+import { DuckDBInstance } from '@duckdb/node-api';
+const [csv, out] = process.argv.slice(1);
+const c = await (await DuckDBInstance.create(':memory:')).connect();
+await c.run("CREATE TYPE segment AS ENUM ('gold', 'silver', 'bronze')");
+await c.run("COPY (SELECT *, lpad((i * 7)::VARCHAR, 6, '0') AS code, CASE WHEN i % 4 = 0 THEN NULL ELSE i * 1000 END::INTEGER AS n, " +
+  "TIMESTAMPTZ '2024-03-31 00:30:00+00' + i * INTERVAL 37 MINUTE AS ts, (['gold', 'silver', 'bronze'][i % 3 + 1])::segment AS seg " +
+  "FROM (SELECT *, row_number() OVER () - 1 AS i FROM read_csv('" + csv + "')) ORDER BY i) TO '" + out + "' (FORMAT parquet)");
+`, csvInput, input)
+
+	kept := "id,code,n,ts,seg"
+	score := func(output string, flags ...string) {
+		args := append([]string{"run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", input, "--output", output,
+			"--batch-size", "10", "--executors", "2", "--features", strings.Join(features, ","), "--keep-columns", kept}, flags...)
+		code, _, stderr := runCLI(args...)
+		require.Equal(t, exitOK, code, stderr)
+	}
+	parquet, csv := filepath.Join(dir, "scored.parquet"), filepath.Join(dir, "scored.csv")
+	score(parquet)
+	score(csv)
+
+	// DuckDB: the kept columns equal the input's, row by row, and have its
+	// types.
+	duckdb := interop.Node(t, `
+import { DuckDBInstance } from '@duckdb/node-api';
+const [input, output] = process.argv.slice(1);
+const c = await (await DuckDBInstance.create(':memory:')).connect();
+const cols = "id, code, n, ts, seg::VARCHAR";
+const q = (sql) => c.runAndReadAll(sql).then(r => r.getRows().map(r => r.map(String)));
+const types = async (f) => (await q("SELECT typeof(id), typeof(code), typeof(n), typeof(ts) FROM read_parquet('" + f + "') LIMIT 1"))[0];
+console.log(JSON.stringify({
+  input: await q("SELECT " + cols + " FROM read_parquet('" + input + "')"),
+  output: await q("SELECT " + cols + " FROM read_parquet('" + output + "')"),
+  inputTypes: await types(input), outputTypes: await types(output),
+}));
+`, input, parquet)
+	var db struct {
+		Input, Output           [][]string
+		InputTypes, OutputTypes []string
+	}
+	require.NoError(t, json.Unmarshal([]byte(duckdb), &db), duckdb)
+	require.Len(t, db.Input, 37)
+	assert.Equal(t, db.Input, db.Output, "DuckDB")
+	assert.Equal(t, []string{"VARCHAR", "VARCHAR", "INTEGER", "TIMESTAMP WITH TIME ZONE"}, db.InputTypes)
+	assert.Equal(t, db.InputTypes, db.OutputTypes, "DuckDB's types")
+	assert.Equal(t, "000007", db.Output[1][1])
+	assert.Equal(t, "null", db.Output[4][2])
+
+	// polars: the same dtypes and values as in the input.
+	polars := interop.Node(t, `
+import pl from 'nodejs-polars';
+const [input, output] = process.argv.slice(1);
+const cols = ["id", "code", "n", "ts", "seg"];
+const read = (f) => { const df = pl.readParquet(f).select(...cols); return {dtypes: df.dtypes.map(String), rows: df.rows().map(r => r.map(v => v instanceof Date ? v.toISOString() : String(v)))}; };
+console.log(JSON.stringify({input: read(input), output: read(output)}));
+`, input, parquet)
+	var pl struct{ Input, Output json.RawMessage }
+	require.NoError(t, json.Unmarshal([]byte(polars), &pl), polars)
+	assert.JSONEq(t, string(pl.Input), string(pl.Output), "polars")
+
+	// pandas, from the CSV output: the codes keep their zeros when read as
+	// text, n is a nullable integer, ts an instant in UTC.
+	out, err := exec.Command(interop.Pandas(t), "-c", `
+import json, sys
+import pandas as pd
+df = pd.read_csv(sys.argv[1], dtype={"code": str, "n": "Int64"}, parse_dates=["ts"])
+print(json.dumps({"dtypes": [str(df[c].dtype) for c in ["code", "n", "ts", "seg"]],
+                  "rows": [[r.id, r.code, None if pd.isna(r.n) else int(r.n), r.ts.isoformat(), r.seg] for r in df.itertuples()]}))
+`, csv).CombinedOutput()
+	require.NoError(t, err, string(out))
+	var pd struct {
+		Dtypes []string
+		Rows   [][]any
+	}
+	require.NoError(t, json.Unmarshal(out, &pd), string(out))
+	assert.Equal(t, []string{"object", "Int64", "datetime64[ns, UTC]", "object"}, pd.Dtypes)
+	require.Len(t, pd.Rows, 37)
+	for i, row := range pd.Rows {
+		want := db.Input[i]
+		n := any(nil)
+		if want[2] != "null" {
+			v, err := strconv.Atoi(want[2])
+			require.NoError(t, err)
+			n = float64(v)
+		}
+		ts, err := time.Parse("2006-01-02 15:04:05-07", want[3])
+		require.NoError(t, err, want[3])
+		assert.Equal(t, []any{want[0], want[1], n, ts.UTC().Format("2006-01-02T15:04:05+00:00"), want[4]}, row, "pandas, row %d", i)
+	}
+
+	// The scores against ONNX Runtime's.
+	if os.Getenv("DFBATCH_ORT_LIB") == "" {
+		t.Skip("ONNX Runtime's library is not installed: run bench/peers/setup.sh and set DFBATCH_ORT_LIB to the libonnxruntime.so.1 it prints")
+	}
+	ort := filepath.Join(dir, "ort.parquet")
+	score(ort, "--runtime", "onnxruntime")
+	assert.InDeltaSlice(t, scoredColumn(t, ort, "output"), scoredColumn(t, parquet, "output"), 1e-5)
 }

@@ -324,7 +324,8 @@ func TestRunDtypeSetsACSVColumnsType(t *testing.T) {
 
 // TestRunReadsSemicolonCSVSniffedOrNamed scores a semicolon-separated
 // export as its comma-separated original, the delimiter sniffed or named
-// with --delimiter; a delimiter of two characters is a usage error.
+// with --delimiter, and as a European export with --decimal, --thousands
+// and --input-format; a bad value of each is a usage error naming it.
 func TestRunReadsSemicolonCSVSniffedOrNamed(t *testing.T) {
 	input, features := mlpCSV(t)
 	data, err := os.ReadFile(input)
@@ -344,8 +345,21 @@ func TestRunReadsSemicolonCSVSniffedOrNamed(t *testing.T) {
 	want := scores(input)
 	assert.Equal(t, want, scores(semi))
 	assert.Equal(t, want, scores(semi, "--delimiter", ";"))
+
+	// A European export: fractions after a comma, thousands grouped by a
+	// dot, in a file whose extension names no format.
+	euro := filepath.Join(t.TempDir(), "export.txt")
+	require.NoError(t, os.WriteFile(euro, []byte(strings.ReplaceAll(strings.ReplaceAll(string(data), ",", ";"), ".", ",")), 0o644))
+	assert.Equal(t, want, scores(euro, "--decimal", ",", "--thousands", ".", "--input-format", "csv", "--format", "csv"))
+
+	for flag, value := range map[string]string{"--delimiter": ";;", "--thousands": "1", "--decimal": "e", "--input-format": "xlsx"} {
+		code, _, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", semi, "--output", t.TempDir(),
+			"--batch-size", "10", "--features", strings.Join(features, ","), flag, value)
+		assert.Equal(t, exitUsage, code, flag)
+		assert.Contains(t, stderr, strings.TrimPrefix(flag, "-"), flag) // the flag package names -delimiter
+	}
 	code, _, stderr := runCLI("run", "--model", filepath.Join(fixtures, "mlp.onnx"), "--input", semi, "--output", t.TempDir(),
-		"--batch-size", "10", "--features", strings.Join(features, ","), "--delimiter", ";;")
+		"--batch-size", "10", "--features", strings.Join(features, ","), "--thousands", ".")
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "--delimiter")
+	assert.Contains(t, stderr, "--thousands '.' is also the decimal separator: set another with --decimal")
 }

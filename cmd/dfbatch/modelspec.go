@@ -18,8 +18,10 @@ type modelSpec struct {
 	outputs  map[string]string // ONNX output name -> column
 	columns  []string
 	keep     []string
-	runtime  onnx.Runtime
-	ortLib   string
+	// keepIndex keeps the input's pandas index columns (--keep-index).
+	keepIndex bool
+	runtime   onnx.Runtime
+	ortLib    string
 	// config is the deployment.json the binding comes from, for errors;
 	// "" for flags.
 	config string
@@ -34,10 +36,19 @@ func (m modelSpec) loader() (model.Loader, error) {
 		}
 		return nil, err
 	}
-	if len(m.keep) > 0 {
-		return model.WithInputColumns(l, m.keep...), nil
+	return keepInputs(l, m.keep, m.keepIndex), nil
+}
+
+// keepInputs has l's models carry the keep columns into their output,
+// after the input's pandas index columns if index is set.
+func keepInputs(l model.Loader, keep []string, index bool) model.Loader {
+	if len(keep) > 0 {
+		l = model.WithInputColumns(l, keep...)
 	}
-	return l, nil
+	if index {
+		l = model.WithPandasIndex(l)
+	}
+	return l
 }
 
 // bindingArgs are the flags of `dfbatch worker` that bind the model as m
@@ -55,6 +66,9 @@ func (m modelSpec) bindingArgs() []string {
 	}
 	if len(m.keep) > 0 {
 		args = append(args, "--keep-columns", strings.Join(m.keep, ","))
+	}
+	if m.keepIndex {
+		args = append(args, "--keep-index")
 	}
 	if m.runtime != "" {
 		args = append(args, "--runtime", string(m.runtime))

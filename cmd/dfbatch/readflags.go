@@ -85,16 +85,46 @@ func typeNameList() []string {
 	return names
 }
 
-// parseDelimiter reads --delimiter: "" (sniff), one character, or "tab".
-func parseDelimiter(s string) (rune, error) {
-	switch {
-	case s == "":
-		return 0, nil
-	case strings.EqualFold(s, "tab") || s == `\t`:
-		return '\t', nil
-	case utf8.RuneCountInString(s) == 1 && s != `"`:
-		r, _ := utf8.DecodeRuneInString(s)
-		return r, nil
+// separator is a flag naming one character of CSV syntax: --delimiter,
+// --thousands or --decimal. "tab" and "space" name those characters.
+type separator struct {
+	r rune
+	// refused are the characters it cannot be.
+	refused string
+}
+
+// delimiterRefuses and numberRefuses are what a field delimiter and a
+// number's separators cannot be, as frame.WithDelimiter, WithThousands
+// and WithDecimal check.
+const (
+	delimiterRefuses = "\"\r\n"
+	numberRefuses    = "0123456789+-eE\"\r\n"
+)
+
+// refusedNames says what the characters of delimiterRefuses and
+// numberRefuses are, for errors.
+var refusedNames = map[string]string{
+	delimiterRefuses: "a quote or a line break",
+	numberRefuses:    "a digit, a sign, e, E, a quote or a line break",
+}
+
+func (s *separator) String() string {
+	if s == nil || s.r == 0 {
+		return ""
 	}
-	return 0, fmt.Errorf("--delimiter %q: want one character other than a quote, or tab", s)
+	return string(s.r)
+}
+
+func (s *separator) Set(v string) error {
+	switch {
+	case strings.EqualFold(v, "tab") || v == `\t`:
+		s.r = '\t'
+	case strings.EqualFold(v, "space"):
+		s.r = ' '
+	case utf8.RuneCountInString(v) == 1 && !strings.Contains(s.refused, v):
+		s.r, _ = utf8.DecodeRuneInString(v)
+	default:
+		return fmt.Errorf("want one character, tab or space, and not %s", refusedNames[s.refused])
+	}
+	return nil
 }

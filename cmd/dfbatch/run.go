@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -57,6 +58,9 @@ func (kv keyValues) Set(s string) error {
 	return nil
 }
 
+// keepIndexUsage is --keep-index's help, in run and worker.
+const keepIndexUsage = "copy the input's pandas index next to the predictions, first: the unnamed first column of a CSV pandas wrote (read_csv(..., index_col=0) restores it), or the index column a Parquet or Feather file's pandas metadata names (__index_level_0__ or the index's name)"
+
 // list parses comma-separated names.
 type list []string
 
@@ -76,7 +80,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		modelPath = fs.String("model", "", "ONNX model file")
-		command   = fs.String("command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess)`)
+		command   = fs.String("command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess); a python3 or python that starts it is $DFBATCH_PYTHON where that is set`)
 		cmdFormat = fs.String("command-format", "", "--command: payload format, arrow or csv (default: the process's first choice)")
 		modelID   = fs.String("model-id", "", "model id in the model store ($DFBATCH_MODEL_STORE, default ./models); default $DFBATCH_MODEL_ID")
 		buildID   = fs.String("build-id", "", "build of --model-id (default: the latest)")
@@ -107,10 +111,15 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(outputs, "rename", "rename a model output column, onnx_name=column (repeatable)")
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
+	keepIndex := fs.Bool("keep-index", false, keepIndexUsage)
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
 	compression := fs.String("compression", "", "the outputs' compression: for Parquet snappy (default), zstd, gzip, lz4, brotli or none; for Arrow lz4, zstd or none (default)")
 	rowGroup := fs.Int("row-group-size", 0, "the most rows in a Parquet output's row group (default: about a million, or 64 MiB)")
-	delimiter := fs.String("delimiter", "", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
+	inFormat := fs.String("input-format", "", "read every input in this format whatever its extension: csv, parquet, arrow (Arrow IPC file or stream) or jsonl (a .json file of JSON Lines) (default: by extension)")
+	delimiter, thousands, decimal := separator{refused: delimiterRefuses}, separator{refused: numberRefuses}, separator{refused: numberRefuses}
+	fs.Var(&delimiter, "delimiter", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
+	fs.Var(&thousands, "thousands", `the character grouping the digits of numbers in CSV inputs, e.g. , for "1,234" or . for a European "1.234,5" (default: none)`)
+	fs.Var(&decimal, "decimal", `the character before the fraction of numbers in CSV inputs, e.g. , for a European "3,75" (default: .)`)
 	dtypes := columnTypes{}
 	fs.Var(dtypes, "dtype", "a CSV or JSON Lines column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
 	var na naValues
@@ -171,11 +180,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		c := subprocess.Command{Args: subprocess.Shell(*command), Format: payload}
 		l = c
-		if len(keep) > 0 {
-			l = model.WithInputColumns(c, keep...)
-		}
+		l = keepInputs(c, keep, *keepIndex)
 	case *modelPath != "":
-		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, runtime: rt, ortLib: *ortLib}
+		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, keepIndex: *keepIndex, runtime: rt, ortLib: *ortLib}
 	default:
 		d, err := registry.Resolve(*modelID, *buildID)
 		if err != nil {
@@ -196,6 +203,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		if len(keep) > 0 {
 			spec.keep = keep
 		}
+		spec.keepIndex = *keepIndex
 		if *runtime != "" {
 			spec.runtime = rt
 		}
@@ -210,12 +218,18 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	if len(dtypes) > 0 {
 		job.ColumnTypes = dtypes
 	}
-	if job.Delimiter, err = parseDelimiter(*delimiter); err != nil {
-		return usageError{err}
+	job.Delimiter, job.Thousands, job.Decimal = delimiter.r, thousands.r, decimal.r
+	if job.Thousands != 0 && job.Thousands == cmp.Or(job.Decimal, '.') {
+		return usageError{fmt.Errorf("--thousands %q is also the decimal separator: set another with --decimal", job.Thousands)}
+	}
+	if *inFormat != "" {
+		if job.InputFormat, err = frame.ParseFormat(*inFormat); err != nil {
+			return usageError{fmt.Errorf("--input-format: %w", err)}
+		}
 	}
 	job.Compression, job.RowGroupRows = *compression, *rowGroup
 	if *checkpoint && !cloud.enabled {
-		if job.Fingerprint, err = fingerprint(spec, *command, keep); err != nil {
+		if job.Fingerprint, err = fingerprint(spec, *command, keep, *keepIndex); err != nil {
 			return err
 		}
 	}
@@ -446,11 +460,14 @@ func isDir(path string) bool {
 // fingerprint names what the outputs depend on besides the inputs and the
 // run's options, so that --resume refuses another model: the model file's
 // digest and its binding, or the --command line.
-func fingerprint(spec modelSpec, command string, keep []string) (map[string]string, error) {
+func fingerprint(spec modelSpec, command string, keep []string, keepIndex bool) (map[string]string, error) {
 	fp := map[string]string{}
 	if command != "" {
 		fp["command"] = command
 		fp["keep-columns"] = strings.Join(keep, ",")
+		if keepIndex {
+			fp["keep-index"] = "true"
+		}
 		return fp, nil
 	}
 	f, err := os.Open(spec.path)

@@ -33,6 +33,7 @@ func workerCommand(ctx context.Context, args []string, lookupEnv func(string) (s
 	fs.Var(outputs, "rename", "rename a model output column, onnx_name=column (repeatable)")
 	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
+	keepIndex := fs.Bool("keep-index", false, keepIndexUsage)
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -62,7 +63,7 @@ func workerCommand(ctx context.Context, args []string, lookupEnv func(string) (s
 			return err
 		}
 	}
-	spec := modelSpec{path: path, features: features, outputs: outputs, columns: columns, keep: keep, runtime: rt, ortLib: *ortLib}
+	spec := modelSpec{path: path, features: features, outputs: outputs, columns: columns, keep: keep, keepIndex: *keepIndex, runtime: rt, ortLib: *ortLib}
 	l, err := spec.loader()
 	if err != nil {
 		return usageError{err}

@@ -27,7 +27,11 @@ const (
 // one calls Serve.
 type Command struct {
 	// Args is the program and its arguments, e.g. {"python3",
-	// "predict.py"}; mandatory. Shell runs a command line through sh.
+	// "predict.py"}; mandatory. Shell runs a command line through sh. A
+	// program named python3 or python, bare, as Args[0] or as the first
+	// word of a Shell line, is $DFBATCH_PYTHON (PythonEnv) where that is set,
+	// in this process's environment or in Env: the interpreter with the
+	// model's packages, which need not be the first python3 on the PATH.
 	Args []string
 	// Dir is the process's working directory; "" for the caller's.
 	Dir string
@@ -48,8 +52,10 @@ type Command struct {
 // `python3 predict.py`, with quoting, variables and redirections. The shell
 // and what it starts share the process group that is killed as one.
 func Shell(line string) []string {
-	return []string{"/bin/sh", "-c", line}
+	return []string{shell, "-c", line}
 }
+
+const shell = "/bin/sh"
 
 // Load starts the executor's process and waits for its hello. The
 // process's environment carries the executor's resources (see
@@ -61,7 +67,8 @@ func (c Command) Load(ctx context.Context, exec model.Executor) (model.Model, er
 	if exec.Logger == nil {
 		exec.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Process{cmd: c, exec: exec, env: c.environment(exec)}
+	env := c.environment(exec)
+	p := &Process{cmd: c, exec: exec, env: env, args: pythonArgs(c.Args, env)}
 	if p.cmd.StartTimeout <= 0 {
 		p.cmd.StartTimeout = defaultStartTimeout
 	}
@@ -137,4 +144,29 @@ func lookup(env []string, key string) string {
 		}
 	}
 	return v
+}
+
+// pythonArgs returns args with a program named python3 or python, bare, as
+// env's $DFBATCH_PYTHON if it sets one: args[0], or the first word of a
+// Shell line.
+func pythonArgs(args, env []string) []string {
+	python := lookup(env, PythonEnv)
+	if python == "" {
+		return args
+	}
+	isPython := func(program string) bool { return program == "python3" || program == "python" }
+	if isPython(args[0]) {
+		return append([]string{python}, args[1:]...)
+	}
+	if len(args) == 3 && args[0] == shell && args[1] == "-c" {
+		line := strings.TrimLeft(args[2], " \t\n")
+		end := strings.IndexAny(line, " \t\n")
+		if end < 0 {
+			end = len(line)
+		}
+		if isPython(line[:end]) {
+			return []string{args[0], args[1], "'" + strings.ReplaceAll(python, "'", `'\''`) + "'" + line[end:]}
+		}
+	}
+	return args
 }

@@ -9,5 +9,10 @@
 //
 // The model side is dfbatch_model.py for Python (shipped here and put on
 // the process's PYTHONPATH: a script calls dfbatch_model.serve(predict))
-// and Serve or Main for Go.
+// and Serve or Main for Go. dfbatch_model.py speaks Arrow with numpy alone
+// where pyarrow is missing, so a Python model gets typed columns (nullable
+// integers, "001" as a string, float32 as float32) in any image with
+// pandas. A command that starts with python3 or python runs $DFBATCH_PYTHON
+// instead where that is set (see Command.Args), the interpreter FindPython
+// also returns first.
 package subprocess

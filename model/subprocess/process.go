@@ -28,6 +28,7 @@ type Process struct {
 	cmd  Command
 	exec model.Executor
 	env  []string
+	args []string // cmd.Args, with $DFBATCH_PYTHON for python3
 	run  *running // nil until started, and after the process ended
 }
 
@@ -62,7 +63,7 @@ type running struct {
 
 // start starts the process and waits for its hello.
 func (p *Process) start(ctx context.Context) error {
-	c := exec.Command(p.cmd.Args[0], p.cmd.Args[1:]...)
+	c := exec.Command(p.args[0], p.args[1:]...)
 	c.Dir, c.Env = p.cmd.Dir, p.env
 	setProcessGroup(c)
 	// Pipes of our own: exec's would be closed by Wait, maybe before the
@@ -137,10 +138,25 @@ func (p *Process) pickFormat(offered []Format) (Format, error) {
 	if slices.Contains(offered, p.cmd.Format) {
 		return p.cmd.Format, nil
 	}
-	return "", fmt.Errorf("Command.Format is %s, but the process only speaks %v", p.cmd.Format, offered)
+	msg := fmt.Sprintf("Command.Format (the CLI's --command-format) is %s, but the process offers only %s", p.cmd.Format, formatList(offered))
+	if p.cmd.Format == FormatArrow {
+		msg += ". To exchange Arrow, the process must read and write the Arrow IPC stream: a Python one through " +
+			"dfbatch_model.py as dfbatch ships it, which needs only numpy (a copy of dfbatch_model.py older than that, " +
+			"imported first because it lies beside the script or earlier on sys.path, needs pyarrow: delete the copy, " +
+			"or pip install pyarrow), a process in another language through its Arrow library"
+	}
+	return "", errors.New(msg + "; or leave the format unset to take the process's choice")
 }
 
-func (p *Process) describe() string { return strings.Join(p.cmd.Args, " ") }
+func formatList(formats []Format) string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (p *Process) describe() string { return strings.Join(p.args, " ") }
 
 // readStderr sends each line the process writes to stderr to the current
 // sink, and keeps the last ones for error messages.

@@ -24,7 +24,8 @@ type Format string
 
 const (
 	// FormatArrow is the Arrow IPC stream format: fast and typed, for model
-	// processes written in Go or with pyarrow.
+	// processes written in Go, and in Python with dfbatch_model.py (which
+	// needs only numpy) or pyarrow.
 	FormatArrow Format = "arrow"
 	// FormatCSV is CSV with a header row: any language reads it.
 	FormatCSV Format = "csv"
@@ -188,6 +189,9 @@ func encode(f *frame.Frame, format Format) ([]byte, error) {
 	buf.Grow(int(f.ByteSize()) + 64<<10)
 	switch format {
 	case FormatArrow:
+		// Views as strings, and no compression: what every reader of the
+		// stream reads, dfbatch_model.py without pyarrow included.
+		f = f.Unviewed()
 		w := ipc.NewWriter(&buf, ipc.WithSchema(f.Schema()))
 		if err := w.Write(f.Record()); err != nil {
 			return nil, err

@@ -14,11 +14,15 @@ import (
 	"github.com/dfbatch/dfbatch/model/subprocess"
 )
 
-// pythonWithPandas returns a Python 3 that imports pandas, or skips.
-func pythonWithPandas(t *testing.T) string {
+// pythonWithPandas returns a Python 3 that imports pandas, or skips; under
+// CI=true it fails instead.
+func pythonWithPandas(t testing.TB) string {
 	t.Helper()
 	python, err := subprocess.FindPython("pandas")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
 		t.Skip(err)
 	}
 	return python

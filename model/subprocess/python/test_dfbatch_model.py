@@ -8,6 +8,7 @@ Run from the repository root with a Python that has pandas:
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import os
@@ -31,6 +32,11 @@ sys.path.insert(0, HERE)
 import dfbatch_model  # noqa: E402
 
 TIMEOUT = 30.0
+
+try:
+    import pyarrow
+except ImportError:
+    pyarrow = None
 
 
 class Model:
@@ -141,8 +147,7 @@ class ProtocolTest(unittest.TestCase):
         header, payload = m.hello
         self.assertEqual(header["type"], "hello")
         self.assertEqual(header["protocol"], 1)
-        self.assertEqual(header["formats"], dfbatch_model.FORMATS)
-        self.assertEqual(header["formats"][-1], "csv")
+        self.assertEqual(header["formats"], ["arrow", "csv"])
         self.assertEqual(header["pid"], m.proc.pid)
         self.assertEqual(payload, b"")
         self.assertEqual(m.close(), 0)
@@ -378,10 +383,9 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(m.close(), 0)  # one hello only: stdout ends after the reply
         self.assertEqual(m.proc.stdout.read(), b"")
 
-    @unittest.skipIf("arrow" not in dfbatch_model.FORMATS, "pyarrow is not installed")
-    def test_arrow_round_trip(self) -> None:  # pragma: no cover - needs pyarrow
-        import pyarrow as pa
-
+    @unittest.skipIf(pyarrow is None, "pyarrow is not installed")
+    def test_arrow_round_trip_with_pyarrow(self) -> None:  # pragma: no cover - needs pyarrow
+        pa = pyarrow
         m = self.start(ECHO)
         table = pa.table({"a": [1, 2, None], "s": ["x", None, "z"]})
         sink = pa.BufferOutputStream()
@@ -391,6 +395,267 @@ class ProtocolTest(unittest.TestCase):
         self.assertEqual(header, {"type": "result", "rows": 3, "format": "arrow"})
         got = pa.ipc.open_stream(out).read_all()
         self.assertEqual(got.column("s").to_pylist(), ["x", None, "z"])
+        self.assertEqual(got.column("a").to_pylist(), [1, 2, None])
+        self.assertEqual(got.column("a").type, pa.int64(), "a nullable Int64 in the model, int64 again")
+
+    def test_arrow_round_trip_without_pyarrow(self) -> None:
+        m = self.start("""
+            import pandas as pd, dfbatch_model
+
+            def predict(df):
+                assert dfbatch_model._pa is None
+                assert str(df["n"].dtype) == "Int64" and str(df["f"].dtype) == "float32", df.dtypes
+                assert df["code"].tolist() == ["001", None, "010"], df["code"].tolist()
+                return df.assign(n2=df["n"] * 2)
+
+            dfbatch_model.serve(predict)
+        """, env={"DFBATCH_PYARROW": "0"})
+        self.assertEqual(m.hello[0]["formats"], ["arrow", "csv"])
+        df = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64"), "f": np.array([0.5, 1, 2], dtype=np.float32),
+                           "code": ["001", None, "010"]})
+        header, out = m.batch(dfbatch_model.pandas_to_ipc(df), 3, fmt="arrow")
+        self.assertEqual(header, {"type": "result", "rows": 3, "format": "arrow"}, m.stderr())
+        pd.testing.assert_frame_equal(dfbatch_model.ipc_to_pandas(out),
+                                      df.assign(n2=pd.array([2, None, 6], dtype="Int64")))
+        self.assertEqual(m.close(), 0)
+
+
+def stream(columns: dict[str, Any], length: int) -> bytes:
+    """An Arrow IPC stream of one record batch of the codec's _Column values."""
+    return dfbatch_model._write_stream(list(columns), list(columns.values()), length)
+
+
+def fixed(kind: str, values: Any, dtype: str, valid: Any = None, **params: Any) -> Any:
+    """A _Column of fixed-width values of Arrow type kind."""
+    t = dfbatch_model._Type(kind, **params)
+    return dfbatch_model._fixed(t, np.array(values, dtype=dtype), None if valid is None else np.array(valid))
+
+
+def text(values: list[Any], kind: str = "utf8") -> Any:
+    """A _Column of str (or bytes) values, None for null, of Arrow type kind."""
+    items = np.array(values + [None], dtype=object)[:-1]  # a 1-d object array, whatever the values
+    valid = np.array([v is not None for v in values])
+    c = dfbatch_model._text(items, valid, binary="binary" in kind)
+    offsets = c.buffers[1].astype("<i8" if kind.startswith("large") else "<i4")
+    return c._replace(type=dfbatch_model._Type(kind), buffers=[c.buffers[0], offsets, c.buffers[2]])
+
+
+def without_continuations(payload: bytes) -> bytes:
+    """The stream in the format before Arrow 0.15: each message's length without the 0xFFFFFFFF before it."""
+    out, pos = [], 0
+    while pos < len(payload):
+        assert payload[pos:pos + 4] == b"\xff\xff\xff\xff"
+        (size,) = struct.unpack_from("<i", payload, pos + 4)
+        if size == 0:
+            out.append(bytes(4))
+            break
+        meta = dfbatch_model._FBReader(payload, pos + 8 + struct.unpack_from("<I", payload, pos + 8)[0])
+        end = pos + 8 + size + meta.scalar(3, "<q")
+        out.append(payload[pos + 4:end])
+        pos = end
+    return b"".join(out)
+
+
+class NumpyCodecTest(unittest.TestCase):
+    """dfbatch_model's Arrow IPC stream codec without pyarrow."""
+
+    def round_trip(self, df: pd.DataFrame) -> pd.DataFrame:
+        return dfbatch_model.ipc_to_pandas(dfbatch_model.pandas_to_ipc(df))
+
+    def test_every_dtype_round_trips(self) -> None:
+        ints = {f"{k}{b}": np.array([0, 1, np.iinfo(f"{k}{b}").max], dtype=f"{k}{b}")
+                for k in ("int", "uint") for b in (8, 16, 32, 64)}
+        nullable = {f"{k}{b}n": pd.array([np.iinfo(f"{k.lower()}{b}").min, None, 1], dtype=f"{k}{b}")
+                    for k in ("Int", "UInt") for b in (8, 16, 32, 64)}
+        df = pd.DataFrame({
+            **ints, **nullable,
+            "f16": np.array([1.5, np.nan, -2], dtype=np.float16),
+            "f32": np.array([0.1, np.nan, 3.4e38], dtype=np.float32),
+            "f64": np.array([1e-300, np.nan, -1 / 3]),
+            "b": [True, False, True],
+            "bn": pd.array([True, None, False], dtype="boolean"),
+            "s": ["001", None, "héllo\n"],
+            "bytes": [b"\x00\xff", None, b""],
+            "cat": pd.Categorical(["b", None, "a"], categories=["b", "a", "unused"], ordered=True),
+            "ts": pd.to_datetime(["2024-02-29T13:14:15.123456789", None, "1677-09-22"]),
+            "tz": pd.to_datetime(["2024-03-31T01:30", None, "2000-01"]).tz_localize("UTC").tz_convert("Europe/Paris"),
+            "date": [datetime.date(2024, 2, 29), None, datetime.date(1, 1, 1)],
+        })
+        back = self.round_trip(df)
+        pd.testing.assert_frame_equal(back, df)
+        self.assertEqual(back["s"].tolist(), ["001", None, "héllo\n"])
+
+    def test_nullable_dtypes_without_nulls_come_back_as_numpy(self) -> None:
+        df = pd.DataFrame({"n": pd.array([1, 2], dtype="Int16"), "b": pd.array([True, False], dtype="boolean"),
+                           "f": pd.array([0.5, None], dtype="Float32")})
+        back = self.round_trip(df)
+        self.assertEqual([str(t) for t in back.dtypes], ["int16", "bool", "float32"])
+        self.assertEqual(back["n"].tolist(), [1, 2])
+        self.assertTrue(np.isnan(back["f"].iloc[1]))
+
+    def test_nulls_in_object_columns(self) -> None:
+        df = pd.DataFrame({
+            "s": np.array(["a", None, np.nan, pd.NA], dtype=object),
+            "none": [None] * 4,
+            "i": np.array([1, None, 3, np.nan], dtype=object),
+            "f": np.array([1, 2.5, None, 4], dtype=object),
+            "b": np.array([True, None, False, pd.NA], dtype=object),
+            "str": pd.array(["x", None, "z", "w"], dtype="string"),
+        })
+        back = self.round_trip(df)
+        self.assertEqual(back["s"].tolist(), ["a", None, None, None])
+        self.assertEqual(back["none"].tolist(), [None] * 4, "all nulls: a utf8 column")
+        self.assertEqual(back["i"].tolist(), [1, pd.NA, 3, pd.NA])
+        self.assertEqual(str(back["i"].dtype), "Int64")
+        self.assertEqual(str(back["f"].dtype), "float64")
+        self.assertEqual(back["b"].tolist(), [True, pd.NA, False, pd.NA])
+        self.assertEqual(back["str"].tolist(), ["x", None, "z", "w"])
+
+    def test_strings(self) -> None:
+        values = ["", "001", "ü", "€uro", "😀x", "a\x00b", "line\nbreak", None, "ascii"]
+        df = pd.DataFrame({"s": values, "ascii": ["a", "bb", "", None, "ccc", "d", "e", "f", "g"]})
+        back = self.round_trip(df)
+        self.assertEqual(back["s"].tolist(), values)
+        self.assertEqual(back["ascii"].tolist(), df["ascii"].tolist())
+        for kind in ("large_utf8", "binary", "large_binary"):
+            raw = [None if v is None else (v.encode() if "binary" in kind else v) for v in values]
+            got = dfbatch_model.ipc_to_pandas(stream({"s": text(raw, kind)}, len(raw)))
+            self.assertEqual(got["s"].tolist(), raw, kind)
+
+    def test_empty_frames(self) -> None:
+        df = pd.DataFrame({
+            "i": np.array([], dtype=np.int32), "f": np.array([], dtype=np.float32), "b": np.array([], dtype=bool),
+            "s": np.array([], dtype=object), "cat": pd.Categorical([], categories=["x"]),
+            "ts": pd.to_datetime([]), "tz": pd.to_datetime([]).tz_localize("UTC"),
+        })
+        pd.testing.assert_frame_equal(self.round_trip(df), df)
+        self.assertEqual(self.round_trip(pd.DataFrame(index=range(5))).shape, (5, 0), "rows without columns")
+        self.assertEqual(self.round_trip(pd.DataFrame()).shape, (0, 0))
+
+    def test_dictionaries(self) -> None:
+        df = pd.DataFrame({"n": pd.Categorical([3, 1, None, 3]), "s": pd.Categorical(["x", "y", "x", None])})
+        back = self.round_trip(df)
+        pd.testing.assert_frame_equal(back, df)
+        self.assertEqual(back["n"].cat.categories.tolist(), [1, 3])
+        # Arrow dictionaries may repeat a value or hold a null; categories cannot.
+        values = text(["a", None, "a", "b"])
+        indices = fixed("int", [0, 1, 2, 3, 0], "<i4", [True, True, True, True, False], bits=32)
+        column = indices._replace(type=values.type, dictionary=values)
+        got = dfbatch_model.ipc_to_pandas(stream({"d": column}, 5))["d"]
+        self.assertEqual(got.cat.categories.tolist(), ["a", "b"])
+        self.assertEqual(got.cat.codes.tolist(), [0, -1, 0, 1, -1])
+
+    def test_time_zones(self) -> None:
+        stamps = pd.to_datetime(["2024-01-01T00:00:00", "2024-07-01T12:00:00"]).tz_localize("UTC")
+        for tz in ("UTC", "America/New_York", datetime.timezone(datetime.timedelta(hours=5, minutes=30)),
+                   datetime.timezone(-datetime.timedelta(hours=8))):
+            df = pd.DataFrame({"t": stamps.tz_convert(tz)})
+            back = self.round_trip(df)
+            self.assertEqual(back["t"].tolist(), df["t"].tolist(), tz)
+            self.assertEqual(str(back["t"].iloc[0]), str(df["t"].iloc[0]), tz)
+
+    def test_timestamp_units_and_dates(self) -> None:
+        second = 1_700_000_000
+        columns = {
+            "s": fixed("timestamp", [second, 0], "<i8", [True, False], unit="s"),
+            "ms": fixed("timestamp", [second * 1000 + 5, -1], "<i8", unit="ms", tz="+01:00"),
+            "us": fixed("timestamp", [second * 10**6 + 7, 1], "<i8", unit="us"),
+            "d64": fixed("date", [86_400_000, 0], "<i8", [True, False], bits=64),
+            "null": dfbatch_model._Column(dfbatch_model._Type("null"), 2, 2, []),
+        }
+        df = dfbatch_model.ipc_to_pandas(stream(columns, 2))
+        self.assertEqual(str(df["s"].dtype), "datetime64[ns]")
+        self.assertEqual(df["s"].iloc[0], pd.Timestamp(second, unit="s"))
+        self.assertTrue(pd.isna(df["s"].iloc[1]))
+        self.assertEqual(str(df["ms"].iloc[1]), "1970-01-01 00:59:59.999000+01:00")
+        self.assertEqual(df["us"].iloc[0], pd.Timestamp(second * 10**9 + 7000))
+        self.assertEqual(df["d64"].tolist(), [datetime.date(1970, 1, 2), None])
+        self.assertEqual(df["null"].tolist(), [None, None])
+        with self.assertRaisesRegex(ValueError, "column 'far': a timestamp outside pandas' range"):
+            dfbatch_model.ipc_to_pandas(stream({"far": fixed("timestamp", [32503680000], "<i8", unit="s")}, 1))
+
+    def test_streams_of_other_shapes(self) -> None:
+        df = pd.DataFrame({"i": [1, 2], "c": pd.Categorical(["a", "b"])})
+        payload = dfbatch_model.pandas_to_ipc(df)
+        pd.testing.assert_frame_equal(dfbatch_model.ipc_to_pandas(without_continuations(payload)), df)
+        pd.testing.assert_frame_equal(dfbatch_model.ipc_to_pandas(payload[:-8]), df, "no end-of-stream marker")
+        # Two record batches, the second after a delta of its dictionary.
+        m = dfbatch_model
+        cat = text(["a"])
+        first = fixed("int", [0], "<i4", bits=32)._replace(type=cat.type, dictionary=cat)
+        delta = text(["b"])
+        second = fixed("int", [1, 0], "<i4", bits=32)
+        schema = m._write_stream(["c"], [first], 1)
+        end = schema.index(b"\xff\xff\xff\xff\x00\x00\x00\x00")
+        batch, body, size = m._batch(1, [delta])
+        parts = m._message(m._MSG_DICTIONARY, m._FBTable([(0, "q", 0), (1, "o", batch), (2, "?", True)]), body, size)
+        parts += m._message(m._MSG_RECORD_BATCH, *m._batch(2, [second]))
+        got = m.ipc_to_pandas(schema[:end] + b"".join(parts))
+        self.assertEqual(got["c"].tolist(), ["a", "b", "a"])
+
+    def test_refusals_say_what_to_do(self) -> None:
+        m = dfbatch_model
+        decimal = m._FBTable([(0, "o", "price"), (1, "?", True), (2, "B", m._TYPE_IDS["decimal"]),
+                              (3, "o", m._FBTable([])), (5, "o", [])])
+        payload = b"".join(m._message(m._MSG_SCHEMA, m._FBTable([(1, "o", [decimal])]), [], 0))
+        with self.assertRaisesRegex(ValueError, "column 'price' is of Arrow type decimal, which dfbatch_model "
+                                                "reads only with pyarrow: install pyarrow"):
+            m.ipc_to_pandas(payload)
+        big = b"".join(m._message(m._MSG_SCHEMA, m._FBTable([(0, "h", 1), (1, "o", [])]), [], 0))
+        with self.assertRaisesRegex(ValueError, "big-endian"):
+            m.ipc_to_pandas(big)
+        column = fixed("int", [1], "<i8", bits=64)
+        batch, body, size = m._batch(1, [column])
+        compressed = m._FBTable(batch.fields + [(3, "o", m._FBTable([(0, "b", 1)]))])
+        payload = m._write_stream(["x"], [column], 0)
+        payload = payload[:payload.index(b"\xff\xff\xff\xff", 8)]  # the schema alone
+        with self.assertRaisesRegex(ValueError, "compressed"):
+            m.ipc_to_pandas(payload + b"".join(m._message(m._MSG_RECORD_BATCH, compressed, body, size)))
+        whole = m.pandas_to_ipc(pd.DataFrame({"x": np.arange(100)}))
+        with self.assertRaisesRegex(ValueError, "malformed|past the end"):
+            m.ipc_to_pandas(whole[:-100])
+        with self.assertRaisesRegex(ValueError, "without a schema"):
+            m.ipc_to_pandas(b"")
+
+    def test_unwritable_columns_are_named(self) -> None:
+        cases = [
+            (pd.DataFrame({"wait": pd.to_timedelta([1], unit="s")}),
+             "column 'wait' of dtype timedelta64[ns]: dfbatch_model writes this dtype as Arrow only with pyarrow"),
+            (pd.DataFrame({"m": np.array([1, "a"], dtype=object)}),
+             "column 'm' of dtype object: its values are mixed-integer"),
+            (pd.DataFrame({"c": np.array([1j])}), "column 'c' of dtype complex128"),
+            (pd.DataFrame({"big": np.array([2**70], dtype=object)}), "column 'big' of dtype object"),
+        ]
+        for df, message in cases:
+            with self.assertRaises(ValueError) as e:
+                dfbatch_model.pandas_to_ipc(df)
+            self.assertIn(message, str(e.exception))
+
+    def test_names_become_strings_and_the_index_is_dropped(self) -> None:
+        df = pd.DataFrame(np.eye(2), index=["a", "b"])
+        back = self.round_trip(df)
+        self.assertEqual(list(back.columns), ["0", "1"])
+        self.assertEqual(list(back.index), [0, 1])
+
+    @unittest.skipIf(pyarrow is None, "pyarrow is not installed")
+    def test_pyarrow_reads_what_it_writes_and_sees_the_same_frame(self) -> None:  # pragma: no cover - needs pyarrow
+        df = pd.DataFrame({
+            "i": pd.array([1, None], dtype="Int32"), "u": np.array([1, 2], dtype=np.uint64),
+            "f": np.array([0.5, np.nan], dtype=np.float32), "b": pd.array([True, None], dtype="boolean"),
+            "s": ["001", None], "y": [b"\x00", None], "c": pd.Categorical(["x", None]),
+            "ts": pd.to_datetime(["2024-01-01", None]), "tz": pd.to_datetime(["2024-01-01", None]).tz_localize("UTC"),
+            "d": [datetime.date(2024, 1, 1), None],
+        })
+        payload = dfbatch_model.pandas_to_ipc(df)
+        table = pyarrow.ipc.open_stream(payload).read_all()
+        self.assertEqual(str(table.schema.field("c").type), "dictionary<values=string, indices=int32, ordered=0>")
+        self.assertEqual(table.column("s").to_pylist(), ["001", None])
+        numpy_frame = dfbatch_model.ipc_to_pandas(payload)
+        pd.testing.assert_frame_equal(numpy_frame, df)
+        pyarrow_frame = dfbatch_model._pyarrow_to_pandas(payload)
+        for name in ("ts", "tz"):  # pyarrow with pandas 2 keeps Arrow's unit, here nanoseconds anyway
+            pyarrow_frame[name] = pyarrow_frame[name].astype(numpy_frame[name].dtype)
+        pd.testing.assert_frame_equal(pyarrow_frame, numpy_frame)
 
 
 class ExampleTest(unittest.TestCase):
