@@ -218,3 +218,22 @@ func TestRunJSONLinesWritesFailedRowsAsJSONLines(t *testing.T) {
 	assert.Equal(t, `{"id":15,"x":null}`, lines[5])
 	assert.Equal(t, `{"id":79,"x":79.5}`, lines[19])
 }
+
+// TestRunReadsAJSONFileOfLinesWithInputFormat refuses a .json input,
+// which may hold one array, saying how to read it as JSON Lines, and
+// reads it with --input-format jsonl.
+func TestRunReadsAJSONFileOfLinesWithInputFormat(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "records.json")
+	require.NoError(t, os.WriteFile(input, []byte("{\"id\": 1, \"x\": 0.5}\n{\"id\": 2, \"x\": 1.5}\n"), 0o644))
+	out := filepath.Join(dir, "out")
+	code, _, stderr := runCLI("run", "--command", slowCommand(t), "--input", input, "--output", out, "--batch-size", "10")
+	assert.Equal(t, exitUsage, code, stderr)
+	assert.Contains(t, stderr, "a .json file may instead hold one JSON array, which is not read: rename the file .jsonl, or name its format jsonl")
+	code, stdout, stderr := runCLI("run", "--command", slowCommand(t), "--input", input, "--output", out, "--batch-size", "10", "--input-format", "jsonl")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Equal(t, filepath.Join(out, "records.jsonl")+"\n", stdout)
+	data, err := os.ReadFile(filepath.Join(out, "records.jsonl"))
+	require.NoError(t, err)
+	assert.Equal(t, "{\"id\":1,\"score\":1.0}\n{\"id\":2,\"score\":3.0}\n", string(data))
+}
