@@ -144,7 +144,7 @@ func jobName(id string) string {
 	return name
 }
 
-// readWhole reads job's Source, a CSV, Parquet or Arrow file, into one
+// readWhole reads job's Source, a file of any format, into one
 // frame, as job reads its inputs (FileJob.ReadOptions).
 func readWhole(job engine.FileJob) (*frame.Frame, error) {
 	path := job.Source
