@@ -483,26 +483,13 @@ func newJSONAppender(b array.Builder, inferred bool) jsonAppender {
 			return nil
 		}
 	case *array.TimestampBuilder:
-		// A time with an offset is that instant; one without is a time in
-		// the column's zone, UTC if it has none, as DuckDB casts text. The
-		// builder's own parsing refuses a time without an offset in a
-		// zoned column, the CLI's --dtype timestamp among them, and so
-		// pandas' ISO times.
-		typ := b.Type().(*arrow.TimestampType)
-		loc, err := typ.GetZone()
-		if err != nil || loc == nil {
-			loc = time.UTC
-		}
+		appendTime := timestampAppender(b)
 		return func(v jsonValue) error {
 			switch v.kind {
 			case jsonNull:
 				b.AppendNull()
 			case jsonString:
-				ts, _, err := arrow.TimestampFromStringInLocation(string(v.text), typ.Unit, loc)
-				if err != nil {
-					return err
-				}
-				b.Append(ts)
+				return appendTime(string(v.text))
 			default:
 				return errWrongKind
 			}
