@@ -118,8 +118,8 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 	return checkpoint.NewJob(ids, o.BatchSize, o.Parameters, o.BuildID, r.fingerprint()), nil
 }
 
-// fingerprint is FileJob.Fingerprint with how CSV inputs are read and
-// outputs written, which change the outputs' bytes as much as the model.
+// fingerprint is FileJob.Fingerprint with how CSV and JSON Lines inputs
+// are read and outputs written, which change the outputs' bytes as much as the model.
 func (r *fileRun) fingerprint() map[string]string {
 	j := r.job
 	if j.NAValues == nil && j.ColumnTypes == nil && j.Delimiter == 0 && j.Thousands == 0 && j.Decimal == 0 && j.Compression == "" && j.RowGroupRows == 0 {

@@ -26,9 +26,10 @@ import (
 // folder until the job has written every output, so that Resume scores
 // only what is missing, even after a crash or kill -9.
 type FileJob struct {
-	// Source is a CSV, Parquet or Arrow IPC file, or a folder whose such
-	// files are scored in name order. Hidden files and files of other
-	// types in a folder are skipped.
+	// Source is a CSV, Parquet, Arrow IPC or JSON Lines file, or a folder
+	// whose such files are scored in name order. Hidden files and files of
+	// other types in a folder are skipped (.json files among them: see
+	// frame.FormatOf).
 	Source string
 	// Destination is the folder for the outputs; it is created if missing.
 	// For a single Source file, it may instead name the output file, with
@@ -51,11 +52,12 @@ type FileJob struct {
 	// (pandas' spellings). They take part in the checkpoint's identity: a
 	// Resume with other values is refused.
 	NAValues []string
-	// ColumnTypes sets the types of the named columns of CSV inputs
-	// instead of inferring them (frame.WithColumnTypes): an id written
-	// 0042 as a string, or as int64 where leading zeros are padding. Every
-	// CSV input must have the named columns. They take part in the
-	// checkpoint's identity.
+	// ColumnTypes sets the types of the named columns of CSV and JSON
+	// Lines inputs instead of inferring them (frame.WithColumnTypes): an
+	// id written 0042 as a string, or as int64 where leading zeros are
+	// padding. Every CSV input must have the named columns; a JSON Lines
+	// input without one gets it, empty. They take part in the checkpoint's
+	// identity.
 	ColumnTypes map[string]arrow.DataType
 	// Delimiter separates the fields of CSV inputs (frame.WithDelimiter);
 	// 0 sniffs each file's from its first lines. It takes part in the
@@ -117,10 +119,13 @@ func (j FileJob) WriteOptions(format frame.Format) []frame.WriteOption {
 }
 
 // ReadOptions are the options the job reads an input of format with: for
-// CSV, its NAValues, ColumnTypes, Delimiter, Thousands and Decimal; none
-// for other formats.
+// CSV, its NAValues, ColumnTypes, Delimiter, Thousands and Decimal; for
+// JSON Lines, its ColumnTypes; none for other formats.
 func (j FileJob) ReadOptions(format frame.Format) []frame.ReadOption {
 	var opts []frame.ReadOption
+	if format == frame.JSONL && j.ColumnTypes != nil {
+		return []frame.ReadOption{frame.WithColumnTypes(j.ColumnTypes)}
+	}
 	if format != frame.CSV {
 		return nil
 	}
@@ -227,6 +232,18 @@ func listInputs(job FileJob) ([]fileInput, error) {
 	if job.Destination == "" {
 		return nil, errors.New("FileJob.Destination is empty: name the folder for the outputs")
 	}
+	// Any name of a format will do ("ndjson", "feather"): the checks and
+	// the outputs' extensions below take the format's own.
+	for _, f := range []*frame.Format{&job.InputFormat, &job.OutputFormat} {
+		if *f == "" {
+			continue
+		}
+		format, err := frame.ParseFormat(string(*f))
+		if err != nil {
+			return nil, fmt.Errorf("FileJob: %w", err)
+		}
+		*f = format
+	}
 	info, err := os.Stat(job.Source)
 	if err != nil {
 		return nil, fmt.Errorf("FileJob.Source: %w", err)
@@ -251,7 +268,7 @@ func listInputs(job FileJob) ([]fileInput, error) {
 			paths = append(paths, filepath.Join(job.Source, name))
 		}
 		if len(paths) == 0 {
-			return nil, fmt.Errorf("FileJob.Source: folder %s has no CSV, Parquet or Arrow files", job.Source)
+			return nil, fmt.Errorf("FileJob.Source: folder %s has no CSV, Parquet, Arrow or JSON Lines files", job.Source)
 		}
 	} else {
 		paths = []string{job.Source}

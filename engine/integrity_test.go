@@ -319,7 +319,7 @@ func (s *stopAt) Predict(ctx context.Context, in *frame.Frame) (*frame.Frame, er
 func TestResumeAfterCancelScoresOnlyWhatIsMissingAndWritesTheSameBytes(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "in.csv")
 	writeCSV(t, src, 0, 20_000)
-	for _, format := range []string{"csv", "parquet", "arrow"} {
+	for _, format := range []string{"csv", "parquet", "arrow", "jsonl"} {
 		t.Run(format, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "scored."+format)
 			m := newStopAt(12)

@@ -477,6 +477,8 @@ func (s numberSyntax) cellAppender(b array.Builder) func(string) error {
 			b.Append(cell)
 			return nil
 		}
+	case *array.TimestampBuilder:
+		return timestampAppender(b)
 	}
 	if t := b.Type(); arrow.IsInteger(t.ID()) || arrow.IsFloating(t.ID()) || arrow.IsDecimal(t.ID()) {
 		return s.numberAppender(b.AppendValueFromString)

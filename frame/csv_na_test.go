@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -337,4 +338,27 @@ print(json.dumps({"euro": euro[["amount", "count"]].to_dict("list"), "grouped": 
 		_, err := frame.OpenFile(bad, "", opts...)
 		require.Error(t, err)
 	}
+}
+
+// TestCSVTimestampColumnTakesTimesWithAndWithoutOffsets reads a column
+// typed timestamp[us, UTC] (the CLI's --dtype timestamp) whose cells are
+// pandas' naive ISO times and times with an offset: a time without an
+// offset is a wall time in the column's zone, as DuckDB casts text.
+func TestCSVTimestampColumnTakesTimesWithAndWithoutOffsets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "times.csv")
+	require.NoError(t, os.WriteFile(path, []byte("t\n2024-01-01 08:30:00\n2024-01-01T08:30:00+02:00\n2024-01-01T08:30:00.250Z\nNaT\n"), 0o644))
+	r, err := frame.OpenFile(path, "", frame.WithNAValues("", "NaT"),
+		frame.WithColumnTypes(map[string]arrow.DataType{"t": &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}}))
+	require.NoError(t, err)
+	f, err := frame.ReadAll(r)
+	require.NoError(t, err)
+	require.Equal(t, 4, f.NumRows())
+	col, err := f.Col("t")
+	require.NoError(t, err)
+	ts := col.(*array.Timestamp)
+	want := []string{"2024-01-01T08:30:00Z", "2024-01-01T06:30:00Z", "2024-01-01T08:30:00.25Z"}
+	for i, w := range want {
+		assert.Equal(t, w, ts.Value(i).ToTime(arrow.Microsecond).UTC().Format(time.RFC3339Nano), "row %d", i)
+	}
+	assert.True(t, ts.IsNull(3))
 }

@@ -34,8 +34,11 @@ func OpenFile(path string, format Format, opts ...ReadOption) (Reader, error) {
 }
 
 func openReader(f *os.File, path string, format Format, cfg readConfig) (Reader, error) {
-	if format == CSV {
+	switch format {
+	case CSV:
 		return newCSVReader(f, path, cfg)
+	case JSONL:
+		return newJSONLReader(f, path, cfg)
 	}
 	info, err := f.Stat()
 	if err != nil {
@@ -89,7 +92,7 @@ func CreateFile(path string, format Format, opts ...WriteOption) (Writer, error)
 	return &fileWriter{tableWriter: newTableWriter(path, newEncoder(buf, format, cfg), cfg), buf: buf, file: f}, nil
 }
 
-// NewWriter returns a Writer of the given format (CSV, Parquet or Arrow)
+// NewWriter returns a Writer of the given format (CSV, Parquet, Arrow or JSONL)
 // to w; name is what its errors call the output. Close finishes the
 // format's footer but does not close or flush w. Writes are many and
 // small: give it a buffered writer.
@@ -113,6 +116,12 @@ func newEncoder(w io.Writer, format Format, cfg writeConfig) encoder {
 			buf = bufio.NewWriter(w)
 		}
 		return &csvEncoder{w: buf}
+	case JSONL:
+		buf, ok := w.(*bufio.Writer)
+		if !ok {
+			buf = bufio.NewWriter(w)
+		}
+		return &jsonlEncoder{w: buf}
 	case Parquet:
 		return &parquetEncoder{w: w, cfg: cfg}
 	}

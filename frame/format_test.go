@@ -24,6 +24,10 @@ func TestParseFormat(t *testing.T) {
 		{"Feather", frame.Arrow},
 		{"ipc", frame.Arrow},
 		{" csv ", frame.CSV},
+		{"jsonl", frame.JSONL},
+		{"NDJSON", frame.JSONL},
+		{"jsonlines", frame.JSONL},
+		{"json-lines", frame.JSONL},
 	}
 	for _, tc := range cases {
 		got, err := frame.ParseFormat(tc.in)
@@ -36,8 +40,10 @@ func TestParseFormatRefusesUnknownNames(t *testing.T) {
 	for _, in := range []string{"", "json", ".csv", "feather1"} {
 		_, err := frame.ParseFormat(in)
 		assert.ErrorContains(t, err, "unknown format", in)
-		assert.ErrorContains(t, err, "accepted: csv, parquet (or pq), arrow (or feather, ipc)", in)
+		assert.ErrorContains(t, err, "accepted: csv, parquet (or pq), arrow (or feather, ipc), jsonl (or ndjson)", in)
 	}
+	_, err := frame.ParseFormat("JSON")
+	assert.ErrorContains(t, err, "JSON Lines (one object per line) is the jsonl format")
 }
 
 func TestFormatOf(t *testing.T) {
@@ -52,6 +58,8 @@ func TestFormatOf(t *testing.T) {
 		{"x.arrow", frame.Arrow},
 		{"x.feather", frame.Arrow},
 		{"dir.csv/x.ipc", frame.Arrow},
+		{"x.jsonl", frame.JSONL},
+		{"x.NDJSON", frame.JSONL},
 	}
 	for _, tc := range cases {
 		got, err := frame.FormatOf(tc.path)
@@ -64,12 +72,14 @@ func TestFormatOfRefusesUnknownExtensions(t *testing.T) {
 	for _, path := range []string{"data", "data.json", "data.csv.gz", "dir.csv/data", "data."} {
 		_, err := frame.FormatOf(path)
 		assert.ErrorContains(t, err, `the format of "`+path+`"`)
-		assert.ErrorContains(t, err, ".csv, .tsv, .parquet, .pq, .arrow, .arrows, .feather, .ipc")
+		assert.ErrorContains(t, err, ".csv, .tsv, .parquet, .pq, .arrow, .arrows, .feather, .ipc, .jsonl, .ndjson")
 	}
+	_, err := frame.FormatOf("records.json")
+	assert.ErrorContains(t, err, "a .json file may instead hold one JSON array, which is not read: rename the file .jsonl, or name its format jsonl")
 }
 
 func TestFormatExt(t *testing.T) {
-	cases := map[frame.Format]string{frame.CSV: ".csv", frame.Parquet: ".parquet", frame.Arrow: ".arrow", "pq": "", "": ""}
+	cases := map[frame.Format]string{frame.CSV: ".csv", frame.Parquet: ".parquet", frame.Arrow: ".arrow", frame.JSONL: ".jsonl", "pq": "", "": ""}
 	for f, want := range cases {
 		assert.Equal(t, want, f.Ext(), f)
 		if want != "" {

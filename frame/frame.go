@@ -1,7 +1,8 @@
 // Package frame holds dfbatch's in-memory data: an immutable, columnar Frame
 // backed by Apache Arrow arrays, with zero-copy row slices, ordered
 // concatenation, numeric feature matrices, conversion to and from gota
-// DataFrames, and streaming CSV, Parquet and Arrow IPC readers and writers.
+// DataFrames, and streaming CSV, Parquet, Arrow IPC and JSON Lines readers
+// and writers.
 //
 // Frames use Go-allocated Arrow memory, so they are garbage-collected like any
 // other Go value: nothing needs to be released.

@@ -55,6 +55,40 @@ var ioFormats = []ioFormat{
 			return frame.NewArrowReader(bytes.NewReader(b), int64(len(b)), opts...)
 		},
 	},
+	{
+		format: frame.JSONL, name: "JSON Lines",
+		writer: frame.NewJSONLWriter,
+		reader: func(b []byte, opts ...frame.ReadOption) (frame.Reader, error) {
+			return frame.NewJSONLReader(bytes.NewReader(b), opts...)
+		},
+	},
+}
+
+// kept is what the format keeps of f: JSON has no NaN nor ±Inf, which
+// JSON Lines writes as null.
+func (format ioFormat) kept(t testing.TB, f *frame.Frame) *frame.Frame {
+	t.Helper()
+	if format.format != frame.JSONL {
+		return f
+	}
+	cols := make([]frame.Column, f.NumCols())
+	for j := range f.NumCols() {
+		cols[j] = frame.Column{Name: f.Schema().Field(j).Name, Values: f.Column(j)}
+		if x, ok := f.Column(j).(*array.Float64); ok {
+			b := array.NewFloat64Builder(memory.DefaultAllocator)
+			for i := range x.Len() {
+				if v := x.Value(i); x.IsNull(i) || math.IsNaN(v) || math.IsInf(v, 0) {
+					b.AppendNull()
+				} else {
+					b.Append(v)
+				}
+			}
+			cols[j].Values = b.NewArray()
+		}
+	}
+	kept, err := frame.New(cols...)
+	require.NoError(t, err)
+	return kept
 }
 
 // mixedFrame has a column of each type gota knows, with nulls, and values
@@ -127,9 +161,9 @@ func writeFrames(t testing.TB, w frame.Writer, frames ...*frame.Frame) {
 }
 
 func TestRoundTripInBatches(t *testing.T) {
-	want := mixedFrame(t)
 	for _, format := range ioFormats {
 		t.Run(string(format.format), func(t *testing.T) {
+			want := format.kept(t, mixedFrame(t))
 			var buf bytes.Buffer
 			w, err := format.writer(&buf)
 			require.NoError(t, err)
@@ -158,9 +192,9 @@ func TestRoundTripInBatches(t *testing.T) {
 }
 
 func TestRoundTripThroughFiles(t *testing.T) {
-	want := mixedFrame(t)
 	for _, format := range ioFormats {
 		t.Run(string(format.format), func(t *testing.T) {
+			want := format.kept(t, mixedFrame(t))
 			path := filepath.Join(t.TempDir(), "scores"+format.format.Ext())
 			w, err := frame.CreateFile(path, "")
 			require.NoError(t, err)
@@ -182,9 +216,9 @@ func TestRoundTripThroughFiles(t *testing.T) {
 }
 
 func TestReaderDefaultBatchIsOneFrameForSmallInputs(t *testing.T) {
-	want := mixedFrame(t)
 	for _, format := range ioFormats {
 		t.Run(string(format.format), func(t *testing.T) {
+			want := format.kept(t, mixedFrame(t))
 			var buf bytes.Buffer
 			w, err := format.writer(&buf)
 			require.NoError(t, err)
@@ -277,13 +311,13 @@ func TestEmptyOutputs(t *testing.T) {
 		opts   []frame.WriteOption
 		writes []*frame.Frame
 		// columns is the schema read back; CSV infers string for columns
-		// without values.
+		// without values, and JSON Lines has no header to keep them.
 		columns map[frame.Format]*arrow.Schema
 		csv     string
 	}{
 		{
 			name:    "no writes",
-			columns: map[frame.Format]*arrow.Schema{frame.Parquet: arrow.NewSchema(nil, nil), frame.Arrow: arrow.NewSchema(nil, nil)},
+			columns: map[frame.Format]*arrow.Schema{frame.Parquet: arrow.NewSchema(nil, nil), frame.Arrow: arrow.NewSchema(nil, nil), frame.JSONL: arrow.NewSchema(nil, nil)},
 			csv:     "",
 		},
 		{
@@ -293,6 +327,7 @@ func TestEmptyOutputs(t *testing.T) {
 				frame.CSV:     stringSchema("id", "score"),
 				frame.Parquet: schema,
 				frame.Arrow:   schema,
+				frame.JSONL:   arrow.NewSchema(nil, nil),
 			},
 			csv: "id,score\n",
 		},
@@ -303,6 +338,7 @@ func TestEmptyOutputs(t *testing.T) {
 				frame.CSV:     stringSchema("id", "score"),
 				frame.Parquet: schema,
 				frame.Arrow:   schema,
+				frame.JSONL:   arrow.NewSchema(nil, nil),
 			},
 			csv: "id,score\n",
 		},
@@ -314,8 +350,11 @@ func TestEmptyOutputs(t *testing.T) {
 				w, err := format.writer(&buf, tc.opts...)
 				require.NoError(t, err)
 				writeFrames(t, w, tc.writes...)
-				if format.format == frame.CSV {
+				switch format.format {
+				case frame.CSV:
 					assert.Equal(t, tc.csv, buf.String())
+				case frame.JSONL:
+					assert.Empty(t, buf.String())
 				}
 				want, ok := tc.columns[format.format]
 				if !ok {
@@ -335,9 +374,9 @@ func TestReadOptionsAreValidated(t *testing.T) {
 		t.Run(string(format.format), func(t *testing.T) {
 			_, err := format.reader([]byte("a\n1\n"), frame.WithBatchRows(0))
 			assert.ErrorContains(t, err, "WithBatchRows(0)")
-			if format.format != frame.CSV {
+			if format.format != frame.CSV && format.format != frame.JSONL {
 				_, err = format.reader(nil, frame.WithColumnTypes(map[string]arrow.DataType{"a": arrow.PrimitiveTypes.Int32}))
-				assert.ErrorContains(t, err, "WithColumnTypes applies to CSV only")
+				assert.ErrorContains(t, err, "WithColumnTypes applies to CSV and JSON Lines only")
 			}
 		})
 	}
@@ -474,9 +513,9 @@ func TestParquetBatchesSpanRowGroups(t *testing.T) {
 }
 
 func TestReaderCloseEndsTheStream(t *testing.T) {
-	want := mixedFrame(t)
 	for _, format := range ioFormats {
 		t.Run(string(format.format), func(t *testing.T) {
+			want := format.kept(t, mixedFrame(t))
 			var buf bytes.Buffer
 			w, err := format.writer(&buf)
 			require.NoError(t, err)

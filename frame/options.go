@@ -61,13 +61,14 @@ func WithBatchRows(n int) ReadOption {
 	return func(c *readConfig) { c.batchRows = n }
 }
 
-// WithColumnTypes sets the types of the named CSV columns instead of
+// WithColumnTypes sets the types of the named CSV or JSON Lines columns instead of
 // inferring them, for columns whose first rows mislead inference (codes with
 // leading zeros, integers that turn into decimals late in the file) or that
 // should be parsed as types inference never picks (timestamps, dates,
 // decimals, float32...). Cells are parsed as the type's builder parses text.
-// Every name must be a column of the file. CSV only: Parquet and Arrow files
-// carry their own types.
+// Every name must be a column of a CSV file; in JSON Lines, a name the
+// first lines lack adds a column (see NewJSONLReader). CSV and JSON Lines
+// only: Parquet and Arrow files carry their own types.
 func WithColumnTypes(types map[string]arrow.DataType) ReadOption {
 	types = maps.Clone(types)
 	return func(c *readConfig) { c.columnTypes = types }
@@ -103,8 +104,8 @@ func newReadConfig(format Format, opts []ReadOption) (readConfig, error) {
 	if c.batchRows <= 0 {
 		return c, fmt.Errorf("frame: WithBatchRows(%d): a batch needs at least one row", c.batchRows)
 	}
-	if len(c.columnTypes) > 0 && format != CSV {
-		return c, fmt.Errorf("frame: WithColumnTypes applies to CSV only; %s files carry their own column types", format)
+	if len(c.columnTypes) > 0 && format != CSV && format != JSONL {
+		return c, fmt.Errorf("frame: WithColumnTypes applies to CSV and JSON Lines only; %s files carry their own column types", format)
 	}
 	if c.delimiter != 0 && (format != CSV || c.delimiter == '"' || c.delimiter == '\r' || c.delimiter == '\n' || c.delimiter == utf8.RuneError) {
 		return c, fmt.Errorf("frame: WithDelimiter(%q): a CSV delimiter is one character other than a quote, \\r or \\n", c.delimiter)

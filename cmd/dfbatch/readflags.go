@@ -35,7 +35,7 @@ func (n *naValues) list() []string {
 }
 
 // columnTypes is --dtype: name=type pairs, comma-separated, setting CSV
-// columns' types instead of inferring them.
+// and JSON Lines columns' types instead of inferring them.
 type columnTypes map[string]arrow.DataType
 
 func (c columnTypes) String() string {

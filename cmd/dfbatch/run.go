@@ -83,9 +83,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		cmdFormat = fs.String("command-format", "", "--command: payload format, arrow or csv (default: the process's first choice)")
 		modelID   = fs.String("model-id", "", "model id in the model store ($DFBATCH_MODEL_STORE, default ./models); default $DFBATCH_MODEL_ID")
 		buildID   = fs.String("build-id", "", "build of --model-id (default: the latest)")
-		input     = fs.String("input", "", "input file or folder of CSV, Parquet or Arrow files")
+		input     = fs.String("input", "", "input file or folder of CSV, Parquet, Arrow or JSON Lines (.jsonl, .ndjson) files")
 		output    = fs.String("output", "", "output folder, or output file for a single input file")
-		format    = fs.String("format", "", "output format: csv, parquet or arrow (default: the input's)")
+		format    = fs.String("format", "", "output format: csv, parquet, arrow or jsonl (default: the input's)")
 		batch     = fs.Int("batch-size", 0, "rows per task (required)")
 		executors = fs.Int("executors", 0, "tasks at once (default 1)")
 		cpus      = fs.Float64("cpus", 0, "threads per executor (default 1)")
@@ -114,13 +114,13 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
 	compression := fs.String("compression", "", "the outputs' compression: for Parquet snappy (default), zstd, gzip, lz4, brotli or none; for Arrow lz4, zstd or none (default)")
 	rowGroup := fs.Int("row-group-size", 0, "the most rows in a Parquet output's row group (default: about a million, or 64 MiB)")
-	inFormat := fs.String("input-format", "", "read every input in this format whatever its extension: csv, parquet or arrow (Arrow IPC file or stream) (default: by extension)")
+	inFormat := fs.String("input-format", "", "read every input in this format whatever its extension: csv, parquet, arrow (Arrow IPC file or stream) or jsonl (a .json file of JSON Lines) (default: by extension)")
 	delimiter, thousands, decimal := separator{refused: delimiterRefuses}, separator{refused: numberRefuses}, separator{refused: numberRefuses}
 	fs.Var(&delimiter, "delimiter", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
 	fs.Var(&thousands, "thousands", `the character grouping the digits of numbers in CSV inputs, e.g. , for "1,234" or . for a European "1.234,5" (default: none)`)
 	fs.Var(&decimal, "decimal", `the character before the fraction of numbers in CSV inputs, e.g. , for a European "3,75" (default: .)`)
 	dtypes := columnTypes{}
-	fs.Var(dtypes, "dtype", "a CSV column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
+	fs.Var(dtypes, "dtype", "a CSV or JSON Lines column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
 	var na naValues
 	fs.Var(&na, "na-values", `the cells of CSV inputs read as missing values, comma-separated, instead of pandas' defaults ("", NA, NaN, nan, null, None, <NA>, #N/A, N/A, ...): --na-values= leaves only empty cells missing, --na-values=,- adds "-" to them (repeatable)`)
 	var (

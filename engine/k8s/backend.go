@@ -86,6 +86,8 @@ func New(cfg Config) (*Backend, error) {
 		cfg.Format = frame.Parquet
 	} else if f, err := frame.ParseFormat(string(cfg.Format)); err != nil {
 		errs = append(errs, fmt.Errorf("Config.Format: %w", err))
+	} else if err := stageable(f); err != nil {
+		errs = append(errs, fmt.Errorf("Config.Format: %w", err))
 	} else {
 		cfg.Format = f
 	}

@@ -317,6 +317,8 @@ func TestNewNamesEveryMissingSetting(t *testing.T) {
 	for _, want := range []string{"Config.Clientset is nil", "Config.Bucket is empty", "Config.Job.Image is empty", "Config.Format", "Config.LogLines must not be negative"} {
 		assert.ErrorContains(t, err, want)
 	}
+	_, err = New(Config{Format: frame.JSONL})
+	assert.ErrorContains(t, err, "Config.Format: jsonl is not a staging format")
 }
 
 func TestBackendOnFakeClientsetStopsWhenTheImageCannotBePulled(t *testing.T) {

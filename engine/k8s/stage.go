@@ -86,6 +86,9 @@ func OpenStage(ctx context.Context, bucketURL, executionID string, format frame.
 		format = frame.Parquet
 	}
 	format, err := frame.ParseFormat(string(format))
+	if err == nil {
+		err = stageable(format)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("k8s: staging format: %w", err)
 	}
@@ -373,6 +376,15 @@ func (s *Stage) Remove(ctx context.Context) error {
 // objectName names a key for messages: the key and where its bucket is.
 func (s *Stage) objectName(key string) string {
 	return fmt.Sprintf("object %q in %s", key, s.bucketURL)
+}
+
+// stageable refuses the formats task files are not staged in: those of
+// the platform's serialization_format, PARQUET, FEATHER or CSV, are.
+func stageable(format frame.Format) error {
+	if format == frame.JSONL {
+		return fmt.Errorf("%s is not a staging format: stage as parquet, arrow or csv (a run's input and output files may still be JSON Lines)", format)
+	}
+	return nil
 }
 
 func describeRows(f *frame.Frame, t engine.Task) string {

@@ -259,6 +259,7 @@ func TestOpenStageRefusesBadArguments(t *testing.T) {
 		"a slash in the ID": {bucketURL, "a/b", "parquet", `execution ID "a/b"`},
 		"a dot-dot ID":      {bucketURL, "..", "parquet", `execution ID ".."`},
 		"an unknown format": {bucketURL, "e", "xlsx", "unknown format"},
+		"JSON Lines":        {bucketURL, "e", "ndjson", "jsonl is not a staging format: stage as parquet, arrow or csv"},
 		"no scheme":         {"/tmp/x", "e", "parquet", "has no scheme"},
 		"an unknown scheme": {"nosuch://b", "e", "parquet", `opening staging bucket "nosuch://b"`},
 	} {

@@ -49,12 +49,12 @@ func churnScore(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
 }
 
 func main() {
-	src := flag.String("src", "", "input file or folder (CSV, Parquet or Arrow); empty: generate one")
+	src := flag.String("src", "", "input file or folder (CSV, Parquet, Arrow or JSON Lines); empty: generate one")
 	dst := flag.String("dst", "", "output folder; empty: a temporary folder")
 	rows := flag.Int("rows", 1_000_000, "rows to generate when -src is empty")
 	batch := flag.Int("batch", 10_000, "rows per task")
 	executors := flag.Int("executors", 2, "tasks at once")
-	format := flag.String("format", "parquet", "output format: csv, parquet or arrow")
+	format := flag.String("format", "parquet", "output format: csv, parquet, arrow or jsonl")
 	flag.Parse()
 
 	outFormat, err := frame.ParseFormat(*format)
