@@ -116,7 +116,10 @@ type podRun struct {
 	// kill asks the pod's goroutine to stop its process with the grace
 	// period sent; it is buffered so that the first request is never lost.
 	kill chan time.Duration
-	done chan struct{} // closed once the process has exited
+	done chan struct{} // closed once the pod's goroutine is done
+	// exited is set, under NodeAgent.mu, once the process has exited and
+	// no kill is read any more: a deletion after it only needs removing.
+	exited bool
 }
 
 func (a *NodeAgent) logf(format string, args ...any) {
@@ -255,10 +258,31 @@ func (a *NodeAgent) register(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kubecluster: registering node %s: %w", NodeName, err)
 	}
-	// Status is not taken on create by every version: set it again.
+	// Status is not taken on create: set it.
 	created.Status = node.Status
-	if _, err := nodes.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+	if created, err = nodes.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("kubecluster: node %s status: %w", NodeName, err)
+	}
+	// The API server taints a new node not-ready (TaintNodesByCondition);
+	// the node lifecycle controller, which this cluster does not run,
+	// lifts the taint once the node reports Ready.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := nodes.Get(ctx, NodeName, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		taints := n.Spec.Taints[:0]
+		for _, t := range n.Spec.Taints {
+			if t.Key != corev1.TaintNodeNotReady {
+				taints = append(taints, t)
+			}
+		}
+		n.Spec.Taints = taints
+		_, err = nodes.Update(ctx, n, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("kubecluster: lifting node %s's not-ready taint: %w", NodeName, err)
 	}
 	a.logf("registered node %s, logs on port %d", NodeName, a.port)
 	return nil
@@ -323,6 +347,9 @@ func (a *NodeAgent) sync(o any) {
 		a.pods[p.UID] = run
 		a.logs[p.Namespace+"/"+p.Name+"/"+run.container] = run
 		a.wg.Go(func() { a.run(run, p.DeepCopy()) })
+	case p.DeletionTimestamp != nil && run.exited:
+		// Its process has exited: nothing is left to stop.
+		a.wg.Go(func() { a.remove(p) })
 	case p.DeletionTimestamp != nil:
 		grace := defaultGrace
 		if p.DeletionGracePeriodSeconds != nil {
@@ -415,6 +442,9 @@ func (a *NodeAgent) run(run *podRun, pod *corev1.Pod) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	started := metav1.Now()
 	if err := cmd.Start(); err != nil {
+		a.mu.Lock()
+		run.exited = true
+		a.mu.Unlock()
 		fmt.Fprintf(logFile, "%v\n", err)
 		a.setStatus(pod, corev1.PodFailed, corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 			ExitCode: 128, Reason: "StartError", Message: err.Error(), StartedAt: started, FinishedAt: metav1.Now(),
@@ -440,6 +470,9 @@ func (a *NodeAgent) run(run *podRun, pod *corev1.Pod) {
 		deleting = true
 		a.terminate(cmd.Process.Pid, grace, exited)
 	}
+	a.mu.Lock()
+	run.exited = true
+	a.mu.Unlock()
 	code := int32(cmd.ProcessState.ExitCode())
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		code = 128 + int32(ws.Signal())
@@ -456,6 +489,12 @@ func (a *NodeAgent) run(run *podRun, pod *corev1.Pod) {
 	}
 	a.logf("pod %s/%s: exited with code %d", pod.Namespace, pod.Name, code)
 	a.setStatus(pod, phase, corev1.ContainerState{Terminated: term}, &started)
+	if !deleting {
+		// A deletion that came as the process exited, before it was
+		// marked so, is seen here; one after it, by sync.
+		p, err := a.Clientset.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+		deleting = err == nil && p.UID == pod.UID && p.DeletionTimestamp != nil
+	}
 	if deleting {
 		a.remove(pod)
 	}

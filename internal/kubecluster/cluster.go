@@ -114,7 +114,8 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if bin == "" || len(missing) > 0 {
 		return nil, fmt.Errorf("kubecluster: %w (%s=%q lacks %s)", ErrNoBinaries, BinEnv, bin, strings.Join(missing, ", "))
 	}
-	c = &Cluster{Dir: cfg.Dir, log: cfg.Log}
+	cl := &Cluster{Dir: cfg.Dir, log: cfg.Log}
+	c = cl
 	if c.log == nil {
 		c.log = io.Discard
 	}
@@ -126,8 +127,7 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	}
 	defer func() {
 		if err != nil {
-			c.Stop()
-			c = nil
+			cl.Stop()
 		}
 	}()
 	begin := time.Now()
@@ -179,6 +179,14 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 		"--bind-address="+loopback, "--advertise-address="+loopback, "--secure-port="+strconv.Itoa(apiPort),
 		"--tls-cert-file="+serverCert, "--tls-private-key-file="+serverKey,
 		"--client-ca-file="+c.pki.CAFile,
+		// The controller manager's and scheduler's delegated
+		// authentication reads this CA from the API server; without it they
+		// log an error every few seconds.
+		"--requestheader-client-ca-file="+c.pki.CAFile,
+		"--requestheader-allowed-names=front-proxy-client",
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
 		"--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file="+c.pki.path("sa.pub"),
 		"--service-account-signing-key-file="+c.pki.path("sa.key"),

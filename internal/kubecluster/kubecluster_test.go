@@ -70,7 +70,13 @@ func waitJob(t *testing.T, c *kubecluster.Cluster, ns, name string, cond batchv1
 		}
 		return false, nil
 	})
-	require.NoError(t, err, "Job %s/%s never %s: %+v", ns, name, cond, job)
+	if err != nil {
+		pods, _ := c.Clientset.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
+		for _, p := range pods.Items {
+			t.Logf("pod %s: node %q phase %s conditions %+v containers %+v", p.Name, p.Spec.NodeName, p.Status.Phase, p.Status.Conditions, p.Status.ContainerStatuses)
+		}
+	}
+	require.NoError(t, err, "Job %s/%s never %s: %+v", ns, name, cond, job.Status)
 	return job
 }
 

@@ -21,6 +21,11 @@ var (
 	namespace atomic.Int64
 )
 
+// DirEnv names a folder in which RunTests' cluster keeps its state and
+// logs (in a folder of its own), after the tests too; by default they go
+// to a temporary folder that is removed.
+const DirEnv = "DFBATCH_KUBE_DIR"
+
 // RunTests is the body of the TestMain of a package whose tests need a
 // cluster: it starts one with cfg for the whole test binary (about 10 s),
 // runs the tests and stops it, and returns m.Run's exit code. When the
@@ -29,6 +34,13 @@ var (
 func RunTests(m *testing.M, cfg Config) int {
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
+	}
+	if dir := os.Getenv(DirEnv); cfg.Dir == "" && dir != "" {
+		// To look at the logs and state after the tests: a folder of
+		// this test binary's own, as several may run at once.
+		if d, err := os.MkdirTemp(dir, "kubecluster-"); err == nil {
+			cfg.Dir = d
+		}
 	}
 	begin := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
