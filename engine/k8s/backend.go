@@ -182,6 +182,14 @@ func (b *Backend) stageInputs(ctx context.Context, stage *Stage, run *engine.Run
 		}
 		slot := len(tasks)
 		tasks = append(tasks, t)
+		if len(tasks) == highCompletions+1 {
+			// A streamed input's tasks are counted as they are read: stop
+			// as soon as the Job they make is one the API would refuse.
+			if errs := apiLimits(len(tasks), run.Options()); len(errs) > 0 {
+				_ = g.Wait()
+				return nil, fmt.Errorf("dfbatch/k8s: %w", errors.Join(errs...))
+			}
+		}
 		g.Go(func() error {
 			if err := stage.WriteInput(gctx, slot, t, rows); err != nil {
 				return err

@@ -20,12 +20,23 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/frame"
 )
+
+// runSink is what a remote run hands its tasks' progress, outputs and
+// failures to: its *engine.Run, or a test's recorder.
+type runSink interface {
+	ID() string
+	Event(engine.Event)
+	CheckOutput(engine.Task, *frame.Frame) error
+	Finish(engine.Task, *frame.Frame) error
+	Fail(*engine.TaskError) error
+}
 
 // remoteRun follows one Job.
 type remoteRun struct {
 	backend *Backend
-	run     *engine.Run
+	run     runSink
 	opts    engine.Options
 	// tasks are the staged tasks, by Job completion index.
 	tasks    []engine.Task
@@ -277,7 +288,10 @@ func (r *remoteRun) observe(ctx context.Context) (*batchv1.Job, error) {
 				r.emit(engine.Event{Kind: engine.TaskStarted, Task: t, Attempt: attempt, Time: now})
 			}
 		case corev1.PodFailed:
-			if attempt <= r.opts.Retries && !r.retried[p.Name] && terminal(job) == nil {
+			// A pod that failed because the Job's end was decided, or that
+			// was stopped from outside (deleted, disrupted), is no failed
+			// attempt of its task.
+			if attempt <= r.opts.Retries && !r.retried[p.Name] && decided(job) == nil && !stopped(p) {
 				r.retried[p.Name] = true
 				r.emit(engine.Event{Kind: engine.TaskRetried, Task: t, Attempt: attempt, Err: r.podError(ctx, p), Time: now})
 			}
@@ -468,6 +482,40 @@ func startFailure(p *corev1.Pod) error {
 		}
 	}
 	return nil
+}
+
+// decided returns the condition by which the Job controller has decided
+// the Job's end: since Kubernetes 1.31 it first writes FailureTarget
+// (active deadline passed, too many failed indexes) or SuccessCriteriaMet,
+// then terminates the pods still running, which end Failed, and only then
+// writes Failed or Complete.
+func decided(job *batchv1.Job) *batchv1.JobCondition {
+	for i, c := range job.Status.Conditions {
+		switch c.Type {
+		case batchv1.JobFailureTarget, batchv1.JobSuccessCriteriaMet, batchv1.JobComplete, batchv1.JobFailed:
+			if c.Status == corev1.ConditionTrue {
+				return &job.Status.Conditions[i]
+			}
+		}
+	}
+	return nil
+}
+
+// stopped reports whether a pod was stopped from outside rather than
+// failing by itself: it is being deleted (the Job controller deletes the
+// running pods of a Job whose end is decided; a cancel deletes the Job)
+// or it carries a DisruptionTarget condition (eviction, preemption, node
+// shutdown, taint).
+func stopped(p *corev1.Pod) bool {
+	if p.DeletionTimestamp != nil {
+		return true
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
 }
 
 // terminal returns the Job's Complete or Failed condition once it holds.
