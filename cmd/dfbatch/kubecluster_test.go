@@ -71,7 +71,7 @@ func TestRunCloudOnClusterListsTheFailedTasksWithTheirPodsLogs(t *testing.T) {
 		"--output", t.TempDir(), "--batch-size", "400", "--retries", "1",
 		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,customer_id"}, cloudFlags...)...)
 	assert.Equal(t, exitTasksFailed, code, stderr)
-	assert.Contains(t, stderr, "task 0 (rows 0-399) failed after 2 attempts")
+	assert.Contains(t, stderr, "task 0 (../../examples/churn/customers.csv rows 0-399) failed after 2 attempts")
 	assert.Contains(t, stderr, "exited with code 1")
 	assert.Contains(t, stderr, `column "customer_id": is utf8, not numeric`)
 }
