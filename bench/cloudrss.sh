@@ -19,6 +19,7 @@ rows=${ROWS:-5000000}
 files=${FILES:-20}
 batch=${BATCH:-250000}
 executors=${EXECUTORS:-2}
+repeat=${REPEAT:-3}
 work=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "work folder: $work" || trap 'rm -rf "$work"' EXIT
 
@@ -54,18 +55,34 @@ args=(run --model examples/churn/churn.onnx --batch-size "$BATCH" --executors "$
   --keep-columns customer_id --rename probabilities_1=Churn_Probability --output-columns Churn_Probability)
 cloud=(--cloud --image dfbatch:bench --bucket "file://$WORK/bucket" --kubeconfig "$KUBECONFIG" --namespace default)
 measure() { local name=$1; shift; /usr/bin/time -f "%M %e" -o "$WORK/$name.time" "$@" >/dev/null 2>"$WORK/$name.log"; }
-measure local-file "$WORK/dfbatch" "${args[@]}" --input "$WORK/in.csv" --output "$WORK/local.csv"
-measure cloud-file "$WORK/dfbatch" "${args[@]}" "${cloud[@]}" --input "$WORK/in.csv" --output "$WORK/cloud.csv"
-measure local-folder "$WORK/dfbatch" "${args[@]}" --input "$WORK/parts" --output "$WORK/local-parts"
-measure cloud-folder "$WORK/dfbatch" "${args[@]}" "${cloud[@]}" --input "$WORK/parts" --output "$WORK/cloud-parts"
+for i in $(seq "$REPEAT"); do # interleaved: local, cloud, local, cloud...
+  measure "local-file.$i" "$WORK/dfbatch" "${args[@]}" --input "$WORK/in.csv" --output "$WORK/local.csv"
+  measure "cloud-file.$i" "$WORK/dfbatch" "${args[@]}" "${cloud[@]}" --input "$WORK/in.csv" --output "$WORK/cloud.csv"
+  measure "local-folder.$i" "$WORK/dfbatch" "${args[@]}" --input "$WORK/parts" --output "$WORK/local-parts"
+  measure "cloud-folder.$i" "$WORK/dfbatch" "${args[@]}" "${cloud[@]}" --input "$WORK/parts" --output "$WORK/cloud-parts"
+done
 SH
 mkdir -p "$work/bucket"
-WORK=$work BATCH=$batch EXECUTORS=$executors "$work/kubecluster" -image "dfbatch:bench=$work/dfbatch" -- bash "$work/runs.sh"
+WORK=$work BATCH=$batch EXECUTORS=$executors REPEAT=$repeat "$work/kubecluster" -image "dfbatch:bench=$work/dfbatch" -- bash "$work/runs.sh"
 
-report() { read -r kib secs <"$work/$1.time"; printf '%-13s peak RSS %4d MiB, %6.1f s\n' "$1" $((kib / 1024)) "$secs"; }
-for run in local-file cloud-file local-folder cloud-folder; do report "$run"; done
-cmp "$work/local.csv" "$work/cloud.csv" && echo "file: the cloud output equals the local one byte for byte"
-diff -r "$work/local-parts" "$work/cloud-parts" && echo "folder: the $files cloud outputs equal the local ones byte for byte"
-read -r local_kib _ <"$work/local-file.time"
-read -r cloud_kib _ <"$work/cloud-file.time"
-echo "cloud / local peak RSS, file: $(awk -v c="$cloud_kib" -v l="$local_kib" 'BEGIN { printf "%.2f", c / l }')"
+# min / median / max of values, one per line.
+spread() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f / %.2f / %.2f", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+column() { for f in "$work/$1".*.time; do cut -d' ' -f"$2" "$f"; done; }
+for run in local-file cloud-file local-folder cloud-folder; do
+  printf '%-13s peak RSS %s MiB, wall %s s (min / median / max of %d)\n' "$run" \
+    "$(column "$run" 1 | awk '{ print $1 / 1024 }' | spread)" "$(column "$run" 2 | spread)" "$repeat"
+done
+for input in file folder; do
+  ratios=$(paste <(column "cloud-$input" 1) <(column "local-$input" 1) | awk '{ print $1 / $2 }' | spread)
+  echo "cloud / local peak RSS, $input, pair by pair (min / median / max): $ratios"
+done
+if ! cmp "$work/local.csv" "$work/cloud.csv"; then
+  echo "file: the cloud output differs from the local one" >&2
+  exit 1
+fi
+echo "file: the cloud output equals the local one byte for byte"
+if ! diff -r "$work/local-parts" "$work/cloud-parts"; then
+  echo "folder: the cloud outputs differ from the local ones" >&2
+  exit 1
+fi
+echo "folder: the $files cloud outputs equal the local ones byte for byte"
