@@ -5,7 +5,8 @@
 // Parameters, and the outputs come back as one frame in input order.
 //
 // Runs happen in this process on a bounded set of goroutines, or on a
-// remote Backend when Options.Cloud is set.
+// remote Backend when Options.Cloud is set; either way the engine plans
+// the tasks, keeps the execution's state and writes the outputs.
 package engine
 
 import (
@@ -111,24 +112,21 @@ func (c *Client) Start(ctx context.Context, in *frame.Frame, opts Options) (*Exe
 	if err != nil {
 		return nil, err
 	}
-	if o.Cloud {
-		return c.startRemote(ctx, in, o)
-	}
 	src := newFrameSource(in, o.BatchSize)
 	var retained *retainSink
 	return c.start(ctx, o, runPlan{
 		src: src,
-		newSink: func(p *pool) sink {
-			retained = newRetainSink(!o.Unordered, p.delivered)
+		newSink: func(r *Run) sink {
+			retained = newRetainSink(!o.Unordered, r.delivered)
 			return retained
 		},
-		collect: func(p *pool, runErr error) (*frame.Frame, error) {
+		collect: func(r *Run, runErr error) (*frame.Frame, error) {
 			frames := retained.frames(src.total())
 			if len(frames) == 0 {
 				if runErr != nil {
 					return nil, nil
 				}
-				return c.emptyOutput(in, p.firstOutput(""))
+				return c.emptyOutput(in, r.firstOutput(""))
 			}
 			out, err := frame.Concat(frames...)
 			if err != nil {
@@ -149,16 +147,12 @@ func (c *Client) Stream(ctx context.Context, r frame.Reader, opts Options, consu
 	if err != nil {
 		return nil, err
 	}
-	if o.Cloud {
-		return nil, errors.New("dfbatch: Options.Cloud runs take an in-memory frame; streamed inputs run in this process only")
-	}
 	return c.start(ctx, o, runPlan{
 		src: &rebatcher{r: r, batchSize: o.BatchSize},
-		newSink: func(p *pool) sink {
-			p.window = make(chan struct{}, 2*p.executors)
-			return newStreamSink(!o.Unordered, p.window, consume, p.delivered)
+		newSink: func(run *Run) sink {
+			return run.streamSink(!o.Unordered, consume)
 		},
-		collect: func(*pool, error) (*frame.Frame, error) { return nil, nil },
+		collect: func(*Run, error) (*frame.Frame, error) { return nil, nil },
 	})
 }
 
@@ -173,29 +167,21 @@ func (c *Client) resolve(opts Options) (Options, error) {
 	return o, nil
 }
 
-// runPlan is what a local run is made of.
+// runPlan is what a run is made of, whichever backend runs it.
 type runPlan struct {
 	src source
-	// newSink builds the sink once the pool exists.
-	newSink func(*pool) sink
+	// newSink builds the sink once the run exists.
+	newSink func(*Run) sink
 	// scored, if set, takes each scored output before the sink.
 	scored func(Task, *frame.Frame) error
-	// collect builds the output after the run; runErr is the pool's error.
-	collect func(p *pool, runErr error) (*frame.Frame, error)
+	// collect builds the output after the run; runErr is the run's error.
+	collect func(r *Run, runErr error) (*frame.Frame, error)
 }
 
-// start sets up the pool and runs it in the background.
+// start picks the run's backend and runs it in the background.
 func (c *Client) start(ctx context.Context, o Options, plan runPlan) (*Execution, error) {
 	src := plan.src
-	executors := o.Executors
-	if t := src.total(); t >= 0 {
-		executors = min(executors, t)
-	}
-	if cores := runtime.NumCPU(); float64(o.Executors)*o.CPUs > float64(cores) {
-		c.logger.Warn("executors x cpus exceeds this machine's CPUs; executors will compete for cores",
-			"executors", o.Executors, "cpus", o.CPUs, "machine_cpus", cores)
-	}
-	specs, err := c.executorSpecs(o, executors)
+	backend, err := c.backendFor(o, src.total())
 	if err != nil {
 		return nil, err
 	}
@@ -203,16 +189,22 @@ func (c *Client) start(ctx context.Context, o Options, plan runPlan) (*Execution
 	e := newExecution(o, cancel)
 	e.tasks = src.total()
 	e.report = Report{ExecutionID: e.id, Started: e.started, Tasks: max(e.tasks, 0)}
-	p := &pool{exec: e, opts: o, loader: c.loader, logger: c.logger, src: src, executors: executors, specs: specs, warm: c.warm, scored: plan.scored}
-	p.sink = plan.newSink(p)
+	r := newRun(e, c.logger, src)
+	r.scored = plan.scored
+	r.sink = plan.newSink(r)
 	c.logger.Info("dfbatch run started", "execution", e.id, "tasks", e.tasks, "batch_size", o.BatchSize,
-		"executors", executors, "cpus", o.CPUs, "memory_mib", o.Memory)
+		"executors", o.Executors, "cpus", o.CPUs, "memory_mib", o.Memory, "cloud", o.Cloud)
 	go func() {
 		defer cancel(nil)
 		jobCtx, stop := withJobTimeout(runCtx, o.JobTimeout)
 		defer stop()
-		err := p.run(jobCtx)
-		out, cerr := plan.collect(p, err)
+		var err error
+		if src.total() != 0 {
+			// A run of no rows has nothing for a backend to do.
+			err = backend.Run(jobCtx, r)
+		}
+		err = r.end(jobCtx, err)
+		out, cerr := plan.collect(r, err)
 		if err == nil {
 			err = cerr
 		}
@@ -222,6 +214,33 @@ func (c *Client) start(ctx context.Context, o Options, plan runPlan) (*Execution
 		e.finish(out, err, c.logger)
 	}()
 	return e, nil
+}
+
+// backendFor returns what runs tasks tasks (-1: not known yet) with
+// options o: the remote backend for Options.Cloud, after it checked the
+// options, else a pool of executors in this process.
+func (c *Client) backendFor(o Options, tasks int) (Backend, error) {
+	if o.Cloud {
+		if checker, ok := c.backend.(OptionsChecker); ok && tasks != 0 {
+			if err := checker.CheckOptions(tasks, o); err != nil {
+				return nil, fmt.Errorf("dfbatch: the remote backend cannot run these options: %w", err)
+			}
+		}
+		return c.backend, nil
+	}
+	executors := o.Executors
+	if tasks >= 0 {
+		executors = min(executors, tasks)
+	}
+	if cores := runtime.NumCPU(); float64(o.Executors)*o.CPUs > float64(cores) {
+		c.logger.Warn("executors x cpus exceeds this machine's CPUs; executors will compete for cores",
+			"executors", o.Executors, "cpus", o.CPUs, "machine_cpus", cores)
+	}
+	specs, err := c.executorSpecs(o, executors)
+	if err != nil {
+		return nil, err
+	}
+	return &pool{opts: o, loader: c.loader, logger: c.logger, executors: executors, specs: specs, warm: c.warm}, nil
 }
 
 // emptyOutput is the output of a run in which no task finished: the

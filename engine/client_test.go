@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -48,31 +52,54 @@ func TestOversubscribedCPUsLogAWarning(t *testing.T) {
 	assert.NotContains(t, logs.String(), "WARN")
 }
 
-// inProcessBackend is a test double of a remote backend: it scores the
-// job's tasks itself and reports progress as a backend would.
+// inProcessBackend is a test double of a remote backend: like one, it
+// reads (stages) every task first, releasing its rows, then scores them
+// and reports progress as a backend would.
 type inProcessBackend struct {
-	job     engine.RemoteJob
+	id      string
+	opts    engine.Options
+	tasks   []engine.Task
 	failing int // index of a task that fails, or -1
 }
 
-func (b *inProcessBackend) Run(ctx context.Context, job engine.RemoteJob) (*frame.Frame, error) {
-	b.job = job
-	var parts []*frame.Frame
-	for _, task := range job.Tasks {
-		job.Progress(engine.Event{Kind: engine.TaskStarted, Task: task, Attempt: 1})
+func (b *inProcessBackend) Run(ctx context.Context, run *engine.Run) error {
+	b.id, b.opts, b.tasks = run.ID(), run.Options(), nil
+	var staged []*frame.Frame
+	for {
+		task, rows, err := run.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		b.tasks = append(b.tasks, task)
+		staged = append(staged, rows)
+		run.Release(task)
+	}
+	for i, task := range b.tasks {
+		run.Event(engine.Event{Kind: engine.TaskStarted, Task: task, Attempt: 1})
 		if task.Index == b.failing {
 			err := errors.New("pod OOMKilled")
-			job.Progress(engine.Event{Kind: engine.TaskFailed, Task: task, Attempt: 1, Err: err})
-			return nil, &engine.TaskError{Task: task, Attempts: 1, Err: err}
+			run.Event(engine.Event{Kind: engine.TaskFailed, Task: task, Attempt: 1, Err: err})
+			if err := run.Fail(&engine.TaskError{Task: task, Attempts: 1, Err: err}); err != nil {
+				return err
+			}
+			continue
 		}
-		out, err := echoID(ctx, job.Input.Slice(task.Start, task.End))
+		out, err := echoID(ctx, staged[i])
+		if err == nil {
+			err = run.CheckOutput(task, out)
+		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		parts = append(parts, out)
-		job.Progress(engine.Event{Kind: engine.TaskFinished, Task: task, Attempt: 1})
+		run.Event(engine.Event{Kind: engine.TaskFinished, Task: task, Attempt: 1})
+		if err := run.Finish(task, out); err != nil {
+			return err
+		}
 	}
-	return frame.Concat(parts...)
+	return nil
 }
 
 func TestCloudRunsGoThroughTheBackendWithResolvedOptions(t *testing.T) {
@@ -83,10 +110,10 @@ func TestCloudRunsGoThroughTheBackendWithResolvedOptions(t *testing.T) {
 	out, err := e.Wait()
 	require.NoError(t, err)
 	assert.Equal(t, seq(95), outputIDs(t, out))
-	assert.Len(t, backend.job.Tasks, 10)
-	assert.Equal(t, e.ID(), backend.job.ID)
-	assert.Equal(t, "arn:aws:iam::1:role/scorer", backend.job.Options.IAMRoleARN)
-	assert.Equal(t, 2.0, backend.job.Options.CPUs)
+	assert.Len(t, backend.tasks, 10)
+	assert.Equal(t, e.ID(), backend.id)
+	assert.Equal(t, "arn:aws:iam::1:role/scorer", backend.opts.IAMRoleARN)
+	assert.Equal(t, 2.0, backend.opts.CPUs)
 	st := e.Status()
 	assert.Equal(t, engine.Succeeded, st.State)
 	assert.Equal(t, 10, st.Finished)
@@ -147,5 +174,49 @@ func TestCloudRunOfNoRowsDoesNotCallTheBackend(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"score"}, out.ColumnNames())
 	assert.Equal(t, 0, out.NumRows())
-	assert.Empty(t, backend.job.ID, "the backend was not called")
+	assert.Empty(t, backend.id, "the backend was not called")
+}
+
+// TestCloudStreamAndFileRunsGoThroughTheBackend streams 10,000 rows and
+// scores a folder of files on the test double of a remote backend, which
+// reads every task before it scores any: a streamed run hands it tasks
+// beyond its window of 2 x Executors because it releases their rows, and
+// the outputs come back in input order, as from a local run.
+func TestCloudStreamAndFileRunsGoThroughTheBackend(t *testing.T) {
+	backend := &inProcessBackend{failing: -1}
+	client := engine.NewClient(echoID, engine.WithBackend(backend))
+	var ids []int64
+	e, err := client.Stream(context.Background(), &sliceReader{frames: []*frame.Frame{idFrame(t, 10_000)}}, engine.Options{BatchSize: 100, Executors: 2, Cloud: true},
+		func(b engine.Batch) error {
+			ids = append(ids, outputIDs(t, b.Frame)...)
+			return nil
+		})
+	require.NoError(t, err)
+	_, err = e.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, seq(10_000), ids)
+	assert.Len(t, backend.tasks, 100)
+	assert.Equal(t, 100, e.Status().Finished)
+
+	in, out := t.TempDir(), t.TempDir()
+	for i, rows := range []int{250, 0, 1000} {
+		w, err := frame.CreateFile(filepath.Join(in, fmt.Sprintf("part-%d.csv", i)), "")
+		require.NoError(t, err)
+		require.NoError(t, w.Write(idFrame(t, rows)))
+		require.NoError(t, w.Close())
+	}
+	local, cloud := filepath.Join(out, "local"), filepath.Join(out, "cloud")
+	_, err = engine.NewClient(echoID).RunFiles(context.Background(), engine.FileJob{Source: in, Destination: local}, engine.Options{BatchSize: 100, Executors: 2})
+	require.NoError(t, err)
+	r, err := client.RunFiles(context.Background(), engine.FileJob{Source: in, Destination: cloud}, engine.Options{BatchSize: 100, Executors: 2, Cloud: true})
+	require.NoError(t, err)
+	require.Len(t, r.Outputs, 3)
+	for i := range 3 {
+		name := fmt.Sprintf("part-%d.csv", i)
+		want, err := os.ReadFile(filepath.Join(local, name))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(cloud, name))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got), name)
+	}
 }

@@ -86,12 +86,20 @@ func (e *RunError) Error() string {
 	} else {
 		fmt.Fprintf(&b, "%d of %s tasks failed (at most %d tolerated)", len(e.Failed), total, e.Tolerated)
 	}
+	// A task error may end with quoted lines (a remote pod's log): what
+	// follows it then starts a line of its own, not the last quoted one.
+	sep := func() string {
+		if strings.Contains(b.String(), "\n") {
+			return "\n"
+		}
+		return "; "
+	}
 	for i, f := range e.Failed {
 		if i == 3 {
-			fmt.Fprintf(&b, "; and %d more (see the execution's Report)", len(e.Failed)-i)
+			fmt.Fprintf(&b, "%sand %d more (see the execution's Report)", sep(), len(e.Failed)-i)
 			break
 		}
-		fmt.Fprintf(&b, "; %v", f)
+		fmt.Fprintf(&b, "%s%v", sep(), f)
 	}
 	return b.String()
 }

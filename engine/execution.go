@@ -25,18 +25,16 @@ type Execution struct {
 	cancel  context.CancelCauseFunc
 	done    chan struct{}
 
-	mu       sync.Mutex
-	changed  *sync.Cond // signalled when events grow or the run ends
-	state    State
-	tasks    int // -1 while unknown
-	finished int
-	running  int
-	rows     int
-	events   []Event // the most recent events, at most maxEvents
-	dropped  int     // events dropped from the front of events
-	report   Report
-	out      *frame.Frame
-	err      error
+	mu      sync.Mutex
+	changed *sync.Cond // signalled when events grow or the run ends
+	state   State
+	tasks   int // -1 while unknown
+	running int
+	events  []Event // the most recent events, at most maxEvents
+	dropped int     // events dropped from the front of events
+	report  Report
+	out     *frame.Frame
+	err     error
 }
 
 func newExecution(opts Options, cancel context.CancelCauseFunc) *Execution {
@@ -66,7 +64,7 @@ func (e *Execution) Status() Status {
 	if e.state.Done() {
 		elapsed = e.report.Duration
 	}
-	return Status{State: e.state, Tasks: e.tasks, Finished: e.finished, Failed: len(e.report.Failed), Running: e.running, Rows: e.rows, Elapsed: elapsed}
+	return Status{State: e.state, Tasks: e.tasks, Finished: e.report.Finished, Failed: len(e.report.Failed), Running: e.running, Rows: e.report.RowsOut, Elapsed: elapsed}
 }
 
 // Events returns a channel that replays the execution's task events from

@@ -324,11 +324,11 @@ func syncDir(dir string) {
 // writes the outputs of inputs without rows, records every input's
 // outcome, and cleans the work folder: all of it once every output is
 // written, else all but the checkpoint.
-func (r *fileRun) finish(p *pool) error {
+func (r *fileRun) finish(run *Run) error {
 	r.src.close()
 	err := r.closeCurrent()
 	if err == nil {
-		err = r.writeEmptyOutputs(p)
+		err = r.writeEmptyOutputs(run)
 	}
 	r.mu.Lock()
 	files := make([]FileResult, len(r.inputs))
@@ -358,17 +358,13 @@ func (r *fileRun) finish(p *pool) error {
 		removeWorkFolder(r.work) // while locked: see checkpoint.Lock
 	}
 	r.unlock()
-	p.exec.mu.Lock()
-	p.exec.report.Outputs = outputs
-	p.exec.report.Files = files
-	p.exec.report.Checkpoint = kept
-	p.exec.mu.Unlock()
+	run.recordFiles(outputs, files, kept)
 	return err
 }
 
 // writeEmptyOutputs writes the output of each input read to its end
 // without a row: the model's columns and no rows.
-func (r *fileRun) writeEmptyOutputs(p *pool) error {
+func (r *fileRun) writeEmptyOutputs(run *Run) error {
 	for i := range r.inputs {
 		r.mu.Lock()
 		st := r.state[i]
@@ -377,7 +373,7 @@ func (r *fileRun) writeEmptyOutputs(p *pool) error {
 			continue
 		}
 		var opts []frame.WriteOption
-		if schema := r.outputSchema(p, r.inputs[i].path, st.schema); schema != nil {
+		if schema := r.outputSchema(run, r.inputs[i].path, st.schema); schema != nil {
 			opts = append(opts, frame.WithSchema(schema))
 		}
 		out, err := r.createOutput(i, opts)
@@ -394,8 +390,8 @@ func (r *fileRun) writeEmptyOutputs(p *pool) error {
 // outputSchema is the columns of the output of source, an input with no
 // rows: those of the run's other outputs, or those the model's loader
 // declares.
-func (r *fileRun) outputSchema(p *pool, source string, input *arrow.Schema) *arrow.Schema {
-	if first := p.firstOutput(source); first != nil {
+func (r *fileRun) outputSchema(run *Run, source string, input *arrow.Schema) *arrow.Schema {
+	if first := run.firstOutput(source); first != nil {
 		return first.schema
 	}
 	if s, ok := r.client.loader.(model.OutputSchemer); ok && input != nil {

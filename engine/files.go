@@ -175,9 +175,6 @@ func (c *Client) StartFiles(ctx context.Context, job FileJob, opts Options) (*Ex
 	if err != nil {
 		return nil, err
 	}
-	if o.Cloud {
-		return nil, errors.New("dfbatch: Options.Cloud runs take an in-memory frame; file runs run in this process only")
-	}
 	if o.Unordered {
 		return nil, errors.New("dfbatch: Options.Unordered does not apply to file runs: each output file keeps its input's row order")
 	}
@@ -193,13 +190,10 @@ func (c *Client) StartFiles(ctx context.Context, job FileJob, opts Options) (*Ex
 		return nil, fmt.Errorf("dfbatch: %w", err)
 	}
 	e, err := c.start(ctx, o, runPlan{
-		src:    run.source(o.BatchSize),
-		scored: run.save,
-		newSink: func(p *pool) sink {
-			p.window = make(chan struct{}, 2*p.executors)
-			return newStreamSink(true, p.window, run.write, p.delivered)
-		},
-		collect: func(p *pool, runErr error) (*frame.Frame, error) { return nil, run.finish(p) },
+		src:     run.source(o.BatchSize),
+		scored:  run.save,
+		newSink: func(r *Run) sink { return r.streamSink(true, run.write) },
+		collect: func(r *Run, runErr error) (*frame.Frame, error) { return nil, run.finish(r) },
 	})
 	if err != nil {
 		run.abort()

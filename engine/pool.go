@@ -6,77 +6,53 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/model"
 	"golang.org/x/sync/errgroup"
 )
 
-// pool runs one execution's tasks on a bounded set of executors, each with
-// its own model instance.
+// pool is the backend of runs in this process: a bounded set of
+// executors, each with its own model instance, scoring the tasks that
+// its Run hands out.
 type pool struct {
-	exec      *Execution
+	run       *Run
 	opts      Options
 	loader    model.Loader
 	logger    *slog.Logger
-	src       source
-	sink      sink
-	window    chan struct{} // nil when outputs are retained, not streamed
 	executors int
 	specs     []model.Executor // one per executor
 	warm      *warmPool
-	// scored, if set, is given each scored output before the sink: a file
-	// run's checkpoint. An error stops the run.
-	scored func(Task, *frame.Frame) error
 	// abandoned counts model calls still running after their attempt
 	// ended (see Options.TaskTimeout).
 	abandoned abandonedCalls
-
-	// firstOutputs holds, by Task.Source, the first output's schema of
-	// each input (*outputShape), which every later output of that input
-	// must match: the outputs of one input go to one file or frame, those
-	// of a folder's files to a file each.
-	firstOutputs sync.Map
 
 	// jobs carries the dispatcher's tasks to the executors; nil when the
 	// executors take them from an in-memory source themselves, one at a
 	// time under taking.
 	jobs   <-chan job
 	taking sync.Mutex
-
-	mu          sync.Mutex
-	outstanding map[int]Task // handed out, neither delivered nor failed
 }
 
-type outputShape struct {
-	schema *arrow.Schema
-	task   int
-}
-
+// job is a task with its rows, as an executor scores it.
 type job struct {
 	task Task
 	rows *frame.Frame
-	// output, when set, is the task's output taken from a checkpoint: it
-	// is delivered without being scored again.
+	// output, when a source sets it, is the task's output taken from a
+	// checkpoint: Run.Next delivers it without handing the task out.
 	output *frame.Frame
 }
 
-// errTooManyFailures stops the executors once more tasks failed than
-// allowed; the run's error is built from the Report afterwards.
-var errTooManyFailures = errors.New("too many failed tasks")
-
-// run scores every task and returns the run's error. The context's cause
-// tells cancellation and job timeout apart.
-func (p *pool) run(ctx context.Context) error {
-	p.outstanding = map[int]Task{}
+// Run implements Backend: it scores every task r hands out, and returns
+// once they are all finished or failed, or the run has stopped.
+func (p *pool) Run(ctx context.Context, r *Run) error {
+	p.run = r
 	g, gctx := errgroup.WithContext(ctx)
-	if !p.src.inMemory() {
+	if !r.src.inMemory() {
 		jobs := make(chan job)
 		p.jobs = jobs
 		g.Go(func() error {
@@ -94,36 +70,7 @@ func (p *pool) run(ctx context.Context) error {
 	grace, cancel := context.WithTimeout(context.Background(), stopGrace)
 	_ = p.abandoned.wait(grace, 0)
 	cancel()
-
-	incomplete := slices.Collect(maps.Values(p.outstanding))
-	incomplete = append(incomplete, p.src.remaining()...)
-	slices.SortFunc(incomplete, func(a, b Task) int { return a.Index - b.Index })
-	e := p.exec
-	e.mu.Lock()
-	e.report.Incomplete = incomplete
-	e.report.InputRead = p.src.exhausted()
-	if t := p.src.total(); t >= 0 {
-		e.tasks = t
-	}
-	e.report.Tasks = max(e.tasks, e.report.Tasks)
-	slices.SortFunc(e.report.Failed, func(a, b *TaskError) int { return a.Task.Index - b.Task.Index })
-	r, total := e.report, e.tasks
-	e.mu.Unlock()
-
-	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, ErrJobTimeout):
-		return describeStop(fmt.Errorf("%w (Options.JobTimeout = %s)", cause, p.opts.JobTimeout), r, total)
-	case cause != nil:
-		return describeStop(cause, r, total)
-	case errors.Is(err, errTooManyFailures):
-		return &RunError{Failed: r.Failed, Tolerated: p.opts.MaxFailedTasks, Tasks: total}
-	case err != nil:
-		return describeStop(err, r, total)
-	case len(r.Failed) > 0:
-		// Tolerated failures: the run ended, without their rows.
-		return &RunError{Failed: r.Failed, Tolerated: p.opts.MaxFailedTasks, Tasks: total}
-	}
-	return nil
+	return err
 }
 
 // dispatch hands tasks to the executors in input order, reading one ahead
@@ -158,60 +105,17 @@ func (p *pool) nextJob(ctx context.Context) (j job, ok bool, err error) {
 	return p.take(ctx)
 }
 
-// take reads the next task to score from the source, in input order, and
-// records it as outstanding; it delivers the tasks whose output a
-// checkpoint holds on the way. With a window, it reads a task only when
-// fewer than cap(window) tasks are read but not yet delivered, which bounds
-// a streamed run's memory. ok is false at the end of the input, when the
-// run stops, or with an error.
+// take reads the next task from the run. ok is false at the end of the
+// input, when the run stops, or with an error.
 func (p *pool) take(ctx context.Context) (j job, ok bool, err error) {
-	for {
-		if p.window != nil {
-			select {
-			case p.window <- struct{}{}:
-			case <-ctx.Done():
-				return job{}, false, nil
-			}
-		}
-		j, err := p.src.next()
-		t := j.task
-		if err == io.EOF {
-			p.exec.mu.Lock()
-			p.exec.tasks = p.src.total()
-			p.exec.report.Tasks = p.exec.tasks
-			p.exec.mu.Unlock()
-			return job{}, false, nil
-		}
-		if err != nil {
-			return job{}, false, fmt.Errorf("reading the input: %w", err)
-		}
-		p.mu.Lock()
-		p.outstanding[t.Index] = t
-		p.mu.Unlock()
-		p.exec.mu.Lock()
-		p.exec.report.RowsIn += t.Rows()
-		p.exec.report.Tasks = max(p.exec.report.Tasks, t.Index+1)
-		p.exec.mu.Unlock()
-		if j.output == nil {
-			return j, true, nil
-		}
-		if err := p.resume(t, j.output); err != nil {
-			return job{}, false, err
-		}
+	t, rows, err := p.run.Next(ctx)
+	switch {
+	case err == nil:
+		return job{task: t, rows: rows}, true, nil
+	case err == io.EOF || ctx.Err() != nil:
+		return job{}, false, nil
 	}
-}
-
-// resume delivers a task's output taken from a checkpoint.
-func (p *pool) resume(t Task, out *frame.Frame) error {
-	if err := p.checkSchema(t, out); err != nil {
-		return fmt.Errorf("the checkpointed output of %s: %w", t, err)
-	}
-	p.exec.mu.Lock()
-	p.exec.report.Resumed++
-	p.exec.report.RowsResumed += t.Rows()
-	p.exec.mu.Unlock()
-	p.exec.emit(Event{Kind: TaskResumed, Task: t, Executor: -1, Time: time.Now()})
-	return p.sink.put(t, out)
+	return job{}, false, err
 }
 
 // execute is one executor: it loads its model instance, then scores tasks
@@ -235,12 +139,7 @@ func (p *pool) execute(ctx context.Context, x *executor) error {
 		var load *loadError
 		switch {
 		case err == nil:
-			if p.scored != nil {
-				if err := p.scored(j.task, out); err != nil {
-					return err
-				}
-			}
-			if err := p.sink.put(j.task, out); err != nil {
+			if err := p.run.Finish(j.task, out); err != nil {
 				return err
 			}
 		case ctx.Err() != nil:
@@ -248,7 +147,7 @@ func (p *pool) execute(ctx context.Context, x *executor) error {
 		case errors.As(err, &load):
 			return load // the task stays outstanding, so incomplete
 		default:
-			if err := p.fail(&TaskError{Task: j.task, Executor: x.index, Attempts: attempts, Err: err}); err != nil {
+			if err := p.run.Fail(&TaskError{Task: j.task, Executor: x.index, Attempts: attempts, Err: err}); err != nil {
 				return err
 			}
 		}
@@ -296,7 +195,7 @@ func (x *executor) instance(ctx context.Context) (model.Model, error) {
 func (x *executor) abandon(call *modelCall, t Task) {
 	p := x.pool
 	p.logger.Warn("model call abandoned: it ignored the end of its context; its instance will be closed when it returns",
-		"execution", p.exec.id, "executor", x.index, "task", t.String())
+		"execution", p.run.ID(), "executor", x.index, "task", t.String())
 	discard := x.discard
 	x.m, x.giveBack, x.discard = nil, nil, nil
 	p.abandoned.add()
@@ -388,41 +287,11 @@ func loadModel(ctx context.Context, loader model.Loader, spec model.Executor) (m
 	return m, err
 }
 
-// fail records a task that failed for good, and stops the run once more
-// tasks failed than allowed.
-func (p *pool) fail(te *TaskError) error {
-	p.mu.Lock()
-	delete(p.outstanding, te.Task.Index)
-	p.mu.Unlock()
-	p.exec.mu.Lock()
-	p.exec.report.Failed = append(p.exec.report.Failed, te)
-	failed := len(p.exec.report.Failed)
-	p.exec.mu.Unlock()
-	p.logger.Warn("task failed", "execution", p.exec.id, "task", te.Task.Index, "rows", te.Task.String(), "attempts", te.Attempts, "error", te.Err)
-	if failed > p.opts.MaxFailedTasks {
-		return errTooManyFailures
-	}
-	return p.sink.drop(te.Task)
-}
-
-// delivered records a task whose output reached the result.
-func (p *pool) delivered(t Task) {
-	p.mu.Lock()
-	delete(p.outstanding, t.Index)
-	p.mu.Unlock()
-	p.exec.mu.Lock()
-	p.exec.finished++
-	p.exec.rows += t.Rows()
-	p.exec.report.Finished++
-	p.exec.report.RowsOut += t.Rows()
-	p.exec.mu.Unlock()
-}
-
 // score runs a task's attempts until one succeeds, the error is permanent,
 // the retries are spent, or the run stops. It returns the attempts made.
 func (p *pool) score(ctx context.Context, x *executor, j job) (*frame.Frame, int, error) {
 	if err := checkMemory(p.opts.Memory, j.task, j.rows); err != nil {
-		p.exec.emit(Event{Kind: TaskFailed, Task: j.task, Executor: x.index, Err: err, Time: time.Now()})
+		p.run.Event(Event{Kind: TaskFailed, Task: j.task, Executor: x.index, Err: err, Time: time.Now()})
 		return nil, 0, err
 	}
 	for attempt := 1; ; attempt++ {
@@ -431,28 +300,28 @@ func (p *pool) score(ctx context.Context, x *executor, j job) (*frame.Frame, int
 			return nil, attempt - 1, err
 		}
 		start := time.Now()
-		p.exec.emit(Event{Kind: TaskStarted, Task: j.task, Executor: x.index, Attempt: attempt, Time: start})
+		p.run.Event(Event{Kind: TaskStarted, Task: j.task, Executor: x.index, Attempt: attempt, Time: start})
 		out, err := p.attempt(ctx, x, m, j, attempt, start)
 		ev := Event{Task: j.task, Executor: x.index, Attempt: attempt, Duration: time.Since(start), Err: err, Time: time.Now()}
 		if err == nil {
 			ev.Kind = TaskFinished
-			p.exec.emit(ev)
+			p.run.Event(ev)
 			return out, attempt, nil
 		}
 		if ctx.Err() != nil {
 			ev.Kind = TaskInterrupted
-			p.exec.emit(ev)
+			p.run.Event(ev)
 			return nil, attempt, err
 		}
 		var perm permanent
 		if errors.As(err, &perm) || attempt > p.opts.Retries {
 			ev.Kind = TaskFailed
-			p.exec.emit(ev)
+			p.run.Event(ev)
 			return nil, attempt, err
 		}
 		ev.Kind = TaskRetried
-		p.exec.emit(ev)
-		p.logger.Debug("retrying task", "execution", p.exec.id, "task", j.task.Index, "attempt", attempt, "error", err)
+		p.run.Event(ev)
+		p.logger.Debug("retrying task", "execution", p.run.ID(), "task", j.task.Index, "attempt", attempt, "error", err)
 		select {
 		case <-time.After(backoff(p.opts.RetryBackoff, attempt)):
 		case <-ctx.Done():
@@ -532,7 +401,7 @@ func (p *pool) attempt(ctx context.Context, x *executor, m model.Model, j job, a
 	if err != nil {
 		return nil, err
 	}
-	return out, p.checkSchema(j.task, out)
+	return out, p.run.CheckOutput(j.task, out)
 }
 
 // recordModelLogs adds the lines a model logged during an attempt, if any,
@@ -540,14 +409,7 @@ func (p *pool) attempt(ctx context.Context, x *executor, m model.Model, j job, a
 func (p *pool) recordModelLogs(t Task, attempt, executor int, logged *modelLogLines) {
 	logged.mu.Lock()
 	defer logged.mu.Unlock()
-	if len(logged.lines) == 0 {
-		return
-	}
-	p.exec.mu.Lock()
-	p.exec.report.ModelLogs = append(p.exec.report.ModelLogs, ModelLog{
-		Task: t, Attempt: attempt, Executor: executor, Lines: slices.Clone(logged.lines), Dropped: logged.dropped,
-	})
-	p.exec.mu.Unlock()
+	p.run.Log(ModelLog{Task: t, Attempt: attempt, Executor: executor, Lines: slices.Clone(logged.lines), Dropped: logged.dropped})
 }
 
 // prepare readies a model that implements model.Preparer for its next
@@ -660,34 +522,3 @@ func stopped(ctx context.Context, taskTimeout time.Duration) error {
 // ErrTaskTimeout is the error of a task attempt that exceeded
 // Options.TaskTimeout, wrapped in its TaskError.
 var ErrTaskTimeout = errors.New("task timeout exceeded")
-
-// firstOutput is the first output of source's tasks, or when source has
-// none yet that of another source; nil when no task has an output.
-func (p *pool) firstOutput(source string) *outputShape {
-	if v, ok := p.firstOutputs.Load(source); ok {
-		return v.(*outputShape)
-	}
-	var other *outputShape
-	p.firstOutputs.Range(func(_, v any) bool {
-		other = v.(*outputShape)
-		return false
-	})
-	return other
-}
-
-// checkSchema makes every task's output have the columns of the first
-// output of the same input.
-func (p *pool) checkSchema(t Task, out *frame.Frame) error {
-	v, loaded := p.firstOutputs.LoadOrStore(t.Source, &outputShape{schema: out.Schema(), task: t.Index})
-	if !loaded {
-		return nil
-	}
-	first := v.(*outputShape)
-	if first.schema == out.Schema() {
-		return nil // a model that reuses its schema object: nothing to compare
-	}
-	if err := frame.SameSchema(first.schema, out.Schema()); err != nil {
-		return permanent{fmt.Errorf("the output's columns differ from those of task %d: %w", first.task, err)}
-	}
-	return nil
-}

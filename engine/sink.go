@@ -68,22 +68,23 @@ func (s *retainSink) frames(tasks int) []*frame.Frame {
 
 // streamSink hands outputs to a consumer one at a time, in task order
 // through a reorder buffer, or as they come for an unordered run. Each
-// delivered or dropped task frees one slot of the run's window, which
-// bounds the tasks read but not yet delivered. After the consumer fails,
-// nothing more is delivered: the run is stopping.
+// task that leaves it, delivered or dropped, is released, which frees a
+// slot of the run's window (Run.Next): that bounds the tasks read but not
+// yet delivered. After the consumer fails, nothing more is delivered: the
+// run is stopping.
 type streamSink struct {
 	mu        sync.Mutex
 	ordered   bool
 	consume   func(Batch) error
-	window    chan struct{}
 	delivered func(Task)
+	release   func(Task)
 	next      int           // next task index to deliver, in order
 	buffer    map[int]Batch // finished or dropped tasks waiting for next; a nil Frame marks a drop
 	err       error         // the consumer's error, once it failed
 }
 
-func newStreamSink(ordered bool, window chan struct{}, consume func(Batch) error, delivered func(Task)) *streamSink {
-	return &streamSink{ordered: ordered, consume: consume, window: window, delivered: delivered, buffer: map[int]Batch{}}
+func newStreamSink(ordered bool, consume func(Batch) error, delivered, release func(Task)) *streamSink {
+	return &streamSink{ordered: ordered, consume: consume, delivered: delivered, release: release, buffer: map[int]Batch{}}
 }
 
 func (s *streamSink) put(t Task, out *frame.Frame) error {
@@ -122,7 +123,7 @@ func (s *streamSink) flush() error {
 		}
 		delete(s.buffer, s.next)
 		s.next++
-		<-s.window
+		s.release(b.Task)
 	}
 	return nil
 }

@@ -131,10 +131,10 @@ func (x *executor) leaveBehind(ctx context.Context) bool {
 	}
 	p := x.pool
 	p.logger.Warn("model call abandoned: it ignored the end of the run; its instance will be closed when it returns",
-		"execution", p.exec.id, "executor", x.index, "task", call.task.String())
+		"execution", p.run.ID(), "executor", x.index, "task", call.task.String())
 	p.abandoned.add()
 	p.recordModelLogs(call.task, call.attempt, x.index, call.logged)
-	p.exec.emit(Event{Kind: TaskInterrupted, Task: call.task, Executor: x.index, Attempt: call.attempt,
+	p.run.Event(Event{Kind: TaskInterrupted, Task: call.task, Executor: x.index, Attempt: call.attempt,
 		Duration: time.Since(call.start), Err: context.Cause(ctx), Time: time.Now()})
 	return true
 }

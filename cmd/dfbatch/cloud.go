@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,10 +54,11 @@ func (c *cloudFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.keepStage, "keep-stage", false, "--cloud: keep the staged batches in the bucket after the run")
 }
 
-// start reads the input file, starts the run on the cluster and returns
-// it, with a function that writes its output once it has succeeded and
-// returns the file written.
-func (c *cloudFlags) start(ctx context.Context, l model.Loader, spec modelSpec, deployed engine.Options, job engine.FileJob, opts engine.Options, stderr io.Writer) (*engine.Execution, func() ([]string, error), error) {
+// client returns a client whose Options.Cloud runs go to the cluster: it
+// checks the flags, connects, uploads the model unless the image holds it
+// (--worker-model), and configures the Kubernetes backend. It also
+// returns the Job's namespace.
+func (c *cloudFlags) client(ctx context.Context, l model.Loader, spec modelSpec, deployed engine.Options, stderr io.Writer) (*engine.Client, string, error) {
 	var missing []string
 	if c.image == "" {
 		missing = append(missing, "--image (or $DFBATCH_IMAGE), the worker image")
@@ -67,45 +67,38 @@ func (c *cloudFlags) start(ctx context.Context, l model.Loader, spec modelSpec, 
 		missing = append(missing, "--bucket (or $DFBATCH_BUCKET), the staging bucket URL")
 	}
 	if len(missing) > 0 {
-		return nil, nil, usageError{fmt.Errorf("--cloud needs %s", strings.Join(missing, " and "))}
+		return nil, "", usageError{fmt.Errorf("--cloud needs %s", strings.Join(missing, " and "))}
 	}
-	if info, err := os.Stat(job.Source); err == nil && info.IsDir() {
-		return nil, nil, usageError{fmt.Errorf("--cloud takes one input file; %s is a folder", job.Source)}
+	if spec.command != "" && c.workerModel != "" {
+		return nil, "", usageError{fmt.Errorf("--worker-model names an ONNX model in the image; a --command runs from the image as given")}
 	}
 	var format frame.Format // "": the backend's default, Parquet
 	if c.stageFormat != "" {
 		f, err := frame.ParseFormat(c.stageFormat)
 		if err != nil {
-			return nil, nil, usageError{fmt.Errorf("--stage-format: %w", err)}
+			return nil, "", usageError{fmt.Errorf("--stage-format: %w", err)}
 		}
 		format = f
 	}
-	in, err := readWhole(job)
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	output, outFormat, err := cloudOutput(job)
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-
 	cs, namespace, err := connect(c.kubeconfig, c.kubeContext)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	if c.namespace != "" {
 		namespace = c.namespace
 	}
-	var args []string
-	if c.workerModel != "" {
-		args = []string{"worker", "--model", c.workerModel}
-	} else {
+	args := []string{"worker"} // a --command is in the image
+	switch {
+	case spec.command != "":
+	case c.workerModel != "":
+		args = append(args, "--model", c.workerModel)
+	default:
 		key, err := k8s.PutModel(ctx, c.bucket, spec.path)
 		if err != nil {
-			return nil, nil, err
+			return nil, "", err
 		}
 		fmt.Fprintf(stderr, "model %s uploaded to %s as %s\n", spec.path, c.bucket, key)
-		args = []string{"worker", "--model-object", key}
+		args = append(args, "--model-object", key)
 	}
 	backend, err := k8s.New(k8s.Config{
 		Clientset: cs, Bucket: c.bucket, Format: format, KeepStage: c.keepStage,
@@ -118,22 +111,9 @@ func (c *cloudFlags) start(ctx context.Context, l model.Loader, spec modelSpec, 
 		},
 	})
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, "", usageError{err}
 	}
-	opts.Cloud = true
-	client := engine.NewClient(l, engine.WithDefaults(deployed), engine.WithBackend(backend))
-	e, err := client.Start(ctx, in, opts)
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	fmt.Fprintf(stderr, "execution %s: Job %s in namespace %s\n", e.ID(), jobName(e.ID()), namespace)
-	return e, func() ([]string, error) {
-		out, err := e.Wait()
-		if err != nil {
-			return nil, err
-		}
-		return []string{output}, writeWhole(output, outFormat, out)
-	}, nil
+	return engine.NewClient(l, engine.WithDefaults(deployed), engine.WithBackend(backend)), namespace, nil
 }
 
 func jobName(id string) string {
@@ -142,73 +122,4 @@ func jobName(id string) string {
 		return "?"
 	}
 	return name
-}
-
-// readWhole reads job's Source, a file of any format, into one
-// frame, as job reads its inputs (FileJob.ReadOptions).
-func readWhole(job engine.FileJob) (*frame.Frame, error) {
-	path := job.Source
-	format, err := frame.FormatOf(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := frame.OpenFile(path, format, job.ReadOptions(format)...)
-	if err != nil {
-		return nil, err
-	}
-	f, err := frame.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return f, nil
-}
-
-// cloudOutput is where a cloud run writes its output, as a local run of
-// one file would: the --output file, or a file named after the input in
-// the --output folder, in --format, else the output file's format, else
-// the input's.
-func cloudOutput(job engine.FileJob) (string, frame.Format, error) {
-	inFormat, err := frame.FormatOf(job.Source)
-	if err != nil {
-		return "", "", err
-	}
-	output := job.Destination
-	outFormat, err := frame.FormatOf(output)
-	if info, serr := os.Stat(output); (serr == nil && info.IsDir()) || err != nil {
-		outFormat = inFormat
-		if job.OutputFormat != "" {
-			outFormat = job.OutputFormat
-		}
-		if err := os.MkdirAll(output, 0o755); err != nil {
-			return "", "", err
-		}
-		base := strings.TrimSuffix(filepath.Base(job.Source), filepath.Ext(job.Source))
-		return filepath.Join(output, base+outFormat.Ext()), outFormat, nil
-	}
-	if job.OutputFormat != "" {
-		outFormat = job.OutputFormat
-	}
-	return output, outFormat, nil
-}
-
-// writeWhole writes f to path, under a temporary name renamed into place
-// once complete, so that path never holds part of the output.
-func writeWhole(path string, format frame.Format, f *frame.Frame) error {
-	partial := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".partial")
-	w, err := frame.CreateFile(partial, format)
-	if err != nil {
-		return err
-	}
-	err = w.Write(f)
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(partial, path)
-	}
-	if err != nil {
-		os.Remove(partial)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -8,16 +8,21 @@ import (
 
 	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
+	"github.com/dfbatch/dfbatch/model/subprocess"
 )
 
-// modelSpec is an ONNX model file and how to bind it: what `dfbatch run`
-// opens locally and hands to `dfbatch worker` in each pod of a cloud run.
+// modelSpec is a model and how to bind it, an ONNX model file or a
+// command: what `dfbatch run` opens locally and hands to `dfbatch worker`
+// in each pod of a cloud run.
 type modelSpec struct {
-	path     string
-	features []string
-	outputs  map[string]string // ONNX output name -> column
-	columns  []string
-	keep     []string
+	// command is a --command model's command line; "" for an ONNX model.
+	command       string
+	commandFormat subprocess.Format
+	path          string
+	features      []string
+	outputs       map[string]string // ONNX output name -> column
+	columns       []string
+	keep          []string
 	// keepIndex keeps the input's pandas index columns (--keep-index).
 	keepIndex bool
 	runtime   onnx.Runtime
@@ -29,6 +34,9 @@ type modelSpec struct {
 
 // loader opens the model.
 func (m modelSpec) loader() (model.Loader, error) {
+	if m.command != "" {
+		return keepInputs(subprocess.Command{Args: subprocess.Shell(m.command), Format: m.commandFormat}, m.keep, m.keepIndex), nil
+	}
 	l, err := onnx.Open(m.path, onnx.Options{Features: m.features, Outputs: m.outputs, Columns: m.columns, Runtime: m.runtime, ORTLibrary: m.ortLib})
 	if err != nil {
 		if m.config != "" {
@@ -52,9 +60,16 @@ func keepInputs(l model.Loader, keep []string, index bool) model.Loader {
 }
 
 // bindingArgs are the flags of `dfbatch worker` that bind the model as m
-// does; the model file and the ONNX Runtime library are the worker's own.
+// does; the model file and the ONNX Runtime library are the worker's own,
+// and a command runs in the worker's image.
 func (m modelSpec) bindingArgs() []string {
 	var args []string
+	if m.command != "" {
+		args = append(args, "--command", m.command)
+		if m.commandFormat != "" {
+			args = append(args, "--command-format", string(m.commandFormat))
+		}
+	}
 	if len(m.features) > 0 {
 		args = append(args, "--features", strings.Join(m.features, ","))
 	}

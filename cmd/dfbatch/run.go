@@ -19,7 +19,6 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
 	"github.com/dfbatch/dfbatch/model/registry"
 	"github.com/dfbatch/dfbatch/model/subprocess"
@@ -80,7 +79,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		modelPath = fs.String("model", "", "ONNX model file")
-		command   = fs.String("command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess); a python3 or python that starts it is $DFBATCH_PYTHON where that is set`)
+		command   = fs.String("command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess); a python3 or python that starts it is $DFBATCH_PYTHON where that is set; with --cloud it runs in the pods, its paths the image's`)
 		cmdFormat = fs.String("command-format", "", "--command: payload format, arrow or csv (default: the process's first choice)")
 		modelID   = fs.String("model-id", "", "model id in the model store ($DFBATCH_MODEL_STORE, default ./models); default $DFBATCH_MODEL_ID")
 		buildID   = fs.String("build-id", "", "build of --model-id (default: the latest)")
@@ -141,10 +140,6 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("--model and --model-id/--build-id are exclusive: a file, or a model from the store")}
 	case *command != "" && (*modelPath != "" || *modelID != "" || *buildID != ""):
 		return usageError{errors.New("--command and --model/--model-id are exclusive: a process, an ONNX file or a model from the store")}
-	case *command != "" && cloud.enabled:
-		return usageError{errors.New("--command runs in this process's machine; --cloud takes an ONNX --model")}
-	case cloud.enabled && (*resume || *failedRows != ""):
-		return usageError{errors.New("--resume and --failed-rows apply to runs in this process; a --cloud run reads and writes one file whole")}
 	case *resume && !*checkpoint:
 		return usageError{errors.New("--resume continues from a checkpoint; it cannot go with --checkpoint=false")}
 	case *input == "":
@@ -167,7 +162,6 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	var (
 		spec     modelSpec
 		deployed engine.Options
-		l        model.Loader
 	)
 	switch {
 	case *command != "":
@@ -178,9 +172,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usageError{fmt.Errorf("--command-format: %w", err)}
 		}
-		c := subprocess.Command{Args: subprocess.Shell(*command), Format: payload}
-		l = c
-		l = keepInputs(c, keep, *keepIndex)
+		spec = modelSpec{command: *command, commandFormat: payload, keep: keep, keepIndex: *keepIndex}
 	case *modelPath != "":
 		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, keepIndex: *keepIndex, runtime: rt, ortLib: *ortLib}
 	default:
@@ -209,10 +201,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		deployed = deployedOptions(d)
 	}
-	if l == nil {
-		if l, err = spec.loader(); err != nil {
-			return usageError{err}
-		}
+	l, err := spec.loader()
+	if err != nil {
+		return usageError{err}
 	}
 	job := engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat, NAValues: na.list(), Resume: *resume, NoCheckpoint: !*checkpoint}
 	if len(dtypes) > 0 {
@@ -228,8 +219,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	job.Compression, job.RowGroupRows = *compression, *rowGroup
-	if *checkpoint && !cloud.enabled {
-		if job.Fingerprint, err = fingerprint(spec, *command, keep, *keepIndex); err != nil {
+	if *checkpoint {
+		if job.Fingerprint, err = fingerprint(spec); err != nil {
 			return err
 		}
 	}
@@ -240,23 +231,21 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		GPUs: *gpus, GPUType: *gpuType, Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
 		IAMRoleARN: *iamRole,
 	}
-	var (
-		e       *engine.Execution
-		results func() ([]string, error)
-	)
+	client := engine.NewClient(l, engine.WithDefaults(deployed))
+	namespace := ""
 	if cloud.enabled {
-		e, results, err = cloud.start(ctx, l, spec, deployed, job, opts, stderr)
-		if err != nil {
+		if client, namespace, err = cloud.client(ctx, l, spec, deployed, stderr); err != nil {
 			return err
 		}
-	} else {
-		announceCheckpoint(job, stderr)
-		client := engine.NewClient(l, engine.WithDefaults(deployed))
-		e, err = client.StartFiles(ctx, job, opts)
-		if err != nil {
-			return usageError{err}
-		}
-		results = func() ([]string, error) { return e.Report().Outputs, nil }
+		opts.Cloud = true
+	}
+	announceCheckpoint(job, stderr)
+	e, err := client.StartFiles(ctx, job, opts)
+	if err != nil {
+		return usageError{err}
+	}
+	if cloud.enabled {
+		fmt.Fprintf(stderr, "execution %s: Job %s in namespace %s\n", e.ID(), jobName(e.ID()), namespace)
 	}
 	progress := newProgress(stderr)
 	progress.expectRows = countCSVRows(*input)
@@ -264,16 +253,12 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	_, err = e.Wait()
 	report := e.Report()
 	progress.done(report)
-	if err == nil {
-		written, err := results()
-		for _, path := range written {
-			fmt.Fprintln(stdout, path)
-		}
-		return err
-	}
 	// The outputs that hold every row are usable: say which they are.
 	for _, path := range report.Outputs {
 		fmt.Fprintln(stdout, path)
+	}
+	if err == nil {
+		return nil
 	}
 	return explainFailure(err, report, job, *failedRows, ctx.Err() != nil, stderr)
 }
@@ -460,14 +445,9 @@ func isDir(path string) bool {
 // fingerprint names what the outputs depend on besides the inputs and the
 // run's options, so that --resume refuses another model: the model file's
 // digest and its binding, or the --command line.
-func fingerprint(spec modelSpec, command string, keep []string, keepIndex bool) (map[string]string, error) {
-	fp := map[string]string{}
-	if command != "" {
-		fp["command"] = command
-		fp["keep-columns"] = strings.Join(keep, ",")
-		if keepIndex {
-			fp["keep-index"] = "true"
-		}
+func fingerprint(spec modelSpec) (map[string]string, error) {
+	fp := map[string]string{"binding": strings.Join(spec.bindingArgs(), " ")}
+	if spec.command != "" {
 		return fp, nil
 	}
 	f, err := os.Open(spec.path)
@@ -480,7 +460,6 @@ func fingerprint(spec modelSpec, command string, keep []string, keepIndex bool) 
 		return nil, fmt.Errorf("reading %s: %w", spec.path, err)
 	}
 	fp["model"] = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	fp["binding"] = strings.Join(spec.bindingArgs(), " ")
 	return fp, nil
 }
 

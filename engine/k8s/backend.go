@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -108,25 +109,25 @@ func New(cfg Config) (*Backend, error) {
 	return &Backend{cfg: cfg}, nil
 }
 
-// Run implements engine.Backend. When ctx is cancelled it deletes the Job
+// Run implements engine.Backend. It stages the tasks' rows as the run
+// hands them out, releasing each once it is written, then creates the Job
+// and hands each task's output back to the run as it comes, in task
+// order, holding one at a time. When ctx is cancelled it deletes the Job
 // with foreground propagation, so its pods are gone when the deletion
 // completes. Unless Config.KeepStage, the staged objects are removed
 // however the run ends.
-func (b *Backend) Run(ctx context.Context, job engine.RemoteJob) (out *frame.Frame, err error) {
-	if len(job.Tasks) == 0 {
-		return nil, errors.New("dfbatch/k8s: a job with no tasks has nothing to run")
-	}
-	// The manifests first: they check the options before anything is
-	// staged.
+func (b *Backend) Run(ctx context.Context, run *engine.Run) error {
+	o := run.Options()
 	jc := b.cfg.Job
-	jc.ExecutionID, jc.StageBucket, jc.StageFormat = job.ID, b.cfg.Bucket, b.cfg.Format
-	manifest, account, err := Manifests(jc, len(job.Tasks), job.Options)
-	if err != nil {
-		return nil, err
+	jc.ExecutionID, jc.StageBucket, jc.StageFormat = run.ID(), b.cfg.Bucket, b.cfg.Format
+	// The options first: nothing is staged for a run the cluster could
+	// not take.
+	if _, _, err := Manifests(jc, 1, o); err != nil {
+		return err
 	}
-	stage, err := OpenStage(ctx, b.cfg.Bucket, job.ID, b.cfg.Format)
+	stage, err := OpenStage(ctx, b.cfg.Bucket, run.ID(), b.cfg.Format)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer stage.Close()
 	if !b.cfg.KeepStage {
@@ -134,40 +135,76 @@ func (b *Backend) Run(ctx context.Context, job engine.RemoteJob) (out *frame.Fra
 			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 			defer cancel()
 			if rerr := stage.Remove(cleanup); rerr != nil {
-				b.cfg.Logger.Warn("removing the staged objects", "execution", job.ID, "stage", stage.URL(), "error", rerr)
+				b.cfg.Logger.Warn("removing the staged objects", "execution", run.ID(), "stage", stage.URL(), "error", rerr)
 			}
 		}()
 	}
-	if err := b.stageInputs(ctx, stage, job); err != nil {
-		return nil, err
+	tasks, err := b.stageInputs(ctx, stage, run)
+	if err != nil || len(tasks) == 0 {
+		return err // no tasks (a resumed run had every output): no Job
 	}
-
-	r := &remoteRun{backend: b, job: job, manifest: manifest, stage: stage, changed: make(chan struct{}, 1)}
+	manifest, account, err := Manifests(jc, len(tasks), o)
+	if err != nil {
+		return err
+	}
+	r := &remoteRun{backend: b, run: run, opts: o, tasks: tasks, manifest: manifest, stage: stage, changed: make(chan struct{}, 1)}
 	stop, err := r.watch(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer stop()
 	if err := r.create(ctx, account); err != nil {
-		return nil, err
+		return err
 	}
-	b.cfg.Logger.Info("dfbatch Job created", "execution", job.ID, "job", manifest.Name, "namespace", manifest.Namespace,
-		"tasks", len(job.Tasks), "parallelism", *manifest.Spec.Parallelism, "stage", stage.URL())
+	b.cfg.Logger.Info("dfbatch Job created", "execution", run.ID(), "job", manifest.Name, "namespace", manifest.Namespace,
+		"tasks", len(tasks), "parallelism", *manifest.Spec.Parallelism, "stage", stage.URL())
 	return r.follow(ctx)
 }
 
-// stageInputs writes every task's rows, then the job manifest the workers
-// read their task from.
-func (b *Backend) stageInputs(ctx context.Context, stage *Stage, job engine.RemoteJob) error {
+// stageInputs writes the rows of every task the run hands out, several at
+// once, releasing each task's rows once written, then the job manifest the
+// workers read their task from. It returns the tasks in the order staged:
+// a task's position is its Job completion index.
+func (b *Backend) stageInputs(ctx context.Context, stage *Stage, run *engine.Run) ([]engine.Task, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(stagingConcurrency)
-	for _, t := range job.Tasks {
-		g.Go(func() error { return stage.WriteInput(gctx, t, job.Input.Slice(t.Start, t.End)) })
+	var tasks []engine.Task
+	for {
+		t, rows, err := run.Next(gctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if werr := g.Wait(); werr != nil {
+				return nil, werr // the write that stopped the reading
+			}
+			return nil, err
+		}
+		slot := len(tasks)
+		tasks = append(tasks, t)
+		if len(tasks) == highCompletions+1 {
+			// A streamed input's tasks are counted as they are read: stop
+			// as soon as the Job they make is one the API would refuse.
+			if errs := apiLimits(len(tasks), run.Options()); len(errs) > 0 {
+				_ = g.Wait()
+				return nil, fmt.Errorf("dfbatch/k8s: %w", errors.Join(errs...))
+			}
+		}
+		g.Go(func() error {
+			if err := stage.WriteInput(gctx, slot, t, rows); err != nil {
+				return err
+			}
+			run.Release(t)
+			return nil
+		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return nil, err
 	}
-	return stage.WriteJob(ctx, job.Tasks)
+	if len(tasks) == 0 {
+		return nil, nil
+	}
+	return tasks, stage.WriteJob(ctx, tasks)
 }
 
 // CheckOptions implements engine.OptionsChecker: it builds the run's
@@ -176,7 +213,7 @@ func (b *Backend) stageInputs(ctx context.Context, stage *Stage, job engine.Remo
 func (b *Backend) CheckOptions(tasks int, o engine.Options) error {
 	jc := b.cfg.Job
 	jc.ExecutionID, jc.StageBucket, jc.StageFormat = "check", b.cfg.Bucket, b.cfg.Format
-	_, _, err := Manifests(jc, tasks, o)
+	_, _, err := Manifests(jc, max(tasks, 1), o)
 	return err
 }
 

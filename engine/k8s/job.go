@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,10 +23,23 @@ import (
 	"github.com/dfbatch/dfbatch/frame"
 )
 
+// runSink is what a remote run hands its tasks' progress, outputs and
+// failures to: its *engine.Run, or a test's recorder.
+type runSink interface {
+	ID() string
+	Event(engine.Event)
+	CheckOutput(engine.Task, *frame.Frame) error
+	Finish(engine.Task, *frame.Frame) error
+	Fail(*engine.TaskError) error
+}
+
 // remoteRun follows one Job.
 type remoteRun struct {
-	backend  *Backend
-	job      engine.RemoteJob
+	backend *Backend
+	run     runSink
+	opts    engine.Options
+	// tasks are the staged tasks, by Job completion index.
+	tasks    []engine.Task
 	manifest *batchv1.Job
 	stage    *Stage
 	// changed is signalled, without blocking, whenever the informers see a
@@ -41,9 +52,12 @@ type remoteRun struct {
 	started       map[string]bool // pod names
 	retried       map[string]bool // pod names
 	unschedulable map[string]bool // pod names
-	finished      map[int]bool    // task indexes
+	finished      map[int]bool    // completion indexes
 	failed        map[int]*engine.TaskError
 	seenJob       bool
+	// next is the completion index of the next output to hand to the
+	// run, in order.
+	next int
 }
 
 // cacheLister lists one kind of object from an informer's cache.
@@ -152,7 +166,7 @@ func (r *remoteRun) create(ctx context.Context, account *corev1.ServiceAccount) 
 			r.deleteAccount(ctx, account.Name)
 		}
 		if apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("dfbatch/k8s: Job %s/%s already exists: execution %s was started before: %w", ns, r.manifest.Name, r.job.ID, err)
+			return fmt.Errorf("dfbatch/k8s: Job %s/%s already exists: execution %s was started before: %w", ns, r.manifest.Name, r.run.ID(), err)
 		}
 		return fmt.Errorf("dfbatch/k8s: creating Job %s/%s: %w", ns, r.manifest.Name, err)
 	}
@@ -178,22 +192,25 @@ func (r *remoteRun) deleteAccount(ctx context.Context, name string) {
 	}
 }
 
-// follow reports progress until the Job ends or ctx is done, then reads
-// the outputs back.
-func (r *remoteRun) follow(ctx context.Context) (*frame.Frame, error) {
+// follow reports progress and hands the outputs to the run, in order, as
+// they come, until the Job ends or ctx is done.
+func (r *remoteRun) follow(ctx context.Context) error {
 	r.started, r.retried, r.unschedulable = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	r.finished, r.failed = map[int]bool{}, map[int]*engine.TaskError{}
 	for {
 		select {
 		case <-ctx.Done():
 			r.deleteJob(ctx)
-			return nil, context.Cause(ctx)
+			return context.Cause(ctx)
 		case <-r.changed:
 		}
 		job, err := r.observe(ctx)
+		if err == nil {
+			err = r.deliver(ctx)
+		}
 		if err != nil {
 			r.deleteJob(ctx)
-			return nil, err
+			return err
 		}
 		if job == nil {
 			continue
@@ -202,6 +219,41 @@ func (r *remoteRun) follow(ctx context.Context) (*frame.Frame, error) {
 			return r.finish(ctx, c)
 		}
 	}
+}
+
+// deliver reads the outputs of the finished tasks that are next in order,
+// one at a time, and hands them to the run; it skips failed tasks, which
+// observe handed over.
+func (r *remoteRun) deliver(ctx context.Context) error {
+	for ; r.next < len(r.tasks); r.next++ {
+		switch {
+		case r.failed[r.next] != nil:
+		case r.finished[r.next]:
+			if err := r.handOver(ctx, r.next); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// handOver reads the output of the task at completion index i and hands it
+// to the run; one that does not match the run's other outputs fails the
+// task.
+func (r *remoteRun) handOver(ctx context.Context, i int) error {
+	t := r.tasks[i]
+	out, err := r.stage.ReadOutput(ctx, i, t)
+	if err != nil {
+		return err
+	}
+	if err := r.run.CheckOutput(t, out); err != nil {
+		_, attempt := latestPod(r.indexPods(i), corev1.PodSucceeded)
+		r.failed[i] = &engine.TaskError{Task: t, Executor: -1, Attempts: max(attempt, 1), Err: err}
+		return r.run.Fail(r.failed[i])
+	}
+	return r.run.Finish(t, out)
 }
 
 // observe reads the Job and its pods from the caches and reports what
@@ -224,11 +276,11 @@ func (r *remoteRun) observe(ctx context.Context) (*batchv1.Job, error) {
 	now := time.Now()
 	for _, p := range r.jobPods() {
 		i, ok := podIndex(p)
-		if !ok || i >= len(r.job.Tasks) {
+		if !ok || i >= len(r.tasks) {
 			continue
 		}
 		byIndex[i] = append(byIndex[i], p)
-		t, attempt := r.job.Tasks[i], podAttempt(p)
+		t, attempt := r.tasks[i], podAttempt(p)
 		switch p.Status.Phase {
 		case corev1.PodRunning:
 			if !r.started[p.Name] {
@@ -236,7 +288,10 @@ func (r *remoteRun) observe(ctx context.Context) (*batchv1.Job, error) {
 				r.emit(engine.Event{Kind: engine.TaskStarted, Task: t, Attempt: attempt, Time: now})
 			}
 		case corev1.PodFailed:
-			if attempt <= r.job.Options.Retries && !r.retried[p.Name] && terminal(job) == nil {
+			// A pod that failed because the Job's end was decided, or that
+			// was stopped from outside (deleted, disrupted), is no failed
+			// attempt of its task.
+			if attempt <= r.opts.Retries && !r.retried[p.Name] && decided(job) == nil && !stopped(p) {
 				r.retried[p.Name] = true
 				r.emit(engine.Event{Kind: engine.TaskRetried, Task: t, Attempt: attempt, Err: r.podError(ctx, p), Time: now})
 			}
@@ -247,18 +302,21 @@ func (r *remoteRun) observe(ctx context.Context) (*batchv1.Job, error) {
 			r.warnUnschedulable(p, t)
 		}
 	}
-	for _, i := range parseIndexes(job.Status.CompletedIndexes, len(r.job.Tasks)) {
+	for _, i := range parseIndexes(job.Status.CompletedIndexes, len(r.tasks)) {
 		if !r.finished[i] {
 			r.finished[i] = true
 			_, attempt := latestPod(byIndex[i], corev1.PodSucceeded)
-			r.emit(engine.Event{Kind: engine.TaskFinished, Task: r.job.Tasks[i], Attempt: attempt, Time: now})
+			r.emit(engine.Event{Kind: engine.TaskFinished, Task: r.tasks[i], Attempt: attempt, Time: now})
 		}
 	}
 	if job.Status.FailedIndexes != nil {
-		for _, i := range parseIndexes(*job.Status.FailedIndexes, len(r.job.Tasks)) {
+		for _, i := range parseIndexes(*job.Status.FailedIndexes, len(r.tasks)) {
 			if r.failed[i] == nil {
 				r.failed[i] = r.taskError(ctx, byIndex[i], i)
-				r.emit(engine.Event{Kind: engine.TaskFailed, Task: r.job.Tasks[i], Attempt: r.failed[i].Attempts, Err: r.failed[i].Err, Time: now})
+				r.emit(engine.Event{Kind: engine.TaskFailed, Task: r.tasks[i], Attempt: r.failed[i].Attempts, Err: r.failed[i].Err, Time: now})
+				if err := r.run.Fail(r.failed[i]); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -283,9 +341,7 @@ func (r *remoteRun) warnUnschedulable(p *corev1.Pod, t engine.Task) {
 // emit reports an event of the run; remote tasks have no executor index.
 func (r *remoteRun) emit(ev engine.Event) {
 	ev.Executor = -1
-	if r.job.Progress != nil {
-		r.job.Progress(ev)
-	}
+	r.run.Event(ev)
 }
 
 // jobPods are the cached pods of the run's Job.
@@ -293,6 +349,17 @@ func (r *remoteRun) jobPods() []*corev1.Pod {
 	var pods []*corev1.Pod
 	for _, p := range r.pods() {
 		if p.Labels[LabelJobName] == r.manifest.Name || p.Labels["job-name"] == r.manifest.Name {
+			pods = append(pods, p)
+		}
+	}
+	return pods
+}
+
+// indexPods are the cached pods of completion index i.
+func (r *remoteRun) indexPods(i int) []*corev1.Pod {
+	var pods []*corev1.Pod
+	for _, p := range r.jobPods() {
+		if j, ok := podIndex(p); ok && j == i {
 			pods = append(pods, p)
 		}
 	}
@@ -330,7 +397,7 @@ func latestPod(pods []*corev1.Pod, phase corev1.PodPhase) (*corev1.Pod, int) {
 // taskError describes the failure of task index past its retries, from the
 // last failed one of its pods.
 func (r *remoteRun) taskError(ctx context.Context, pods []*corev1.Pod, index int) *engine.TaskError {
-	te := &engine.TaskError{Task: r.job.Tasks[index], Executor: -1, Attempts: r.job.Options.Retries + 1}
+	te := &engine.TaskError{Task: r.tasks[index], Executor: -1, Attempts: r.opts.Retries + 1}
 	if p, attempt := latestPod(pods, corev1.PodFailed); p != nil {
 		te.Attempts = attempt
 		te.Err = r.podError(ctx, p)
@@ -417,6 +484,40 @@ func startFailure(p *corev1.Pod) error {
 	return nil
 }
 
+// decided returns the condition by which the Job controller has decided
+// the Job's end: since Kubernetes 1.31 it first writes FailureTarget
+// (active deadline passed, too many failed indexes) or SuccessCriteriaMet,
+// then terminates the pods still running, which end Failed, and only then
+// writes Failed or Complete.
+func decided(job *batchv1.Job) *batchv1.JobCondition {
+	for i, c := range job.Status.Conditions {
+		switch c.Type {
+		case batchv1.JobFailureTarget, batchv1.JobSuccessCriteriaMet, batchv1.JobComplete, batchv1.JobFailed:
+			if c.Status == corev1.ConditionTrue {
+				return &job.Status.Conditions[i]
+			}
+		}
+	}
+	return nil
+}
+
+// stopped reports whether a pod was stopped from outside rather than
+// failing by itself: it is being deleted (the Job controller deletes the
+// running pods of a Job whose end is decided; a cancel deletes the Job)
+// or it carries a DisruptionTarget condition (eviction, preemption, node
+// shutdown, taint).
+func stopped(p *corev1.Pod) bool {
+	if p.DeletionTimestamp != nil {
+		return true
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
 // terminal returns the Job's Complete or Failed condition once it holds.
 func terminal(job *batchv1.Job) *batchv1.JobCondition {
 	for i, c := range job.Status.Conditions {
@@ -427,56 +528,27 @@ func terminal(job *batchv1.Job) *batchv1.JobCondition {
 	return nil
 }
 
-// finish turns the Job's end into the run's result: the outputs of the
-// finished tasks in task order, and an error unless every task finished or
-// the failed ones are within Options.MaxFailedTasks.
-func (r *remoteRun) finish(ctx context.Context, end *batchv1.JobCondition) (*frame.Frame, error) {
-	o := r.job.Options
-	var runErr error
+// finish hands the run the outputs of the tasks that finished before the
+// Job ended, and says why it ended short: past its deadline, or failed
+// with no task failed. Failed tasks are already the run's, which tells
+// whether they were within Options.MaxFailedTasks.
+func (r *remoteRun) finish(ctx context.Context, end *batchv1.JobCondition) error {
+	for i := r.next; i < len(r.tasks); i++ {
+		if r.finished[i] && r.failed[i] == nil {
+			if err := r.handOver(ctx, i); err != nil {
+				return err
+			}
+		}
+	}
 	switch {
 	case end.Type == batchv1.JobComplete:
+		return nil
 	case end.Reason == batchv1.JobReasonDeadlineExceeded:
-		runErr = fmt.Errorf("%w: the Job %s passed its active deadline (Options.JobTimeout = %s)", engine.ErrJobTimeout, r.manifest.Name, o.JobTimeout)
-	case len(r.failed) > 0 && (len(r.failed) > o.MaxFailedTasks || end.Reason != batchv1.JobReasonFailedIndexes):
-		failed := make([]*engine.TaskError, 0, len(r.failed))
-		for _, i := range slices.Sorted(maps.Keys(r.failed)) {
-			failed = append(failed, r.failed[i])
-		}
-		runErr = &engine.RunError{Failed: failed, Tolerated: o.MaxFailedTasks, Tasks: len(r.job.Tasks)}
+		return fmt.Errorf("%w: the Job %s passed its active deadline (Options.JobTimeout = %s)", engine.ErrJobTimeout, r.manifest.Name, r.opts.JobTimeout)
 	case len(r.failed) == 0:
-		runErr = fmt.Errorf("dfbatch/k8s: Job %s failed: %s: %s", r.manifest.Name, end.Reason, end.Message)
+		return fmt.Errorf("dfbatch/k8s: Job %s failed: %s: %s", r.manifest.Name, end.Reason, end.Message)
 	}
-	out, err := r.readOutputs(ctx)
-	if runErr != nil {
-		return out, runErr
-	}
-	return out, err
-}
-
-// readOutputs reads the finished tasks' outputs, several at once, and
-// concatenates them in task order.
-func (r *remoteRun) readOutputs(ctx context.Context) (*frame.Frame, error) {
-	done := slices.Sorted(maps.Keys(r.finished))
-	if len(done) == 0 {
-		return nil, nil
-	}
-	frames := make([]*frame.Frame, len(done))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(stagingConcurrency)
-	for k, i := range done {
-		g.Go(func() (err error) {
-			frames[k], err = r.stage.ReadOutput(gctx, r.job.Tasks[i])
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	out, err := frame.Concat(frames...)
-	if err != nil {
-		return nil, fmt.Errorf("dfbatch/k8s: joining the tasks' outputs: %w", err)
-	}
-	return out.WithRowOffset(0), nil
+	return nil
 }
 
 // deleteJob deletes the Job with foreground propagation: the deletion
@@ -491,7 +563,7 @@ func (r *remoteRun) deleteJob(ctx context.Context) {
 		r.backend.cfg.Logger.Warn("deleting the Job", "job", r.manifest.Name, "error", err)
 		return
 	}
-	r.backend.cfg.Logger.Info("dfbatch Job deleted", "execution", r.job.ID, "job", r.manifest.Name)
+	r.backend.cfg.Logger.Info("dfbatch Job deleted", "execution", r.run.ID(), "job", r.manifest.Name)
 }
 
 // parseIndexes parses a Job's completedIndexes or failedIndexes, such as

@@ -80,10 +80,24 @@ const (
 	// ttlAfterFinished is how long a finished Job and its pods stay for
 	// inspection before Kubernetes deletes them.
 	ttlAfterFinished = 3600
-	// maxNameLen is the longest DNS-1123 label, and so the longest Job name
-	// whose pods' job-name label is valid.
-	maxNameLen = validation.DNS1123LabelMaxLength
+	// maxNameLen is the longest Job name: the API server requires
+	// "<name>-<completions-1>", the hostname of the Indexed Job's last pod,
+	// to be a DNS-1123 label (63 characters), and an index has up to 10
+	// digits (completions <= MaxInt32). Fixing the length for any
+	// completions keeps JobName a function of the execution id alone.
+	maxNameLen = validation.DNS1123LabelMaxLength - len("-2147483646")
 	namePrefix = appName + "-"
+)
+
+// The API server's limits on an Indexed Job with backoffLimitPerIndex
+// (k8s.io/kubernetes/pkg/apis/batch/validation), which every Job here is:
+// validate refuses a run beyond them before anything is staged.
+const (
+	maxIndexedParallelism           = 100_000
+	maxIndexedFailedIndexes         = 100_000
+	highCompletions                 = 100_000
+	maxHighCompletionsParallelism   = 10_000
+	maxHighCompletionsFailedIndexes = 10_000
 )
 
 // JobConfig is the cluster side of a remote run: what Manifests needs besides
@@ -246,6 +260,7 @@ func validate(cfg JobConfig, tasks int, o engine.Options) error {
 	if tasks > math.MaxInt32 {
 		errs = append(errs, fmt.Errorf("tasks must be <= %d (the Job's completions), got %d", math.MaxInt32, tasks))
 	}
+	errs = append(errs, apiLimits(tasks, o)...)
 	if cfg.Image == "" {
 		errs = append(errs, errors.New("JobConfig.Image is empty: set the worker image the pods run"))
 	}
@@ -300,6 +315,38 @@ func validate(cfg JobConfig, tasks int, o engine.Options) error {
 		return fmt.Errorf("dfbatch/k8s: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// apiLimits checks the Job's parallelism and maxFailedIndexes against the
+// API server's limits for an Indexed Job, which would otherwise refuse the
+// Job only after every task was staged. It refuses rather than lowers
+// them: fewer pods at once, or a Job that fails before the user's
+// MaxFailedTasks, would not be the run that was asked for.
+func apiLimits(tasks int, o engine.Options) []error {
+	if tasks < 1 {
+		return nil
+	}
+	var errs []error
+	parallelism := min(max(o.Executors, 1), tasks)
+	failedIndexes := min(o.MaxFailedTasks, tasks)
+	fewerTasks := fmt.Sprintf("or a larger BatchSize, for at most %d tasks", highCompletions)
+	switch {
+	case parallelism > maxIndexedParallelism:
+		errs = append(errs, fmt.Errorf("Options.Executors %d is above the %d pods an Indexed Job may run at once (its parallelism): set at most %d",
+			o.Executors, maxIndexedParallelism, maxIndexedParallelism))
+	case tasks > highCompletions && parallelism > maxHighCompletionsParallelism:
+		errs = append(errs, fmt.Errorf("Options.Executors %d is above the %d pods an Indexed Job of more than %d tasks (completions) may run at once, and this run has %d tasks: set at most %d Executors, %s",
+			o.Executors, maxHighCompletionsParallelism, highCompletions, tasks, maxHighCompletionsParallelism, fewerTasks))
+	}
+	switch {
+	case failedIndexes > maxIndexedFailedIndexes:
+		errs = append(errs, fmt.Errorf("Options.MaxFailedTasks %d is above the %d failed indexes an Indexed Job may tolerate (maxFailedIndexes): set at most %d",
+			o.MaxFailedTasks, maxIndexedFailedIndexes, maxIndexedFailedIndexes))
+	case tasks > highCompletions && failedIndexes > maxHighCompletionsFailedIndexes:
+		errs = append(errs, fmt.Errorf("Options.MaxFailedTasks %d is above the %d failed indexes an Indexed Job of more than %d tasks (completions) may tolerate, and this run has %d tasks: set at most %d, %s",
+			o.MaxFailedTasks, maxHighCompletionsFailedIndexes, highCompletions, tasks, maxHighCompletionsFailedIndexes, fewerTasks))
+	}
+	return errs
 }
 
 // containerResources turns CPUs, Memory and GPUs into the container's
@@ -388,9 +435,10 @@ func JobName(id string) (string, error) {
 
 // sanitizeID makes id fit a DNS-1123 label after "dfbatch-": lowercase,
 // every run of characters other than a-z, 0-9 and '-' replaced by one '-',
-// no leading or trailing '-'. An id too long for the 63-character limit is
-// cut and ends with 8 hex digits of its SHA-256, so long ids sharing a prefix
-// still get distinct names.
+// no leading or trailing '-'. An id too long for a Job name (maxNameLen,
+// which leaves room for the pods' "-<index>") is cut and ends with 8 hex
+// digits of its SHA-256, so long ids sharing a prefix still get distinct
+// names.
 func sanitizeID(id string) (string, error) {
 	var b strings.Builder
 	dash := false

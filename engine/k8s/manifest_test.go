@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/dfbatch/dfbatch/engine"
@@ -171,6 +172,14 @@ func TestManifestsErrors(t *testing.T) {
 		{name: "negative", tasks: 1, opts: engine.Options{Retries: -1, CPUs: -1}, want: []string{"Options.Retries", "Options.CPUs"}},
 		{name: "tiny cpus", tasks: 1, opts: engine.Options{CPUs: 0.0001}, want: []string{"Options.CPUs", "1m"}},
 		{name: "gpu type", tasks: 1, opts: engine.Options{GPUs: 1, GPUType: "a100 80gb"}, want: []string{"Options.GPUType"}},
+		// The API server's limits on an Indexed Job, refused before
+		// anything is staged.
+		{name: "parallelism above 100000", tasks: 150_000, opts: engine.Options{Executors: 100_001}, want: []string{"Options.Executors 100001", "100000 pods"}},
+		{name: "parallelism above 10000 past 100000 tasks", tasks: 100_001, opts: engine.Options{Executors: 10_001},
+			want: []string{"Options.Executors 10001", "10000 pods an Indexed Job of more than 100000 tasks", "100001 tasks", "BatchSize"}},
+		{name: "failed indexes above 100000", tasks: 200_000, opts: engine.Options{MaxFailedTasks: 150_000}, want: []string{"Options.MaxFailedTasks 150000", "100000 failed indexes"}},
+		{name: "failed indexes above 10000 past 100000 tasks", tasks: 200_000, opts: engine.Options{MaxFailedTasks: 10_001},
+			want: []string{"Options.MaxFailedTasks 10001", "10000 failed indexes an Indexed Job of more than 100000 tasks"}},
 		{name: "several at once", cfg: func(c *JobConfig) { c.Image, c.ExecutionID = "", "" }, tasks: -1, want: []string{"tasks", "JobConfig.Image", "JobConfig.ExecutionID"}},
 	}
 	for _, tc := range cases {
@@ -190,6 +199,21 @@ func TestManifestsErrors(t *testing.T) {
 	}
 }
 
+func TestManifestsWithinTheAPILimits(t *testing.T) {
+	for _, tc := range []struct {
+		tasks int
+		opts  engine.Options
+	}{
+		{100_000, engine.Options{Executors: 100_000, MaxFailedTasks: 100_000}},
+		{100_001, engine.Options{Executors: 10_000, MaxFailedTasks: 10_000}},
+		{5, engine.Options{Executors: 1_000_000, MaxFailedTasks: 1_000_000}}, // both capped at the tasks
+	} {
+		job, _, err := Manifests(baseConfig(), tc.tasks, tc.opts)
+		require.NoError(t, err, "%d tasks, %+v", tc.tasks, tc.opts)
+		assert.LessOrEqual(t, *job.Spec.Parallelism, int32(tc.tasks))
+	}
+}
+
 func TestJobName(t *testing.T) {
 	long := "run-" + strings.Repeat("abcdefghij", 8)
 	cases := []struct {
@@ -199,24 +223,26 @@ func TestJobName(t *testing.T) {
 		{"Nightly-RUN", "dfbatch-nightly-run"},
 		{"my_run__2026.11.26", "dfbatch-my-run-2026-11-26"},
 		{"--Trim me!--", "dfbatch-trim-me"},
-		{long, "dfbatch-run-abcdefghijabcdefghijabcdefghijabcdefghijab-" + hash8(long)},
+		{long, "dfbatch-run-abcdefghijabcdefghijabcdefghija-" + hash8(long)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.id, func(t *testing.T) {
 			got, err := JobName(tc.id)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
-			assert.LessOrEqual(t, len(got), 63)
+			// The API server refuses an Indexed Job whose last pod's
+			// hostname, "<name>-<completions-1>", is no DNS-1123 label.
+			assert.Empty(t, validation.IsDNS1123Label(got+"-2147483646"))
 		})
 	}
 
-	// Long ids that share their first 55 characters still get distinct names.
+	// Long ids that share their first 35 characters still get distinct names.
 	a, err := JobName(long + "-a")
 	require.NoError(t, err)
 	b, err := JobName(long + "-b")
 	require.NoError(t, err)
 	assert.NotEqual(t, a, b)
-	assert.Len(t, a, 63)
+	assert.Len(t, a, 52)
 
 	// A cut that ends on '-' does not leave "--" before the hash.
 	dashy := strings.Repeat("a", 45) + "-" + strings.Repeat("b", 20)

@@ -182,14 +182,17 @@ func (s *Stage) Close() error {
 // relative to the bucket, including any path prefix of its URL.
 func (s *Stage) JobKey() string { return s.prefix + jobKey }
 
-// InputKey returns the key of task index's input.
-func (s *Stage) InputKey(index int) string {
-	return s.prefix + inputDir + fmt.Sprintf(taskKeyFmt, index) + s.format.Ext()
+// InputKey returns the key of the input of the task at position slot of
+// the job (the Job's completion index). A run's tasks are numbered as the
+// engine numbers them, and a resumed run stages only those a checkpoint
+// lacks, so a task's slot and its index may differ.
+func (s *Stage) InputKey(slot int) string {
+	return s.prefix + inputDir + fmt.Sprintf(taskKeyFmt, slot) + s.format.Ext()
 }
 
-// OutputKey returns the key of task index's output.
-func (s *Stage) OutputKey(index int) string {
-	return s.prefix + outputDir + fmt.Sprintf(taskKeyFmt, index) + s.format.Ext()
+// OutputKey returns the key of the output of the task at position slot.
+func (s *Stage) OutputKey(slot int) string {
+	return s.prefix + outputDir + fmt.Sprintf(taskKeyFmt, slot) + s.format.Ext()
 }
 
 // manifest is job.json.
@@ -209,8 +212,9 @@ type jobTask struct {
 	Source string `json:"source,omitempty"`
 }
 
-// WriteJob writes the manifest: the tasks, which must be numbered 0, 1, ...
-// in order, the format and the time.
+// WriteJob writes the manifest: the tasks, in increasing index order, at
+// the positions (slots) their objects are staged under, the format and
+// the time.
 func (s *Stage) WriteJob(ctx context.Context, tasks []engine.Task) error {
 	if err := checkTasks(tasks); err != nil {
 		return fmt.Errorf("k8s: writing %s: %w", s.objectName(s.JobKey()), err)
@@ -266,8 +270,8 @@ func (s *Stage) ReadJob(ctx context.Context) ([]engine.Task, error) {
 
 func checkTasks(tasks []engine.Task) error {
 	for i, t := range tasks {
-		if t.Index != i {
-			return fmt.Errorf("%s is at position %d; tasks must be numbered from 0 in order", t, i)
+		if t.Index < 0 || i > 0 && t.Index <= tasks[i-1].Index {
+			return fmt.Errorf("%s is at position %d; tasks must be in increasing index order", t, i)
 		}
 		if t.Start < 0 || t.End < t.Start {
 			return fmt.Errorf("task %d has rows [%d, %d), not a row range", t.Index, t.Start, t.End)
@@ -276,9 +280,10 @@ func checkTasks(tasks []engine.Task) error {
 	return nil
 }
 
-// WriteInput writes task t's input rows, f, which must have t.Rows() rows.
-func (s *Stage) WriteInput(ctx context.Context, t engine.Task, f *frame.Frame) error {
-	key := s.InputKey(t.Index)
+// WriteInput writes the input rows, f, of task t at position slot; f must
+// have t.Rows() rows.
+func (s *Stage) WriteInput(ctx context.Context, slot int, t engine.Task, f *frame.Frame) error {
+	key := s.InputKey(slot)
 	if f == nil || f.NumRows() != t.Rows() {
 		return fmt.Errorf("k8s: writing the input of %s to %s: %s", t, s.objectName(key), describeRows(f, t))
 	}
@@ -289,14 +294,14 @@ func (s *Stage) WriteInput(ctx context.Context, t engine.Task, f *frame.Frame) e
 	return nil
 }
 
-// ReadInput reads task index's input rows, numbered (RowOffset) from the
-// task's first row in the run's input, so that a model's errors name rows
-// as the client numbers them.
-func (s *Stage) ReadInput(ctx context.Context, index int) (*frame.Frame, error) {
-	key := s.InputKey(index)
+// ReadInput reads the input rows of the task at position slot, numbered
+// (RowOffset) from the task's first row in the run's input, so that a
+// model's errors name rows as the client numbers them.
+func (s *Stage) ReadInput(ctx context.Context, slot int) (*frame.Frame, error) {
+	key := s.InputKey(slot)
 	f, md, err := s.read(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("k8s: reading the input of task %d from %s: %w", index, s.objectName(key), err)
+		return nil, fmt.Errorf("k8s: reading the input of the job's task %d from %s: %w", slot, s.objectName(key), err)
 	}
 	if start, err := strconv.Atoi(md[metaStart]); err == nil {
 		f = f.WithRowOffset(start)
@@ -304,22 +309,22 @@ func (s *Stage) ReadInput(ctx context.Context, index int) (*frame.Frame, error) 
 	return f, nil
 }
 
-// WriteOutput writes task index's output rows.
-func (s *Stage) WriteOutput(ctx context.Context, index int, f *frame.Frame) error {
-	key := s.OutputKey(index)
+// WriteOutput writes the output rows of the task at position slot.
+func (s *Stage) WriteOutput(ctx context.Context, slot int, f *frame.Frame) error {
+	key := s.OutputKey(slot)
 	if f == nil {
-		return fmt.Errorf("k8s: writing the output of task %d to %s: nil frame", index, s.objectName(key))
+		return fmt.Errorf("k8s: writing the output of the job's task %d to %s: nil frame", slot, s.objectName(key))
 	}
 	if err := s.write(ctx, key, f, nil); err != nil {
-		return fmt.Errorf("k8s: writing the output of task %d to %s: %w", index, s.objectName(key), err)
+		return fmt.Errorf("k8s: writing the output of the job's task %d to %s: %w", slot, s.objectName(key), err)
 	}
 	return nil
 }
 
-// ReadOutput reads task t's output, which must have t.Rows() rows, numbered
-// (RowOffset) from t.Start.
-func (s *Stage) ReadOutput(ctx context.Context, t engine.Task) (*frame.Frame, error) {
-	key := s.OutputKey(t.Index)
+// ReadOutput reads the output of task t at position slot, which must have
+// t.Rows() rows, numbered (RowOffset) from t.Start.
+func (s *Stage) ReadOutput(ctx context.Context, slot int, t engine.Task) (*frame.Frame, error) {
+	key := s.OutputKey(slot)
 	f, _, err := s.read(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("k8s: reading the output of %s from %s: %w", t, s.objectName(key), err)
@@ -330,12 +335,13 @@ func (s *Stage) ReadOutput(ctx context.Context, t engine.Task) (*frame.Frame, er
 	return f.WithRowOffset(t.Start), nil
 }
 
-// HasOutput reports whether task index's output exists.
-func (s *Stage) HasOutput(ctx context.Context, index int) (bool, error) {
-	key := s.OutputKey(index)
+// HasOutput reports whether the output of the task at position slot
+// exists.
+func (s *Stage) HasOutput(ctx context.Context, slot int) (bool, error) {
+	key := s.OutputKey(slot)
 	ok, err := s.bucket.Exists(ctx, key)
 	if err != nil {
-		return false, fmt.Errorf("k8s: checking for the output of task %d at %s: %w", index, s.objectName(key), err)
+		return false, fmt.Errorf("k8s: checking for the output of the job's task %d at %s: %w", slot, s.objectName(key), err)
 	}
 	return ok, nil
 }

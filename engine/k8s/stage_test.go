@@ -99,7 +99,7 @@ func TestStageOnAFileBucketRoundTripsTasks(t *testing.T) {
 			client := openStage(t, bucketURL, "exec-1", format)
 			require.NoError(t, client.WriteJob(ctx, tasks))
 			for _, task := range tasks {
-				require.NoError(t, client.WriteInput(ctx, task, in.Slice(task.Start, task.End)))
+				require.NoError(t, client.WriteInput(ctx, task.Index, task, in.Slice(task.Start, task.End)))
 			}
 
 			// A worker opens the stage on its own and finds its rows.
@@ -123,7 +123,7 @@ func TestStageOnAFileBucketRoundTripsTasks(t *testing.T) {
 				has, err := client.HasOutput(ctx, task.Index)
 				require.NoError(t, err)
 				assert.True(t, has)
-				outs[task.Index], err = client.ReadOutput(ctx, task)
+				outs[task.Index], err = client.ReadOutput(ctx, task.Index, task)
 				require.NoError(t, err)
 				assert.Equal(t, task.Start, outs[task.Index].RowOffset())
 			}
@@ -152,7 +152,7 @@ func TestStageOnAFileBucketRemovesOnlyItsExecution(t *testing.T) {
 		s := openStage(t, bucketURL, id, frame.Parquet)
 		require.NoError(t, s.WriteJob(ctx, tasks))
 		for _, task := range tasks {
-			require.NoError(t, s.WriteInput(ctx, task, in.Slice(task.Start, task.End)))
+			require.NoError(t, s.WriteInput(ctx, task.Index, task, in.Slice(task.Start, task.End)))
 			require.NoError(t, s.WriteOutput(ctx, task.Index, in.Slice(task.Start, task.End)))
 		}
 	}
@@ -172,7 +172,7 @@ func TestStageOnAFileBucketNamesTheTaskAndKeyOfAMissingOutput(t *testing.T) {
 	s := openStage(t, fileBucketURL(t), "exec-1", frame.Parquet)
 	task := engine.Task{Index: 3, Start: 30, End: 37}
 
-	_, err := s.ReadOutput(ctx, task)
+	_, err := s.ReadOutput(ctx, task.Index, task)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "task 3 (rows 30-36)")
 	assert.ErrorContains(t, err, `"exec-1/output/task-000003.parquet"`)
@@ -190,13 +190,13 @@ func TestStageOnAFileBucketRefusesAnOutputOfTheWrongLength(t *testing.T) {
 	in := stageFrame(t)
 	task := engine.Task{Index: 1, Start: 10, End: 20}
 
-	err := s.WriteInput(ctx, task, in.Slice(0, 5))
+	err := s.WriteInput(ctx, task.Index, task, in.Slice(0, 5))
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "task 1 (rows 10-19)")
 	assert.ErrorContains(t, err, "5 rows for the task's 10")
 
 	require.NoError(t, s.WriteOutput(ctx, 1, in.Slice(0, 5)))
-	_, err = s.ReadOutput(ctx, task)
+	_, err = s.ReadOutput(ctx, task.Index, task)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "task 1 (rows 10-19)")
 	assert.ErrorContains(t, err, `"exec-1/output/task-000001.arrow"`)
@@ -211,7 +211,7 @@ func TestStageOnAFileBucketWithAPrefixParameterStagesUnderIt(t *testing.T) {
 
 	s := openStage(t, bucketURL, "exec-1", frame.CSV)
 	require.NoError(t, s.WriteJob(ctx, tasks))
-	require.NoError(t, s.WriteInput(ctx, tasks[2], in.Slice(20, 30)))
+	require.NoError(t, s.WriteInput(ctx, tasks[2].Index, tasks[2], in.Slice(20, 30)))
 
 	_, err := os.Stat(filepath.Join(dir, "runs", "nightly", "exec-1", "job.json"))
 	require.NoError(t, err)

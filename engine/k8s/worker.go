@@ -89,7 +89,7 @@ func (w Worker) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("dfbatch worker: %s = %d, but execution %s has %d tasks", EnvIndex, spec.index, spec.execution, len(tasks))
 	}
 	t := tasks[spec.index]
-	rows, err := stage.ReadInput(ctx, t.Index)
+	rows, err := stage.ReadInput(ctx, spec.index)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (w Worker) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := stage.WriteOutput(ctx, t.Index, out); err != nil {
+	if err := stage.WriteOutput(ctx, spec.index, out); err != nil {
 		return err
 	}
 	logger.Info("dfbatch worker done", "task", t.String(), "rows", out.NumRows(), "duration", time.Since(start).Round(time.Millisecond))

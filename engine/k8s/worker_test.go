@@ -25,7 +25,7 @@ func stagedRun(t *testing.T, in *frame.Frame, batch, index int) (*Stage, map[str
 	tasks := engine.Plan(in.NumRows(), batch)
 	ctx := context.Background()
 	for _, task := range tasks {
-		require.NoError(t, s.WriteInput(ctx, task, in.Slice(task.Start, task.End)))
+		require.NoError(t, s.WriteInput(ctx, task.Index, task, in.Slice(task.Start, task.End)))
 	}
 	require.NoError(t, s.WriteJob(ctx, tasks))
 	return s, map[string]string{
@@ -65,7 +65,7 @@ func TestWorkerScoresItsIndexAsALocalExecutorWould(t *testing.T) {
 	assert.Equal(t, model.Task{Index: 2, Start: 20, End: 30, Attempt: 2}, seen)
 	assert.Equal(t, map[string]string{"attribute": "plan"}, params)
 	assert.Equal(t, 1.5, cpus)
-	out, err := s.ReadOutput(context.Background(), engine.Task{Index: 2, Start: 20, End: 30})
+	out, err := s.ReadOutput(context.Background(), 2, engine.Task{Index: 2, Start: 20, End: 30})
 	require.NoError(t, err)
 	requireSameFrame(t, in.Slice(20, 30), out)
 	assert.Contains(t, log.String(), "task 2 (rows 20-29)")

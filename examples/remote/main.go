@@ -145,9 +145,16 @@ func runClient(ctx context.Context) error {
 	}
 	name, _ := k8s.JobName(execution.ID())
 	fmt.Printf("Job %s in namespace %s\n", name, ns)
+	// One line per 5 tasks finished, counted from the events themselves: a
+	// cluster reports finished pods in bursts, and by the time one event of
+	// a burst is read the status already counts the whole burst.
+	finished := 0
 	for ev := range execution.Events() {
-		if s := execution.Status(); ev.Kind == engine.TaskFinished && s.Finished%5 == 0 {
-			fmt.Printf("tasks %d/%d\n", s.Finished, s.Tasks)
+		if ev.Kind != engine.TaskFinished {
+			continue
+		}
+		if finished++; finished%5 == 0 {
+			fmt.Printf("tasks %d/%d\n", finished, execution.Status().Tasks)
 		}
 	}
 	out, err := execution.Wait()
