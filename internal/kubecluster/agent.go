@@ -1,7 +1,6 @@
 package kubecluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,16 +27,14 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/dfbatch/dfbatch/internal/kubelet"
 )
 
 const (
 	// NodeName is the name of the one node the NodeAgent registers.
 	NodeName = "kubecluster-node"
 	loopback = "127.0.0.1"
-	// The kubelet's limits on a termination message cut from the log
-	// (FallbackToLogsOnError).
-	messageLines = 80
-	messageBytes = 2048
 	// defaultGrace is a pod's termination grace period when it sets none.
 	defaultGrace = 30 * time.Second
 	leaseSeconds = 40
@@ -483,7 +480,7 @@ func (a *NodeAgent) run(run *podRun, pod *corev1.Pod) {
 		phase, term.Reason = corev1.PodFailed, "Error"
 		if c.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError {
 			if data, err := os.ReadFile(run.logPath); err == nil {
-				term.Message = terminationMessage(data)
+				term.Message = kubelet.TerminationMessage(data)
 			}
 		}
 	}
@@ -628,23 +625,6 @@ func setCondition(s *corev1.PodStatus, t corev1.PodConditionType, ok bool, now m
 		}
 	}
 	s.Conditions = append(s.Conditions, corev1.PodCondition{Type: t, Status: status, LastTransitionTime: now})
-}
-
-// terminationMessage cuts a FallbackToLogsOnError message from a failed
-// container's log as the kubelet does: the last 80 lines, of which it keeps
-// the last 2048 bytes.
-func terminationMessage(log []byte) string {
-	start := len(bytes.TrimSuffix(log, []byte("\n")))
-	for range messageLines {
-		if start = bytes.LastIndexByte(log[:start], '\n'); start < 0 {
-			break
-		}
-	}
-	log = log[start+1:]
-	if len(log) > messageBytes {
-		log = log[len(log)-messageBytes:]
-	}
-	return string(log)
 }
 
 // logOf returns the pod run whose container's log is asked for.

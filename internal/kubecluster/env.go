@@ -11,6 +11,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/dfbatch/dfbatch/internal/kubelet"
 )
 
 // containerEnv resolves a container's environment as the kubelet does:
@@ -108,7 +110,7 @@ func expand(s string, vars map[string]string) string {
 func valueFrom(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod, c *corev1.Container, from *corev1.EnvVarSource) (string, error) {
 	switch {
 	case from.FieldRef != nil:
-		return fieldValue(pod, from.FieldRef.FieldPath)
+		return kubelet.FieldValue(pod, from.FieldRef.FieldPath, loopback)
 	case from.ResourceFieldRef != nil:
 		return resourceValue(c, from.ResourceFieldRef)
 	case from.ConfigMapKeyRef != nil:
@@ -155,35 +157,6 @@ func secretData(ctx context.Context, cs kubernetes.Interface, ns, name string) (
 		data[k] = string(v)
 	}
 	return data, nil
-}
-
-// fieldValue resolves a fieldRef on the pod, as the kubelet's downward API
-// does for environment variables.
-func fieldValue(pod *corev1.Pod, path string) (string, error) {
-	switch path {
-	case "metadata.name":
-		return pod.Name, nil
-	case "metadata.namespace":
-		return pod.Namespace, nil
-	case "metadata.uid":
-		return string(pod.UID), nil
-	case "spec.nodeName":
-		return pod.Spec.NodeName, nil
-	case "spec.serviceAccountName":
-		return pod.Spec.ServiceAccountName, nil
-	case "status.hostIP", "status.podIP":
-		return loopback, nil
-	case "status.hostIPs", "status.podIPs":
-		return loopback, nil
-	}
-	for prefix, m := range map[string]map[string]string{"metadata.labels": pod.Labels, "metadata.annotations": pod.Annotations} {
-		if key, ok := strings.CutPrefix(path, prefix+"['"); ok {
-			if key, ok := strings.CutSuffix(key, "']"); ok {
-				return m[key], nil
-			}
-		}
-	}
-	return "", fmt.Errorf("unsupported fieldRef %q", path)
 }
 
 // resourceValue resolves a resourceFieldRef on the container's requests

@@ -46,11 +46,10 @@ func TestContainerEnvResolvesAsTheKubeletDoes(t *testing.T) {
 	assert.ErrorContains(t, err, "env X: secret ns/absent")
 }
 
-func TestLastLinesAndTerminationMessage(t *testing.T) {
+func TestLastLines(t *testing.T) {
 	log := []byte("a\nb\nc\n")
 	assert.Equal(t, "c\n", string(lastLines(log, 1)))
 	assert.Equal(t, "b\nc\n", string(lastLines(log, 2)))
 	assert.Equal(t, "a\nb\nc\n", string(lastLines(log, 5)))
 	assert.Empty(t, lastLines(log, 0))
-	assert.Equal(t, "a\nb\nc\n", terminationMessage(log))
 }

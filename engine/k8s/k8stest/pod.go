@@ -7,20 +7,17 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
-	"strings"
 	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
+
+	"github.com/dfbatch/dfbatch/internal/kubelet"
 )
 
 const (
-	// The kubelet's limits on a termination message taken from the log
-	// (kubecontainer.MaxContainerTerminationMessageLogLines and ...Length).
-	messageLines = 80
-	messageBytes = 2048
 	// exitKilled is the exit code of a container killed by SIGKILL.
 	exitKilled = 137
 	envIndex   = "JOB_COMPLETION_INDEX"
@@ -125,7 +122,7 @@ func (k *Kubelet) runPod(ctx context.Context, pod *corev1.Pod, index, attempt in
 			if code != 0 {
 				phase, term.Reason = corev1.PodFailed, "Error"
 				if pod.Spec.Containers[0].TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError {
-					term.Message = terminationMessage(log.bytes())
+					term.Message = kubelet.TerminationMessage(log.bytes())
 				}
 			}
 			k.setPodStatus(pod, podStatus(pod, phase, started, corev1.ContainerState{Terminated: term}))
@@ -222,7 +219,7 @@ func podEnv(pod *corev1.Pod, c *corev1.Container) (map[string]string, error) {
 		case v.ValueFrom.FieldRef == nil:
 			return nil, fmt.Errorf("env %s: only valueFrom.fieldRef is supported", v.Name)
 		default:
-			val, err := fieldValue(pod, v.ValueFrom.FieldRef.FieldPath)
+			val, err := kubelet.FieldValue(pod, v.ValueFrom.FieldRef.FieldPath, "127.0.0.1")
 			if err != nil {
 				return nil, fmt.Errorf("env %s: %w", v.Name, err)
 			}
@@ -230,47 +227,6 @@ func podEnv(pod *corev1.Pod, c *corev1.Container) (map[string]string, error) {
 		}
 	}
 	return env, nil
-}
-
-// fieldValue resolves a fieldRef's path on pod, as the kubelet does.
-func fieldValue(pod *corev1.Pod, path string) (string, error) {
-	switch path {
-	case "metadata.name":
-		return pod.Name, nil
-	case "metadata.namespace":
-		return pod.Namespace, nil
-	case "metadata.uid":
-		return string(pod.UID), nil
-	case "spec.nodeName":
-		return pod.Spec.NodeName, nil
-	case "spec.serviceAccountName":
-		return pod.Spec.ServiceAccountName, nil
-	}
-	for prefix, m := range map[string]map[string]string{"metadata.labels": pod.Labels, "metadata.annotations": pod.Annotations} {
-		if key, ok := strings.CutPrefix(path, prefix+"['"); ok {
-			if key, ok := strings.CutSuffix(key, "']"); ok {
-				return m[key], nil
-			}
-		}
-	}
-	return "", fmt.Errorf("unsupported fieldRef %q", path)
-}
-
-// terminationMessage cuts a FallbackToLogsOnError message from a failed
-// container's log as the kubelet does: the last 80 lines, of which it keeps
-// the last 2048 bytes.
-func terminationMessage(log []byte) string {
-	start := len(bytes.TrimSuffix(log, []byte("\n")))
-	for range messageLines {
-		if start = bytes.LastIndexByte(log[:start], '\n'); start < 0 {
-			break
-		}
-	}
-	log = log[start+1:]
-	if len(log) > messageBytes {
-		log = log[len(log)-messageBytes:]
-	}
-	return string(log)
 }
 
 // logBuffer is a container's log; Run may write it from several goroutines.
