@@ -60,7 +60,7 @@ func WithInstances(presets map[string]Instance) ClientOption {
 // NewClient returns a client for the model that loader builds. A
 // model.Func or model.DataFrameFunc is its own loader.
 func NewClient(loader model.Loader, opts ...ClientOption) *Client {
-	c := &Client{loader: loader, logger: slog.New(slog.DiscardHandler), instances: maps.Clone(Instances), warm: &warmPool{}, createFile: checkpoint.OS}
+	c := &Client{loader: loader, logger: slog.New(slog.DiscardHandler), instances: maps.Clone(instances), warm: &warmPool{}, createFile: checkpoint.OS}
 	for _, o := range opts {
 		o(c)
 	}

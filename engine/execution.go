@@ -228,7 +228,7 @@ func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 func describeStop(cause error, r Report, total int) error {
 	rerun := fmt.Sprintf("Report().Rerun() lists the %s to run again", plural(len(r.Failed)+len(r.Incomplete), "task"))
 	if total < 0 {
-		return fmt.Errorf("%w after %d tasks finished; %s, and the input after them was never read", cause, r.Finished, rerun)
+		return fmt.Errorf("%w after %s finished; %s, and the input after them was never read", cause, plural(r.Finished, "task"), rerun)
 	}
 	return fmt.Errorf("%w after %d of %d tasks finished; %s", cause, r.Finished, total, rerun)
 }

@@ -61,9 +61,9 @@ func (r *fileRun) open(o Options) (err error) {
 	r.state = make([]inputState, len(r.inputs))
 	if r.unlock, err = checkpoint.Lock(r.work); err != nil {
 		if errors.Is(err, checkpoint.ErrLocked) {
-			return fmt.Errorf("FileJob.Destination: %w: another run is writing these outputs; wait for it to end", err)
+			return optionErrorf("FileJob.Destination", err, ": %v: another run is writing these outputs; wait for it to end", err)
 		}
-		return fmt.Errorf("FileJob.Destination: %w", err)
+		return optionErrorf("FileJob.Destination", err, ": %v", err)
 	}
 	defer func() {
 		if err != nil {
@@ -77,7 +77,7 @@ func (r *fileRun) open(o Options) (err error) {
 	}
 	if r.job.NoCheckpoint {
 		if r.job.Resume {
-			return errors.New("FileJob.Resume needs a checkpoint, but FileJob.NoCheckpoint is set")
+			return optionErrorf("FileJob.Resume", nil, " needs a checkpoint, but %s is set", optionName("FileJob.NoCheckpoint"))
 		}
 		return nil
 	}
@@ -90,7 +90,7 @@ func (r *fileRun) open(o Options) (err error) {
 		return err
 	}
 	if r.cp, err = checkpoint.Open(r.work, job, r.create); err != nil {
-		return fmt.Errorf("FileJob.Resume: cannot resume from %s: %w; run without Resume to start over", r.work, err)
+		return optionErrorf("FileJob.Resume", err, ": cannot resume from %s: %v; run without %s to start over", r.work, err, optionName("FileJob.Resume"))
 	}
 	for i, in := range r.inputs {
 		commit, ok := r.cp.Committed(i)
@@ -110,7 +110,7 @@ func (r *fileRun) identify(o Options) (checkpoint.Job, error) {
 	for i, in := range r.inputs {
 		id, err := checkpoint.Identify(in.path)
 		if err != nil {
-			return checkpoint.Job{}, fmt.Errorf("FileJob.Source: %w", err)
+			return checkpoint.Job{}, optionErrorf("FileJob.Source", err, ": %v", err)
 		}
 		id.Format, id.Output, id.OutputFormat = string(in.format), in.output, string(in.outFmt)
 		ids[i] = id

@@ -183,7 +183,7 @@ func (c *Client) StartFiles(ctx context.Context, job FileJob, opts Options) (*Ex
 		return nil, fmt.Errorf("dfbatch: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(inputs[0].output), 0o755); err != nil {
-		return nil, fmt.Errorf("dfbatch: FileJob.Destination: %w", err)
+		return nil, fmt.Errorf("dfbatch: %w", optionErrorf("FileJob.Destination", err, ": %v", err))
 	}
 	run := &fileRun{client: c, job: job, inputs: inputs, work: workFolder(job, inputs), create: c.createFile}
 	if err := run.open(o); err != nil {
@@ -224,38 +224,57 @@ func workFolder(job FileJob, inputs []fileInput) string {
 	return filepath.Join(job.Destination, ".dfbatch")
 }
 
+// Inputs lists the job's input files in the order a run scores them, each
+// with the format it is read in (Format) and the path of its output
+// (Output), checking the job as StartFiles does. A program can read the
+// inputs' schemas with them before it starts a run.
+func (j FileJob) Inputs() ([]FileResult, error) {
+	inputs, err := listInputs(j)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]FileResult, len(inputs))
+	for i, in := range inputs {
+		files[i] = FileResult{Input: in.path, Format: in.format, Output: in.output, ReadOptions: j.ReadOptions(in.format)}
+	}
+	return files, nil
+}
+
 // listInputs finds the job's input files and names their outputs.
 func listInputs(job FileJob) ([]fileInput, error) {
 	if job.Source == "" {
-		return nil, errors.New("FileJob.Source is empty: name a file or a folder of files")
+		return nil, optionErrorf("FileJob.Source", nil, " is empty: name a file or a folder of files")
 	}
 	if job.Destination == "" {
-		return nil, errors.New("FileJob.Destination is empty: name the folder for the outputs")
+		return nil, optionErrorf("FileJob.Destination", nil, " is empty: name the folder for the outputs")
 	}
 	// Any name of a format will do ("ndjson", "feather"): the checks and
 	// the outputs' extensions below take the format's own.
-	for _, f := range []*frame.Format{&job.InputFormat, &job.OutputFormat} {
-		if *f == "" {
+	for _, f := range []struct {
+		field  string
+		format *frame.Format
+	}{{"FileJob.InputFormat", &job.InputFormat}, {"FileJob.OutputFormat", &job.OutputFormat}} {
+		if *f.format == "" {
 			continue
 		}
-		format, err := frame.ParseFormat(string(*f))
+		format, err := frame.ParseFormat(string(*f.format))
 		if err != nil {
-			return nil, fmt.Errorf("FileJob: %w", err)
+			return nil, optionErrorf(f.field, err, ": %v", err)
 		}
-		*f = format
+		*f.format = format
 	}
 	info, err := os.Stat(job.Source)
 	if err != nil {
-		return nil, fmt.Errorf("FileJob.Source: %w", err)
+		return nil, optionErrorf("FileJob.Source", err, ": %v", err)
 	}
 	var paths []string
 	if info.IsDir() {
 		if _, err := frame.FormatOf(job.Destination); err == nil && !isDir(job.Destination) {
-			return nil, fmt.Errorf("FileJob.Destination %s names a file, but Source %s is a folder of inputs: name a folder for the outputs", job.Destination, job.Source)
+			return nil, optionErrorf("FileJob.Destination", nil, " %s names a file, but %s %s is a folder of inputs: name a folder for the outputs", job.Destination, optionName("FileJob.Source"), job.Source)
 		}
 		entries, err := os.ReadDir(job.Source)
 		if err != nil {
-			return nil, fmt.Errorf("FileJob.Source: %w", err)
+			return nil, optionErrorf("FileJob.Source", err, ": %v", err)
 		}
 		for _, entry := range entries {
 			name := entry.Name()
@@ -268,7 +287,7 @@ func listInputs(job FileJob) ([]fileInput, error) {
 			paths = append(paths, filepath.Join(job.Source, name))
 		}
 		if len(paths) == 0 {
-			return nil, fmt.Errorf("FileJob.Source: folder %s has no CSV, Parquet, Arrow or JSON Lines files", job.Source)
+			return nil, optionErrorf("FileJob.Source", nil, ": folder %s has no CSV, Parquet, Arrow or JSON Lines files", job.Source)
 		}
 	} else {
 		paths = []string{job.Source}
@@ -286,7 +305,7 @@ func listInputs(job FileJob) ([]fileInput, error) {
 		in := fileInput{path: path, format: job.InputFormat, outFmt: job.OutputFormat}
 		if in.format == "" {
 			if in.format, err = frame.FormatOf(path); err != nil {
-				return nil, fmt.Errorf("FileJob.Source: %w; set FileJob.InputFormat to read it anyway", err)
+				return nil, optionErrorf("FileJob.Source", err, ": %v; set %s to read it anyway", err, optionName("FileJob.InputFormat"))
 			}
 		}
 		if in.outFmt == "" {

@@ -116,7 +116,7 @@ func TestRunFilesRejectsBadJobs(t *testing.T) {
 		{"no destination", engine.FileJob{Source: src}, engine.Options{BatchSize: 1}, "FileJob.Destination is empty"},
 		{"empty folder", engine.FileJob{Source: t.TempDir(), Destination: t.TempDir()}, engine.Options{BatchSize: 1}, "has no CSV, Parquet, Arrow or JSON Lines files"},
 		{"overwrite input", engine.FileJob{Source: src, Destination: src}, engine.Options{BatchSize: 1}, "would overwrite it"},
-		{"file destination for a folder", engine.FileJob{Source: src, Destination: filepath.Join(t.TempDir(), "out.csv")}, engine.Options{BatchSize: 1}, "names a file, but Source"},
+		{"file destination for a folder", engine.FileJob{Source: src, Destination: filepath.Join(t.TempDir(), "out.csv")}, engine.Options{BatchSize: 1}, "names a file, but FileJob.Source"},
 		{"unordered", engine.FileJob{Source: src, Destination: t.TempDir()}, engine.Options{BatchSize: 1, Unordered: true}, "Unordered does not apply"},
 		{"bad batch size", engine.FileJob{Source: src, Destination: t.TempDir()}, engine.Options{}, "Options.BatchSize must be > 0"},
 	} {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -47,7 +48,7 @@ type Options struct {
 	TaskTimeout time.Duration
 	// BuildID selects the model build (version) to load; "" is the latest.
 	BuildID string
-	// Instance names a size preset (see Instances) that sets CPUs, Memory
+	// Instance names a size preset (see InstanceNames) that sets CPUs, Memory
 	// and possibly GPUs instead of setting them one by one.
 	Instance string
 	// Cloud runs the job on the client's remote backend instead of in this
@@ -84,9 +85,11 @@ type Instance struct {
 	GPUType string
 }
 
-// Instances are the built-in size presets for Options.Instance. A client can
-// add its own with WithInstances.
-var Instances = map[string]Instance{
+// instances are the built-in size presets for Options.Instance; a client
+// adds its own with WithInstances. They are unexported so that no program
+// changes them under another's runs: LookupInstance and InstanceNames read
+// them.
+var instances = map[string]Instance{
 	"tiny":   {CPUs: 1, Memory: 2048},
 	"small":  {CPUs: 2, Memory: 8192},
 	"medium": {CPUs: 4, Memory: 16384},
@@ -99,6 +102,15 @@ var Instances = map[string]Instance{
 	"gpu.h100.xl": {CPUs: 26, Memory: 229376, GPUs: 1, GPUType: "h100"},
 }
 
+// LookupInstance returns the built-in size preset called name.
+func LookupInstance(name string) (Instance, bool) {
+	i, ok := instances[name]
+	return i, ok
+}
+
+// InstanceNames returns the names of the built-in size presets, sorted.
+func InstanceNames() []string { return slices.Sorted(maps.Keys(instances)) }
+
 // resolveOptions validates a run's options, overlays them on the deployed
 // defaults, applies instance presets and fills in the documented defaults.
 func resolveOptions(run, defaults Options, instances map[string]Instance) (Options, error) {
@@ -108,11 +120,16 @@ func resolveOptions(run, defaults Options, instances map[string]Instance) (Optio
 	}
 	defaults, err = defaults.applyInstance(instances)
 	if err != nil {
+		var oe *OptionError
+		if errors.As(err, &oe) {
+			oe.Deployed = true
+			return run, oe
+		}
 		return run, fmt.Errorf("deployed defaults: %w", err)
 	}
 	o := run.overlay(defaults)
 	if o.BatchSize <= 0 {
-		return o, fmt.Errorf("Options.BatchSize must be > 0, got %d: it is the number of rows per task and has no default", o.BatchSize)
+		return o, optionErrorf("Options.BatchSize", nil, " must be > 0, got %d: it is the number of rows per task and has no default", o.BatchSize)
 	}
 	for _, f := range []struct {
 		name  string
@@ -129,11 +146,11 @@ func resolveOptions(run, defaults Options, instances map[string]Instance) (Optio
 		{"MaxFailedTasks", float64(o.MaxFailedTasks)},
 	} {
 		if f.value < 0 {
-			return o, fmt.Errorf("Options.%s must not be negative, got %v", f.name, f.value)
+			return o, optionErrorf("Options."+f.name, nil, " must not be negative, got %v", f.value)
 		}
 	}
 	if o.GPUType != "" && o.GPUs == 0 {
-		return o, fmt.Errorf("Options.GPUType is %q but Options.GPUs is 0; set GPUs to the number of GPUs per executor", o.GPUType)
+		return o, optionErrorf("Options.GPUType", nil, " is %q but %s is 0; set %[2]s to the number of GPUs per executor", o.GPUType, optionName("Options.GPUs"))
 	}
 	if o.Executors == 0 {
 		o.Executors = 1
@@ -163,10 +180,10 @@ func (o Options) applyInstance(instances map[string]Instance) (Options, error) {
 	}
 	preset, ok := instances[o.Instance]
 	if !ok {
-		return o, fmt.Errorf("Options.Instance %q is not a known preset; known: %s", o.Instance, strings.Join(slices.Sorted(maps.Keys(instances)), ", "))
+		return o, optionErrorf("Options.Instance", nil, " %q is not a known preset; known: %s", o.Instance, strings.Join(slices.Sorted(maps.Keys(instances)), ", "))
 	}
 	if o.CPUs != 0 || o.Memory != 0 {
-		return o, fmt.Errorf("Options.Instance %q and Options.CPUs/Memory are both set; a preset sets CPUs and Memory, so set one or the other", o.Instance)
+		return o, optionErrorf("Options.Instance", nil, " %q and %s or %s are both set; a preset sets both, so set one or the other", o.Instance, optionName("Options.CPUs"), optionName("Options.Memory"))
 	}
 	o.CPUs, o.Memory = preset.CPUs, preset.Memory
 	if o.GPUs == 0 {

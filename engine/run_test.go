@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -587,6 +589,44 @@ func TestWithInstancesAddsPresets(t *testing.T) {
 	_, err = e.Wait()
 	require.NoError(t, err)
 	assert.Equal(t, 3.0, e.Options().CPUs)
+}
+
+func TestLookupInstanceReadsTheBuiltInPresets(t *testing.T) {
+	small, ok := engine.LookupInstance("small")
+	require.True(t, ok)
+	assert.Equal(t, engine.Instance{CPUs: 2, Memory: 8192}, small)
+	_, ok = engine.LookupInstance("mine")
+	assert.False(t, ok, "a client's own presets are not built in")
+	names := engine.InstanceNames()
+	assert.Contains(t, names, "gpu.h100.xl")
+	assert.True(t, slices.IsSorted(names))
+	names[0] = "changed"
+	assert.NotContains(t, engine.InstanceNames(), "changed", "a copy")
+}
+
+// TestOptionErrorNamesFieldsAsTheCallerDoes: option errors name Go fields,
+// and Describe lets a command line name its flags instead.
+func TestOptionErrorNamesFieldsAsTheCallerDoes(t *testing.T) {
+	flags := func(field string) string {
+		return map[string]string{"Options.GPUType": "--gpu-type", "Options.GPUs": "--gpus"}[field]
+	}
+	client := engine.NewClient(echoID)
+	_, err := client.Start(context.Background(), idFrame(t, 10), engine.Options{BatchSize: 5, GPUType: "a10g"})
+	var oe *engine.OptionError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "Options.GPUType", oe.Option)
+	assert.Equal(t, `Options.GPUType is "a10g" but Options.GPUs is 0; set Options.GPUs to the number of GPUs per executor`, oe.Error())
+	assert.Equal(t, `--gpu-type is "a10g" but --gpus is 0; set --gpus to the number of GPUs per executor`, oe.Describe(flags))
+
+	_, err = engine.NewClient(echoID, engine.WithDefaults(engine.Options{Instance: "smal"})).Start(context.Background(), idFrame(t, 10), engine.Options{BatchSize: 5})
+	require.ErrorAs(t, err, &oe)
+	assert.True(t, oe.Deployed)
+	assert.Contains(t, err.Error(), `deployed defaults: Options.Instance "smal" is not a known preset`)
+
+	_, err = client.RunFiles(context.Background(), engine.FileJob{Source: filepath.Join(t.TempDir(), "nope.csv"), Destination: t.TempDir()}, engine.Options{BatchSize: 5})
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "FileJob.Source", oe.Option)
+	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
 func TestLoadErrorFailsTheRunNamingTheExecutor(t *testing.T) {
