@@ -435,7 +435,7 @@ func (c *csvColumn) parseError(line int, cell string, err error) error {
 	}
 	origin := "set by WithColumnTypes"
 	if c.inferred {
-		origin = fmt.Sprintf("inferred from the first %d rows; WithColumnTypes can set another", inferRows)
+		origin = fmt.Sprintf("inferred from the first %d rows; WithColumnTypes (the CLI's --dtype) can set another", inferRows)
 	}
 	return fmt.Errorf("line %d: cannot parse %q as %s, the column's type (%s): %w", line, cell, c.typ, origin, err)
 }
