@@ -32,3 +32,17 @@ func ortLibraryPath(opts Options) (path, from string, err error) {
 	return "", "", fmt.Errorf("RuntimeORT needs ONNX Runtime's shared library (libonnxruntime.so): set Options.ORTLibrary (dfbatch run --ort-lib) or $%s to its path; %s",
 		ORTLibraryEnv, ortInstallHint)
 }
+
+// LoadORTLibrary loads ONNX Runtime's shared library as a loader with
+// Options{ORTLibrary: path} would, path "" meaning $DFBATCH_ORT_LIB, and
+// returns the path loaded and where it came from ("Options.ORTLibrary" or
+// "$DFBATCH_ORT_LIB"). It tells a program, such as `dfbatch version`,
+// whether RuntimeORT can run here; the library stays loaded, as it would
+// for a loader.
+func LoadORTLibrary(path string) (loaded, from string, err error) {
+	opts := Options{ORTLibrary: path}
+	if loaded, from, err = ortLibraryPath(opts); err != nil {
+		return "", "", err
+	}
+	return loaded, from, loadORTLibrary(opts)
+}

@@ -12,3 +12,5 @@ func (l *Loader) loadORT(model.Executor) (model.Model, error) { return nil, errO
 
 // cgoEnabled tells tests which of RuntimeORT's builds they run.
 const cgoEnabled = false
+
+func loadORTLibrary(Options) error { return errORTWithoutCgo }
