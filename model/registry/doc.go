@@ -79,18 +79,10 @@
 //
 // The package does not import the engine (models sit below it), so the
 // deployed batch options come back as a Batch whose fields have the names
-// of engine.Options' fields and the same meaning; the build id comes from
-// the Deployment:
+// of engine.Options' fields and the same meaning; engine/deploy turns a
+// Deployment into engine.Options:
 //
 //	d, err := registry.Resolve("", "") // DFBATCH_MODEL_ID, latest build
 //	loader, err := d.Loader()
-//	b := d.Config.Batch
-//	client := engine.NewClient(loader, engine.WithDefaults(engine.Options{
-//		BatchSize: b.BatchSize, Executors: b.Executors, CPUs: b.CPUs,
-//		Memory: b.Memory, GPUs: b.GPUs, GPUType: b.GPUType,
-//		Instance: b.Instance, IAMRoleARN: b.IAMRoleARN,
-//		Parameters: b.Parameters, JobTimeout: time.Duration(b.JobTimeout),
-//		TaskTimeout: time.Duration(b.TaskTimeout), Retries: b.Retries,
-//		MaxFailedTasks: b.MaxFailedTasks, BuildID: d.BuildID,
-//	}))
+//	client := engine.NewClient(loader, engine.WithDefaults(deploy.Options(d)))
 package registry
