@@ -68,7 +68,7 @@ func (c *Client) executorSpecs(o Options, n int) ([]model.Executor, error) {
 	if o.GPUs > 0 && n > 0 {
 		var err error
 		if devices, err = gpu.Assign(n, o.GPUs, o.GPUType); err != nil {
-			return nil, fmt.Errorf("dfbatch: Options.GPUs = %d: %w", o.GPUs, err)
+			return nil, fmt.Errorf("dfbatch: %w", optionErrorf("Options.GPUs", err, " %d: %v", o.GPUs, err))
 		}
 	}
 	specs := make([]model.Executor, n)

@@ -68,7 +68,7 @@ import (
 // loadDriver loads libcuda.so.1 and initializes the driver, once.
 var loadDriver = sync.OnceValue(func() error {
 	if msg := C.dfb_load(); msg != nil {
-		return fmt.Errorf("gpu: the NVIDIA driver's library libcuda.so.1 could not be loaded (%s); install the NVIDIA driver on this machine, or set GPUs to 0", C.GoString(msg))
+		return fmt.Errorf("gpu: the NVIDIA driver's library libcuda.so.1 could not be loaded (%s); install the NVIDIA driver on this machine, or ask for no GPUs", C.GoString(msg))
 	}
 	if r := C.dfb_init(); r != 0 {
 		return driverError("cuInit", r)

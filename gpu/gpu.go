@@ -19,7 +19,7 @@ import (
 )
 
 // ErrNoCUDA is returned where a device is needed in a build without CUDA.
-var ErrNoCUDA = errors.New("this binary was built without CUDA support; rebuild it with `go build -tags cuda` on a machine with the NVIDIA driver, or set GPUs to 0")
+var ErrNoCUDA = errors.New("this binary was built without CUDA support; rebuild it with `go build -tags cuda` on a machine with the NVIDIA driver, or ask for no GPUs")
 
 // Device is one GPU as the driver reports it, and, in an assignment, the
 // share of it one executor gets.

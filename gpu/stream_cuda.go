@@ -474,7 +474,7 @@ func loadLibrary(what string, names []string, driver int, syms func(unsafe.Point
 		}
 		return nil
 	}
-	return fmt.Errorf("gpu: %s could not be loaded; tried %s; %s, or set GPUs to 0", what, strings.Join(tried, ", "), install)
+	return fmt.Errorf("gpu: %s could not be loaded; tried %s; %s, or ask for no GPUs", what, strings.Join(tried, ", "), install)
 }
 
 // libraryMajor is the major version in a library's name, libx.so.12.

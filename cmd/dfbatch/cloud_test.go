@@ -73,12 +73,12 @@ func TestRunCloudOnFakeClientsetListsTheFailedTasks(t *testing.T) {
 	fakeCluster(t)
 	code, _, stderr := runCLI("run", "--cloud", "--image", "dfbatch:test", "--bucket", "file://"+filepath.ToSlash(t.TempDir()),
 		"--model", "../../examples/churn/churn.onnx", "--input", "../../examples/churn/customers.csv", "--output", t.TempDir(),
-		"--batch-size", "400", "--retries", "1",
-		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,customer_id")
+		"--batch-size", "400", "--retries", "1", "--dtype", "age=string", // numbers as text: every task fails
+		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,contract_type")
 	assert.Equal(t, exitTasksFailed, code, stderr)
 	assert.Contains(t, stderr, "task 0 (../../examples/churn/customers.csv rows 0-399) failed after 2 attempts")
 	assert.Contains(t, stderr, "rows to re-run written to")
-	assert.Contains(t, stderr, `column "customer_id": is utf8, not numeric`)
+	assert.Contains(t, stderr, `column "age": is utf8, not numeric`)
 }
 
 func TestRunCloudNamesWhatIsMissing(t *testing.T) {

@@ -4,4 +4,4 @@ package main
 
 // gpuRefusal is how a cuda build refuses --gpus where there is no GPU, or
 // none of the type asked for.
-const gpuRefusal = "Options.GPUs = 1: gpu: "
+const gpuRefusal = "--gpus 1: gpu: "

@@ -11,9 +11,15 @@ import (
 	"github.com/dfbatch/dfbatch/model/onnx"
 )
 
+const inspectUsage = "Usage: dfbatch inspect PATH   (an ONNX model's inputs, outputs and operators, and whether dfbatch runs them)"
+
 func inspectCommand(args []string, stdout io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprintln(stdout, inspectUsage)
+		return errHelpShown
+	}
 	if len(args) != 1 {
-		return usageError{errors.New("usage: dfbatch inspect PATH")}
+		return usageError{errors.New(inspectUsage)}
 	}
 	s, err := onnx.Inspect(args[0])
 	if err != nil {

@@ -3,6 +3,7 @@
 //
 //	dfbatch run --model churn.onnx --input customers.csv --output scored/ --batch-size 10000
 //	dfbatch inspect churn.onnx
+//	dfbatch version
 //	dfbatch run --cloud --image registry.example.com/dfbatch:1.0.0 --bucket s3://bucket/dfbatch ...
 //	dfbatch worker --model-object KEY   (in the pods of a cloud run)
 //
@@ -63,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		err = workerCommand(ctx, args[1:], os.LookupEnv, stderr)
+	case "version":
+		err = versionCommand(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -74,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
+	if err == nil || errors.Is(err, errHelpShown) {
 		return exitOK
 	}
 	var reported reportedError
@@ -103,9 +106,10 @@ Commands:
   dfbatch run --command "python3 predict.py" --input ... --output ... --batch-size N [flags]   (a model in any language)
   dfbatch run --cloud --image IMAGE --bucket URL [the run flags]   (on Kubernetes)
   dfbatch inspect PATH
+  dfbatch version   (the build, and whether ONNX Runtime and Python are found)
   dfbatch worker (--model PATH | --model-object KEY)   (in the pods of a cloud run)
 
-Run "dfbatch run -h" for the run flags.
+Run "dfbatch run --help" for the run flags.
 
 Exit codes: 0 success, 1 error, 2 bad usage, 3 tasks failed (even within
 --max-failed-tasks: rows are missing), 130 interrupted (--resume continues).

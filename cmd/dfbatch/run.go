@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,7 +17,9 @@ import (
 	"time"
 
 	"github.com/dfbatch/dfbatch/engine"
+	"github.com/dfbatch/dfbatch/engine/deploy"
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
 	"github.com/dfbatch/dfbatch/model/registry"
 	"github.com/dfbatch/dfbatch/model/subprocess"
@@ -43,198 +44,301 @@ type interruptedError struct{ error }
 
 func (i interruptedError) Unwrap() error { return i.error }
 
-// keyValues collects repeated k=v flags.
-type keyValues map[string]string
-
-func (kv keyValues) String() string { return fmt.Sprint(map[string]string(kv)) }
-
-func (kv keyValues) Set(s string) error {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("want key=value, got %q", s)
-	}
-	kv[k] = v
-	return nil
-}
-
 // keepIndexUsage is --keep-index's help, in run and worker.
 const keepIndexUsage = "copy the input's pandas index next to the predictions, first: the unnamed first column of a CSV pandas wrote (read_csv(..., index_col=0) restores it), or the index column a Parquet or Feather file's pandas metadata names (__index_level_0__ or the index's name)"
 
-// list parses comma-separated names.
-type list []string
-
-func (l *list) String() string { return strings.Join(*l, ",") }
-
-func (l *list) Set(s string) error {
-	for _, name := range strings.Split(s, ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			*l = append(*l, name)
-		}
-	}
-	return nil
+// runFlags is what `dfbatch run` was told.
+type runFlags struct {
+	modelPath, command, cmdFormat, modelID, buildID, runtime, ortLib string
+	input, output, format, inFormat, compression, failedRows         string
+	rowGroup                                                         int
+	opts                                                             engine.Options
+	params, outputs                                                  keyValues
+	features, except, keep, columns                                  list
+	keepIndex, resume, checkpoint                                    bool
+	delimiter, thousands, decimal                                    separator
+	dtypes                                                           columnTypes
+	na                                                               naValues
+	cloud                                                            cloudFlags
 }
 
+const runSynopsis = `dfbatch run --model PATH --input FILE|FOLDER --output FILE|FOLDER --batch-size N [flags]
+       dfbatch run --command "python3 predict.py" --input ... --output ... --batch-size N [flags]
+       dfbatch run --model-id ID --input ... --output ...   (a deployment of the model store)
+       dfbatch run --cloud --image IMAGE --bucket URL [the flags above]   (on Kubernetes)`
+
+const runFooter = `Flags that take names or key=value pairs (--features, --features-except, --keep-columns,
+--output-columns, --param, --rename, --dtype, --na-values) may be repeated: the values add up.
+Durations are Go durations (90s, 5m, 1h30m) or a bare number of seconds.
+Unset options take the deployment's values (--model-id), then the defaults.
+`
+
+// newRunFlags defines the flags of `dfbatch run`, by group, into f.
+func newRunFlags(f *runFlags) *commandFlags {
+	fs := newCommandFlags("dfbatch run", runSynopsis)
+	fs.footer = runFooter
+	f.params, f.outputs, f.dtypes = keyValues{}, keyValues{}, columnTypes{}
+	f.delimiter, f.thousands, f.decimal = separator{refused: delimiterRefuses}, separator{refused: numberRefuses}, separator{refused: numberRefuses}
+	o := &f.opts
+	fs.group("Input and output", func() {
+		fs.StringVar(&f.input, "input", "", "input file or folder of CSV, Parquet, Arrow or JSON Lines (.jsonl, .ndjson) files (required)")
+		fs.StringVar(&f.output, "output", "", "output folder, or output file for a single input file (required); its extension names the format: .csv, .tsv, .parquet, .pq, .arrow, .feather, .ipc, .jsonl or .ndjson; a path ending in / is a folder")
+		fs.StringVar(&f.format, "format", "", "output format: csv, parquet, arrow or jsonl (default: the input's)")
+		fs.StringVar(&f.inFormat, "input-format", "", "read every input in this format whatever its extension: csv, parquet, arrow (Arrow IPC file or stream) or jsonl (a .json file of JSON Lines) (default: by extension)")
+		fs.StringVar(&f.compression, "compression", "", "the outputs' compression: for Parquet snappy (default), zstd, gzip, lz4, brotli or none; for Arrow lz4, zstd or none (default)")
+		fs.IntVar(&f.rowGroup, "row-group-size", 0, "the most rows in a Parquet output's row group (default: about a million, or 64 MiB)")
+		fs.Var(&f.delimiter, "delimiter", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
+		fs.Var(&f.thousands, "thousands", `the character grouping the digits of numbers in CSV inputs, e.g. , for "1,234" or . for a European "1.234,5" (default: none)`)
+		fs.Var(&f.decimal, "decimal", `the character before the fraction of numbers in CSV inputs, e.g. , for a European "3,75" (default: .)`)
+		fs.Var(f.dtypes, "dtype", "a CSV or JSON Lines column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
+		fs.Var(&f.na, "na-values", `the cells of CSV inputs read as missing values, comma-separated, instead of pandas' defaults ("", NA, NaN, nan, null, None, <NA>, #N/A, N/A, ...): --na-values= leaves only empty cells missing, --na-values=,- adds "-" to them`)
+		fs.Var(&f.keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
+		fs.BoolVar(&f.keepIndex, "keep-index", false, keepIndexUsage)
+		fs.Var(&f.columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
+	})
+	fs.group("Model", func() {
+		fs.StringVar(&f.modelPath, "model", "", "ONNX model file")
+		fs.StringVar(&f.modelID, "model-id", "", "model id in the model store ($DFBATCH_MODEL_STORE, default ./models); default $DFBATCH_MODEL_ID")
+		fs.StringVar(&f.buildID, "build-id", "", "build of --model-id (default: the latest)")
+		fs.StringVar(&f.command, "command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess); a python3 or python that starts it is $DFBATCH_PYTHON where that is set; with --cloud it runs in the pods, its paths the image's`)
+		fs.StringVar(&f.cmdFormat, "command-format", "", "--command: payload format, arrow or csv (default: the process's first choice)")
+		fs.Var(&f.features, "features", "feature columns in the model's input order, comma-separated; a name may be a glob (path.Match: f_*, x[0-9]), whose columns come in the input's order")
+		fs.Var(&f.except, "features-except", "every numeric input column is a feature, in the input's order, except these names or globs (ids, targets...)")
+		fs.Var(f.outputs, "rename", "rename a model output column, onnx_name=column")
+		fs.Var(f.params, "param", "a parameter the model sees, key=value")
+		fs.StringVar(&f.runtime, "runtime", "", "what runs the model: go (pure Go) or onnxruntime (ONNX Runtime's library, see --ort-lib); default go, or the deployment's")
+		fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime's shared library (libonnxruntime.so) for --runtime onnxruntime (default $"+onnx.ORTLibraryEnv+"; bench/peers/setup.sh installs one)")
+	})
+	fs.group("Resources", func() {
+		fs.IntVar(&o.BatchSize, "batch-size", 0, "rows per task (required, unless the deployment sets it)")
+		fs.IntVar(&o.Executors, "executors", 0, "tasks at once (default 1)")
+		fs.Float64Var(&o.CPUs, "cpus", 0, "threads per executor (default 1)")
+		fs.IntVar(&o.Memory, "memory", 0, "memory budget per executor, MiB (default: none)")
+		fs.StringVar(&o.Instance, "instance", "", "size preset instead of --cpus/--memory: "+strings.Join(engine.InstanceNames(), ", "))
+		fs.IntVar(&o.GPUs, "gpus", 0, "GPUs per executor (needs a binary built with -tags cuda; default: none)")
+		fs.StringVar(&o.GPUType, "gpu-type", "", "the GPUs' type, matched against their names: h100, a10g, ... (default: any)")
+		fs.Var(seconds{&o.TaskTimeout}, "task-timeout", "time limit per task attempt, e.g. 30s or 30 (default: none)")
+		fs.Var(seconds{&o.JobTimeout}, "job-timeout", "time limit for the whole run, e.g. 1h or 3600 (default: none)")
+	})
+	fs.group("Failures and resuming", func() {
+		fs.IntVar(&o.Retries, "retries", 0, "times a failed task is tried again")
+		fs.IntVar(&o.MaxFailedTasks, "max-failed-tasks", 0, "failed tasks tolerated before the run stops")
+		fs.StringVar(&f.failedRows, "failed-rows", "", "where to write the input rows of failed tasks: a file for one input, a folder for a folder of inputs (default: beside the output, <output>.failed-rows.<ext> or <output>/failed-rows/)")
+		fs.BoolVar(&f.resume, "resume", false, "continue the interrupted run of the same job (a crash, kill -9, Ctrl-C, failed tasks) from its checkpoint: outputs already written are kept and only the missing rows are scored")
+		fs.BoolVar(&f.checkpoint, "checkpoint", true, "keep a checkpoint of what was scored beside the outputs until every output is written, for --resume (--checkpoint=false saves writing each output twice)")
+	})
+	fs.group("Cloud (with --cloud only)", func() {
+		fs.StringVar(&o.IAMRoleARN, "iam-role-arn", "", "the IAM role the pods run as (a service account annotated with it)")
+		f.cloud.register(fs.FlagSet)
+	})
+	return fs
+}
+
+// flagNames are the flags of `dfbatch run` that set engine.Options and
+// FileJob fields, for the engine's OptionErrors.
+var flagNames = map[string]string{
+	"Options.BatchSize": "--batch-size", "Options.Executors": "--executors", "Options.CPUs": "--cpus", "Options.Memory": "--memory",
+	"Options.GPUs": "--gpus", "Options.GPUType": "--gpu-type", "Options.Instance": "--instance", "Options.IAMRoleARN": "--iam-role-arn",
+	"Options.JobTimeout": "--job-timeout", "Options.TaskTimeout": "--task-timeout", "Options.Retries": "--retries",
+	"Options.MaxFailedTasks": "--max-failed-tasks", "Options.Parameters": "--param",
+	"FileJob.Source": "--input", "FileJob.Destination": "--output", "FileJob.InputFormat": "--input-format", "FileJob.OutputFormat": "--format",
+	"FileJob.Resume": "--resume", "FileJob.NoCheckpoint": "--checkpoint=false",
+}
+
+// deployedNames are deployment.json's names of the engine.Options fields.
+var deployedNames = map[string]string{
+	"Options.BatchSize": "batch_size", "Options.Executors": "executors", "Options.CPUs": "cpus", "Options.Memory": "memory",
+	"Options.GPUs": "gpus", "Options.GPUType": "gpu_type", "Options.Instance": "instance", "Options.IAMRoleARN": "iam_role_arn",
+	"Options.JobTimeout": "job_timeout", "Options.TaskTimeout": "task_timeout", "Options.Retries": "retries",
+	"Options.MaxFailedTasks": "max_failed_tasks", "Options.Parameters": "parameters",
+}
+
+// namedByFlags rewrites an engine OptionError in err to name the flags
+// (or, for a deployed default, deployment.json's fields) instead of Go
+// fields; other errors are returned as they are.
+func namedByFlags(err error) error {
+	var oe *engine.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	name := func(field string) string {
+		if oe.Deployed {
+			if n, ok := deployedNames[field]; ok {
+				return "deployment.json batch." + n
+			}
+		}
+		return cmp.Or(flagNames[field], field)
+	}
+	described := oe.Describe(name)
+	if oe.Deployed {
+		described = "deployed defaults: " + described
+	}
+	msg := strings.Replace(err.Error(), oe.Error(), described, 1)
+	return renamedError{msg: msg, err: err}
+}
+
+// renamedError is an error whose message the CLI rewrote.
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (r renamedError) Error() string { return r.msg }
+func (r renamedError) Unwrap() error { return r.err }
+
+// modelFlagNames rewrites model/onnx's Go names of its options, in errors
+// opening a model, as the flags that set them.
+var modelFlagNames = strings.NewReplacer(
+	"Options.Features (or --features)", "--features",
+	"Options.ORTLibrary (dfbatch run --ort-lib)", "--ort-lib",
+	"Options.Features", "--features",
+	"Options.Outputs", "--rename",
+	"Options.Columns", "--output-columns",
+	"Options.Runtime", "--runtime",
+	"Options.CPUFallback", "a build without -tags cuda",
+)
+
 func runCommand(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dfbatch run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		modelPath = fs.String("model", "", "ONNX model file")
-		command   = fs.String("command", "", `a model in any language: the command line of a process per executor speaking dfbatch's protocol, e.g. "python3 predict.py" (model/subprocess); a python3 or python that starts it is $DFBATCH_PYTHON where that is set; with --cloud it runs in the pods, its paths the image's`)
-		cmdFormat = fs.String("command-format", "", "--command: payload format, arrow or csv (default: the process's first choice)")
-		modelID   = fs.String("model-id", "", "model id in the model store ($DFBATCH_MODEL_STORE, default ./models); default $DFBATCH_MODEL_ID")
-		buildID   = fs.String("build-id", "", "build of --model-id (default: the latest)")
-		input     = fs.String("input", "", "input file or folder of CSV, Parquet, Arrow or JSON Lines (.jsonl, .ndjson) files")
-		output    = fs.String("output", "", "output folder, or output file for a single input file")
-		format    = fs.String("format", "", "output format: csv, parquet, arrow or jsonl (default: the input's)")
-		batch     = fs.Int("batch-size", 0, "rows per task (required)")
-		executors = fs.Int("executors", 0, "tasks at once (default 1)")
-		cpus      = fs.Float64("cpus", 0, "threads per executor (default 1)")
-		memory    = fs.Int("memory", 0, "memory budget per executor, MiB (default: none)")
-		instance  = fs.String("instance", "", "size preset instead of --cpus/--memory: tiny, small, medium, large, xlarge")
-		gpus      = fs.Int("gpus", 0, "GPUs per executor (needs a binary built with -tags cuda; default: none)")
-		gpuType   = fs.String("gpu-type", "", "the GPUs' type, matched against their names: h100, a10g, ... (default: any)")
-		taskTO    = fs.Duration("task-timeout", 0, "time limit per task attempt, e.g. 30s (default: none)")
-		jobTO     = fs.Duration("job-timeout", 0, "time limit for the whole run, e.g. 1h (default: none)")
-		retries   = fs.Int("retries", 0, "times a failed task is tried again")
-		iamRole   = fs.String("iam-role-arn", "", "--cloud: the IAM role the pods run as (a service account annotated with it)")
-		maxFailed = fs.Int("max-failed-tasks", 0, "failed tasks tolerated before the run stops")
-		runtime   = fs.String("runtime", "", "what runs the model: go (pure Go) or onnxruntime (ONNX Runtime's library, see --ort-lib); default go, or the deployment's")
-		ortLib    = fs.String("ort-lib", "", "ONNX Runtime's shared library (libonnxruntime.so) for --runtime onnxruntime (default $"+onnx.ORTLibraryEnv+"; bench/peers/setup.sh installs one)")
-		params    = keyValues{}
-		outputs   = keyValues{}
-		features  list
-		keep      list
-		columns   list
-	)
-	fs.Var(params, "param", "a parameter the model sees, key=value (repeatable)")
-	fs.Var(outputs, "rename", "rename a model output column, onnx_name=column (repeatable)")
-	fs.Var(&features, "features", "feature columns in the model's input order, comma-separated")
-	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
-	keepIndex := fs.Bool("keep-index", false, keepIndexUsage)
-	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
-	compression := fs.String("compression", "", "the outputs' compression: for Parquet snappy (default), zstd, gzip, lz4, brotli or none; for Arrow lz4, zstd or none (default)")
-	rowGroup := fs.Int("row-group-size", 0, "the most rows in a Parquet output's row group (default: about a million, or 64 MiB)")
-	inFormat := fs.String("input-format", "", "read every input in this format whatever its extension: csv, parquet, arrow (Arrow IPC file or stream) or jsonl (a .json file of JSON Lines) (default: by extension)")
-	delimiter, thousands, decimal := separator{refused: delimiterRefuses}, separator{refused: numberRefuses}, separator{refused: numberRefuses}
-	fs.Var(&delimiter, "delimiter", `the field delimiter of CSV inputs: one character, or "tab" (default: sniffed from each file's first lines among , ; tab and |)`)
-	fs.Var(&thousands, "thousands", `the character grouping the digits of numbers in CSV inputs, e.g. , for "1,234" or . for a European "1.234,5" (default: none)`)
-	fs.Var(&decimal, "decimal", `the character before the fraction of numbers in CSV inputs, e.g. , for a European "3,75" (default: .)`)
-	dtypes := columnTypes{}
-	fs.Var(dtypes, "dtype", "a CSV or JSON Lines column's type instead of the inferred one, column=type (string, int64, float64, float32, bool, date, timestamp, ...), comma-separated or repeated: --dtype zip=string keeps 01234's zero")
-	var na naValues
-	fs.Var(&na, "na-values", `the cells of CSV inputs read as missing values, comma-separated, instead of pandas' defaults ("", NA, NaN, nan, null, None, <NA>, #N/A, N/A, ...): --na-values= leaves only empty cells missing, --na-values=,- adds "-" to them (repeatable)`)
-	var (
-		resume     = fs.Bool("resume", false, "continue the interrupted run of the same job (a crash, kill -9, Ctrl-C, failed tasks) from its checkpoint: outputs already written are kept and only the missing rows are scored")
-		checkpoint = fs.Bool("checkpoint", true, "keep a checkpoint of what was scored beside the outputs until every output is written, for --resume (--checkpoint=false saves writing each output twice)")
-		failedRows = fs.String("failed-rows", "", "where to write the input rows of failed tasks: a file for one input, a folder for a folder of inputs (default: beside the output, <output>.failed-rows.<ext> or <output>/failed-rows/)")
-	)
-	cloud := cloudFlags{}
-	cloud.register(fs)
-	if err := fs.Parse(args); err != nil {
+	var f runFlags
+	if err := newRunFlags(&f).parse(args, stdout); err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
 		return usageError{err}
 	}
-	switch {
-	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	case *modelPath != "" && (*modelID != "" || *buildID != ""):
-		return usageError{errors.New("--model and --model-id/--build-id are exclusive: a file, or a model from the store")}
-	case *command != "" && (*modelPath != "" || *modelID != "" || *buildID != ""):
-		return usageError{errors.New("--command and --model/--model-id are exclusive: a process, an ONNX file or a model from the store")}
-	case *resume && !*checkpoint:
-		return usageError{errors.New("--resume continues from a checkpoint; it cannot go with --checkpoint=false")}
-	case *input == "":
-		return usageError{errors.New("--input is required")}
-	case *output == "":
-		return usageError{errors.New("--output is required")}
-	}
-	rt, err := onnx.ParseRuntime(*runtime)
+	spec, deployed, err := f.modelSpec()
 	if err != nil {
-		return usageError{fmt.Errorf("--runtime: %w", err)}
+		return usageError{err}
 	}
-	var outFormat frame.Format
-	if *format != "" {
-		f, err := frame.ParseFormat(*format)
-		if err != nil {
-			return usageError{fmt.Errorf("--format: %w", err)}
-		}
-		outFormat = f
+	job, err := f.fileJob()
+	if err != nil {
+		return usageError{err}
 	}
-	var (
-		spec     modelSpec
-		deployed engine.Options
-	)
-	switch {
-	case *command != "":
-		if len(features) > 0 || len(outputs) > 0 || len(columns) > 0 || *runtime != "" {
-			return usageError{errors.New("--features, --rename, --output-columns and --runtime bind ONNX models; a --command model gets every column")}
-		}
-		payload, err := subprocess.ParseFormat(*cmdFormat)
-		if err != nil {
-			return usageError{fmt.Errorf("--command-format: %w", err)}
-		}
-		spec = modelSpec{command: *command, commandFormat: payload, keep: keep, keepIndex: *keepIndex}
-	case *modelPath != "":
-		spec = modelSpec{path: *modelPath, features: features, outputs: outputs, columns: columns, keep: keep, keepIndex: *keepIndex, runtime: rt, ortLib: *ortLib}
-	default:
-		d, err := registry.Resolve(*modelID, *buildID)
-		if err != nil {
-			return usageError{fmt.Errorf("%w (or name a model file with --model)", err)}
-		}
-		if len(columns) > 0 {
-			return usageError{errors.New("--output-columns goes with --model; a deployment names its outputs in deployment.json")}
-		}
-		// Flags given on the command line override the deployment's.
-		spec = modelSpec{path: d.ModelPath, features: d.Config.Features, outputs: d.Config.Outputs, keep: d.Config.KeepColumns, runtime: d.Config.Runtime, ortLib: *ortLib,
-			config: filepath.Join(d.Dir, registry.DeploymentFile)}
-		if len(features) > 0 {
-			spec.features = features
-		}
-		if len(outputs) > 0 {
-			spec.outputs = outputs
-		}
-		if len(keep) > 0 {
-			spec.keep = keep
-		}
-		spec.keepIndex = *keepIndex
-		if *runtime != "" {
-			spec.runtime = rt
-		}
-		deployed = deployedOptions(d)
+	if err := bindColumns(&spec, job, f.except); err != nil {
+		return usageError{namedByFlags(err)}
 	}
 	l, err := spec.loader()
 	if err != nil {
-		return usageError{err}
+		return usageError{errors.New(modelFlagNames.Replace(err.Error()))}
 	}
-	job := engine.FileJob{Source: *input, Destination: *output, OutputFormat: outFormat, NAValues: na.list(), Resume: *resume, NoCheckpoint: !*checkpoint}
-	if len(dtypes) > 0 {
-		job.ColumnTypes = dtypes
-	}
-	job.Delimiter, job.Thousands, job.Decimal = delimiter.r, thousands.r, decimal.r
-	if job.Thousands != 0 && job.Thousands == cmp.Or(job.Decimal, '.') {
-		return usageError{fmt.Errorf("--thousands %q is also the decimal separator: set another with --decimal", job.Thousands)}
-	}
-	if *inFormat != "" {
-		if job.InputFormat, err = frame.ParseFormat(*inFormat); err != nil {
-			return usageError{fmt.Errorf("--input-format: %w", err)}
-		}
-	}
-	job.Compression, job.RowGroupRows = *compression, *rowGroup
-	if *checkpoint {
+	if f.checkpoint {
 		if job.Fingerprint, err = fingerprint(spec); err != nil {
 			return err
 		}
 	}
+	return f.execute(l, spec, job, deployed, stdout, stderr)
+}
+
+// check refuses flags that cannot go together, and missing ones.
+func (f *runFlags) check() error {
+	switch {
+	case f.modelPath != "" && (f.modelID != "" || f.buildID != ""):
+		return errors.New("--model and --model-id/--build-id are exclusive: a file, or a model from the store")
+	case f.command != "" && (f.modelPath != "" || f.modelID != "" || f.buildID != ""):
+		return errors.New("--command and --model/--model-id are exclusive: a process, an ONNX file or a model from the store")
+	case f.command != "" && (len(f.features) > 0 || len(f.except) > 0 || len(f.outputs) > 0 || len(f.columns) > 0 || f.runtime != ""):
+		return errors.New("--features, --features-except, --rename, --output-columns and --runtime bind ONNX models; a --command model gets every column")
+	case f.resume && !f.checkpoint:
+		return errors.New("--resume continues from a checkpoint; it cannot go with --checkpoint=false")
+	case f.input == "":
+		return errors.New("--input is required")
+	case f.output == "":
+		return errors.New("--output is required")
+	}
+	return checkOutputPath(f.output)
+}
+
+// checkOutputPath refuses an output whose extension names no format: it
+// would be a folder of that name, which is rarely what --output o.xlsx
+// means. A path ending in / is a folder, whatever its name.
+func checkOutputPath(output string) error {
+	ext := filepath.Ext(output)
+	if ext == "" || strings.HasSuffix(output, "/") || strings.HasSuffix(output, string(filepath.Separator)) || isDir(output) {
+		return nil
+	}
+	if _, err := frame.FormatOf(output); err == nil {
+		return nil
+	}
+	return fmt.Errorf("--output %s: unknown extension %s; known: .csv, .tsv, .parquet, .pq, .arrow, .arrows, .feather, .ipc, .jsonl, .ndjson; end the path with / to write a folder of that name", output, ext)
+}
+
+// modelSpec is the model the flags name, and its deployment's defaults for
+// --model-id (flags given override the deployment's binding).
+func (f *runFlags) modelSpec() (modelSpec, engine.Options, error) {
+	rt, err := onnx.ParseRuntime(f.runtime)
+	if err != nil {
+		return modelSpec{}, engine.Options{}, fmt.Errorf("--runtime: %w", err)
+	}
+	switch {
+	case f.command != "":
+		payload, err := subprocess.ParseFormat(f.cmdFormat)
+		if err != nil {
+			return modelSpec{}, engine.Options{}, fmt.Errorf("--command-format: %w", err)
+		}
+		return modelSpec{command: f.command, commandFormat: payload, keep: f.keep, keepIndex: f.keepIndex}, engine.Options{}, nil
+	case f.modelPath != "":
+		return modelSpec{path: f.modelPath, features: f.features, outputs: f.outputs, columns: f.columns, keep: f.keep, keepIndex: f.keepIndex, runtime: rt, ortLib: f.ortLib}, engine.Options{}, nil
+	}
+	d, err := registry.Resolve(f.modelID, f.buildID)
+	if err != nil {
+		return modelSpec{}, engine.Options{}, fmt.Errorf("%w (or name a model file with --model)", err)
+	}
+	if len(f.columns) > 0 {
+		return modelSpec{}, engine.Options{}, errors.New("--output-columns goes with --model; a deployment names its outputs in deployment.json")
+	}
+	spec := modelSpec{path: d.ModelPath, features: d.Config.Features, outputs: d.Config.Outputs, keep: d.Config.KeepColumns, runtime: d.Config.Runtime, ortLib: f.ortLib,
+		keepIndex: f.keepIndex, config: filepath.Join(d.Dir, registry.DeploymentFile)}
+	if len(f.features) > 0 || len(f.except) > 0 {
+		spec.features = f.features
+	}
+	if len(f.outputs) > 0 {
+		spec.outputs = f.outputs
+	}
+	if len(f.keep) > 0 {
+		spec.keep = f.keep
+	}
+	if f.runtime != "" {
+		spec.runtime = rt
+	}
+	return spec, deploy.Options(d), nil
+}
+
+// fileJob is the file run the flags describe.
+func (f *runFlags) fileJob() (engine.FileJob, error) {
+	job := engine.FileJob{Source: f.input, Destination: f.output, NAValues: f.na.list(), Resume: f.resume, NoCheckpoint: !f.checkpoint,
+		Compression: f.compression, RowGroupRows: f.rowGroup, Delimiter: f.delimiter.r, Thousands: f.thousands.r, Decimal: f.decimal.r}
+	if len(f.dtypes) > 0 {
+		job.ColumnTypes = f.dtypes
+	}
+	if job.Thousands != 0 && job.Thousands == cmp.Or(job.Decimal, '.') {
+		return job, fmt.Errorf("--thousands %q is also the decimal separator: set another with --decimal", job.Thousands)
+	}
+	var err error
+	if f.format != "" {
+		if job.OutputFormat, err = frame.ParseFormat(f.format); err != nil {
+			return job, fmt.Errorf("--format: %w", err)
+		}
+	}
+	if f.inFormat != "" {
+		if job.InputFormat, err = frame.ParseFormat(f.inFormat); err != nil {
+			return job, fmt.Errorf("--input-format: %w", err)
+		}
+	}
+	return job, nil
+}
+
+// execute runs the job, locally or on the cluster, draws its progress,
+// and prints the outputs written, then what failed.
+func (f *runFlags) execute(l model.Loader, spec modelSpec, job engine.FileJob, deployed engine.Options, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := engine.Options{
-		BatchSize: *batch, Executors: *executors, CPUs: *cpus, Memory: *memory, Instance: *instance,
-		GPUs: *gpus, GPUType: *gpuType, Parameters: params, TaskTimeout: *taskTO, JobTimeout: *jobTO, Retries: *retries, MaxFailedTasks: *maxFailed,
-		IAMRoleARN: *iamRole,
-	}
+	opts := f.opts
+	opts.Parameters = f.params
 	client := engine.NewClient(l, engine.WithDefaults(deployed))
 	namespace := ""
-	if cloud.enabled {
-		if client, namespace, err = cloud.client(ctx, l, spec, deployed, stderr); err != nil {
+	if f.cloud.enabled {
+		var err error
+		if client, namespace, err = f.cloud.client(ctx, l, spec, deployed, stderr); err != nil {
 			return err
 		}
 		opts.Cloud = true
@@ -242,13 +346,13 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	announceCheckpoint(job, stderr)
 	e, err := client.StartFiles(ctx, job, opts)
 	if err != nil {
-		return usageError{err}
+		return usageError{namedByFlags(err)}
 	}
-	if cloud.enabled {
+	if f.cloud.enabled {
 		fmt.Fprintf(stderr, "execution %s: Job %s in namespace %s\n", e.ID(), jobName(e.ID()), namespace)
 	}
 	progress := newProgress(stderr)
-	progress.expectRows = countCSVRows(*input)
+	progress.expectRows = countCSVRows(f.input)
 	progress.follow(e)
 	_, err = e.Wait()
 	report := e.Report()
@@ -260,7 +364,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	if err == nil {
 		return nil
 	}
-	return explainFailure(err, report, job, *failedRows, ctx.Err() != nil, stderr)
+	return explainFailure(err, report, job, f.failedRows, ctx.Err() != nil, stderr)
 }
 
 // announceCheckpoint says what becomes of an interrupted run's checkpoint:
@@ -481,17 +585,6 @@ func printModelLog(w io.Writer, r engine.Report, f *engine.TaskError) {
 			fmt.Fprintf(w, "  | %s\n", line)
 		}
 		return
-	}
-}
-
-// deployedOptions are a deployment's batch defaults as engine options.
-func deployedOptions(d *registry.Deployment) engine.Options {
-	b := d.Config.Batch
-	return engine.Options{
-		BatchSize: b.BatchSize, Executors: b.Executors, CPUs: b.CPUs, Memory: b.Memory, GPUs: b.GPUs,
-		GPUType: b.GPUType, Instance: b.Instance, IAMRoleARN: b.IAMRoleARN, Parameters: b.Parameters,
-		JobTimeout: time.Duration(b.JobTimeout), TaskTimeout: time.Duration(b.TaskTimeout),
-		Retries: b.Retries, MaxFailedTasks: b.MaxFailedTasks, BuildID: d.BuildID,
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +20,7 @@ import (
 // inherits the pod's environment, the run's parameters included, and
 // whose stderr is the pod's log. lookupEnv reads the pod's environment.
 func workerCommand(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
-	fs := flag.NewFlagSet("dfbatch worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommandFlags("dfbatch worker", "dfbatch worker (--model PATH | --model-object KEY | --command LINE) [flags]   (in the pods of a cloud run)")
 	var (
 		modelPath   = fs.String("model", "", "ONNX model file in the image")
 		modelObject = fs.String("model-object", "", "key of the ONNX model in the staging bucket ($"+k8s.EnvStage+"), as dfbatch run --cloud uploads it")
@@ -40,8 +38,8 @@ func workerCommand(ctx context.Context, args []string, lookupEnv func(string) (s
 	fs.Var(&keep, "keep-columns", "input columns to copy next to the predictions, comma-separated")
 	keepIndex := fs.Bool("keep-index", false, keepIndexUsage)
 	fs.Var(&columns, "output-columns", "model output columns to write (after --rename), comma-separated; default all")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := fs.parse(args, stderr); err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:
