@@ -392,7 +392,7 @@ func TestResumeRefusesAJobThatChangedNamingWhat(t *testing.T) {
 			_, err := engine.NewClient(echoID).RunFiles(context.Background(), changedJob, changedOpts)
 			require.ErrorIs(t, err, engine.ErrCheckpointMismatch)
 			assert.Contains(t, err.Error(), tc.want)
-			assert.Contains(t, err.Error(), "run without Resume to start over")
+			assert.Contains(t, err.Error(), "run without FileJob.Resume to start over")
 			assert.NoFileExists(t, out)
 		})
 	}
