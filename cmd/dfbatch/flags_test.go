@@ -201,3 +201,9 @@ func TestDeployedOptionErrorsNameDeploymentJSON(t *testing.T) {
 func mustJob(input string) engine.FileJob {
 	return engine.FileJob{Source: input, Destination: filepath.Join(filepath.Dir(input), "out")}
 }
+
+func TestGoNamesLeftInMessagesBecomeFlags(t *testing.T) {
+	assert.Equal(t, "lower --batch-size to at most 10 rows or raise --memory",
+		goNamesAsFlags.Replace("lower Options.BatchSize to at most 10 rows or raise Options.Memory"))
+	assert.Equal(t, "--gpu-type h100 needs --gpus", goNamesAsFlags.Replace("Options.GPUType h100 needs Options.GPUs"))
+}

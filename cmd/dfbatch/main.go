@@ -83,7 +83,7 @@ func exitCode(err error, stderr io.Writer) int {
 	var reported reportedError
 	if !errors.As(err, &reported) {
 		// Library errors already say they are dfbatch's.
-		fmt.Fprintf(stderr, "dfbatch: %s\n", strings.TrimPrefix(err.Error(), "dfbatch: "))
+		fmt.Fprintf(stderr, "dfbatch: %s\n", goNamesAsFlags.Replace(strings.TrimPrefix(err.Error(), "dfbatch: ")))
 	}
 	var failed tasksFailedError
 	var u usageError

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -176,6 +178,20 @@ func namedByFlags(err error) error {
 	msg := strings.Replace(err.Error(), oe.Error(), described, 1)
 	return renamedError{msg: msg, err: err}
 }
+
+// goNamesAsFlags rewrites the Go names of options left in messages the
+// engine does not type, such as a task's memory advice or the Kubernetes
+// backend's limits, as their flags.
+var goNamesAsFlags = func() *strings.Replacer {
+	fields := slices.Collect(maps.Keys(flagNames))
+	// Longer names first, so that no name's prefix replaces part of it.
+	slices.SortFunc(fields, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	var pairs []string
+	for _, f := range fields {
+		pairs = append(pairs, f, flagNames[f])
+	}
+	return strings.NewReplacer(pairs...)
+}()
 
 // renamedError is an error whose message the CLI rewrote.
 type renamedError struct {
@@ -384,7 +400,7 @@ func announceCheckpoint(job engine.FileJob, stderr io.Writer) {
 // not done, where the rows to re-run were written, and how to resume.
 func explainFailure(err error, report engine.Report, job engine.FileJob, failedRows string, interrupted bool, stderr io.Writer) error {
 	for _, f := range report.Failed {
-		fmt.Fprintf(stderr, "failed: %v\n", f)
+		fmt.Fprintf(stderr, "failed: %s\n", goNamesAsFlags.Replace(f.Error()))
 		printModelLog(stderr, report, f)
 	}
 	for _, span := range notDone(report) {
