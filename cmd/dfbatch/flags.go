@@ -23,6 +23,8 @@ type commandFlags struct {
 	synopsis string
 	groups   []flagGroup
 	footer   string
+	// defined are the flags group's register defined through c, in order.
+	defined []string
 }
 
 type flagGroup struct {
@@ -41,14 +43,45 @@ func newCommandFlags(name, synopsis string) *commandFlags {
 func (c *commandFlags) group(title string, register func()) {
 	before := map[string]bool{}
 	c.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
+	c.defined = nil
 	register()
-	g := flagGroup{title: title}
+	// The flags in the order they were defined, then those defined on the
+	// bare FlagSet, by name.
+	g := flagGroup{title: title, names: c.defined}
 	c.VisitAll(func(f *flag.Flag) {
-		if !before[f.Name] {
+		if !before[f.Name] && !slices.Contains(g.names, f.Name) {
 			g.names = append(g.names, f.Name)
 		}
 	})
 	c.groups = append(c.groups, g)
+}
+
+// The definers of flag.FlagSet that dfbatch uses, recording the order of
+// definition for --help.
+
+func (c *commandFlags) StringVar(p *string, name, value, usage string) {
+	c.defined = append(c.defined, name)
+	c.FlagSet.StringVar(p, name, value, usage)
+}
+
+func (c *commandFlags) IntVar(p *int, name string, value int, usage string) {
+	c.defined = append(c.defined, name)
+	c.FlagSet.IntVar(p, name, value, usage)
+}
+
+func (c *commandFlags) Float64Var(p *float64, name string, value float64, usage string) {
+	c.defined = append(c.defined, name)
+	c.FlagSet.Float64Var(p, name, value, usage)
+}
+
+func (c *commandFlags) BoolVar(p *bool, name string, value bool, usage string) {
+	c.defined = append(c.defined, name)
+	c.FlagSet.BoolVar(p, name, value, usage)
+}
+
+func (c *commandFlags) Var(v flag.Value, name, usage string) {
+	c.defined = append(c.defined, name)
+	c.FlagSet.Var(v, name, usage)
 }
 
 // parse parses args; --help prints the help to stdout and returns
