@@ -506,7 +506,7 @@ func checkOutput(out *frame.Frame, err error, rows *frame.Frame) (*frame.Frame, 
 		return nil, errors.New("the model returned no frame and no error")
 	}
 	if out.NumRows() != rows.NumRows() {
-		return nil, fmt.Errorf("the model returned %d rows for %d input rows; a model must return one row per input row", out.NumRows(), rows.NumRows())
+		return nil, fmt.Errorf("the model returned %s for %s; a model must return one row per input row", plural(out.NumRows(), "row"), plural(rows.NumRows(), "input row"))
 	}
 	return out, nil
 }

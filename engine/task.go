@@ -27,7 +27,7 @@ func (c *Client) RunTask(ctx context.Context, t Task, attempt int, rows *frame.F
 	case rows == nil:
 		return nil, fmt.Errorf("dfbatch: %v: the task's rows are nil", t)
 	case rows.NumRows() != t.Rows():
-		return nil, fmt.Errorf("dfbatch: %v has %d rows but %d were given", t, t.Rows(), rows.NumRows())
+		return nil, fmt.Errorf("dfbatch: %v has %s but %d were given", t, plural(t.Rows(), "row"), rows.NumRows())
 	case attempt < 1:
 		return nil, fmt.Errorf("dfbatch: %v: attempt must be >= 1, got %d", t, attempt)
 	}

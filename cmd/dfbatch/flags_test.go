@@ -207,3 +207,14 @@ func TestGoNamesLeftInMessagesBecomeFlags(t *testing.T) {
 		goNamesAsFlags.Replace("lower Options.BatchSize to at most 10 rows or raise Options.Memory"))
 	assert.Equal(t, "--gpu-type h100 needs --gpus", goNamesAsFlags.Replace("Options.GPUType h100 needs Options.GPUs"))
 }
+
+func TestCountsOfOneAreSingular(t *testing.T) {
+	input := filepath.Join(t.TempDir(), "one.csv")
+	data, err := os.ReadFile(churnInput)
+	require.NoError(t, err)
+	lines := strings.SplitN(string(data), "\n", 3)
+	require.NoError(t, os.WriteFile(input, []byte(lines[0]+"\n"+lines[1]+"\n"), 0o644))
+	code, _, stderr := runCLI("run", "--model", churnModel, "--input", input, "--output", filepath.Join(t.TempDir(), "o.csv"), "--batch-size", "10", "--features", churnFeatures)
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "succeeded: 1/1 tasks, 1 row in, 1 row out")
+}

@@ -58,7 +58,11 @@ func inspectCommand(args []string, stdout io.Writer) error {
 		return err
 	}
 	if unsupported > 0 {
-		fmt.Fprintf(stdout, "\n%d operator types are not supported: this model cannot run here.\n", unsupported)
+		verb := "are"
+		if unsupported == 1 {
+			verb = "is"
+		}
+		fmt.Fprintf(stdout, "\n%s %s not supported: this model cannot run here.\n", plural(unsupported, "operator type"), verb)
 	}
 	return nil
 }

@@ -596,7 +596,7 @@ func printModelLog(w io.Writer, r engine.Report, f *engine.TaskError) {
 			continue
 		}
 		lines := l.Lines[max(len(l.Lines)-modelLogLines, 0):]
-		fmt.Fprintf(w, "  model log of %v, attempt %d (last %d lines):\n", f.Task, l.Attempt, len(lines))
+		fmt.Fprintf(w, "  model log of %v, attempt %d (last %s):\n", f.Task, l.Attempt, plural(len(lines), "line"))
 		for _, line := range lines {
 			fmt.Fprintf(w, "  | %s\n", line)
 		}
@@ -739,5 +739,5 @@ func (p *progress) done(r engine.Report) {
 	if r.Resumed > 0 {
 		resumed = fmt.Sprintf(" (%d resumed from the checkpoint, %d scored)", r.RowsResumed, r.RowsOut-r.RowsResumed)
 	}
-	fmt.Fprintf(p.w, "%s: %d/%d tasks, %d rows in, %d rows out%s, %s\n", r.State, r.Finished, r.Tasks, r.RowsIn, r.RowsOut, resumed, r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(p.w, "%s: %d/%d tasks, %s in, %s out%s, %s\n", r.State, r.Finished, r.Tasks, plural(r.RowsIn, "row"), plural(r.RowsOut, "row"), resumed, r.Duration.Round(time.Millisecond))
 }
