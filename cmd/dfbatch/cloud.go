@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,7 +37,7 @@ type cloudFlags struct {
 	keepStage      bool
 }
 
-func (c *cloudFlags) register(fs *flag.FlagSet) {
+func (c *cloudFlags) register(fs *commandFlags) {
 	fs.BoolVar(&c.enabled, "cloud", false, "run on Kubernetes: one Job whose pods score the tasks (needs --image and --bucket)")
 	fs.StringVar(&c.image, "image", os.Getenv("DFBATCH_IMAGE"), "--cloud: worker image whose entrypoint is dfbatch (deploy/Dockerfile); default $DFBATCH_IMAGE")
 	fs.StringVar(&c.bucket, "bucket", os.Getenv("DFBATCH_BUCKET"), "--cloud: staging bucket URL, s3://, gs://, azblob:// or file://; default $DFBATCH_BUCKET")

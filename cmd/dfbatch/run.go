@@ -130,8 +130,8 @@ func newRunFlags(f *runFlags) *commandFlags {
 		fs.BoolVar(&f.checkpoint, "checkpoint", true, "keep a checkpoint of what was scored beside the outputs until every output is written, for --resume (--checkpoint=false saves writing each output twice)")
 	})
 	fs.group("Cloud (with --cloud only)", func() {
-		fs.StringVar(&o.IAMRoleARN, "iam-role-arn", "", "the IAM role the pods run as (a service account annotated with it)")
-		f.cloud.register(fs.FlagSet)
+		f.cloud.register(fs)
+		fs.StringVar(&o.IAMRoleARN, "iam-role-arn", "", "--cloud: the IAM role the pods run as (a service account annotated with it)")
 	})
 	return fs
 }
