@@ -211,7 +211,6 @@ var modelFlagNames = strings.NewReplacer(
 	"Options.Outputs", "--rename",
 	"Options.Columns", "--output-columns",
 	"Options.Runtime", "--runtime",
-	"Options.CPUFallback", "a build without -tags cuda",
 )
 
 func runCommand(args []string, stdout, stderr io.Writer) error {
