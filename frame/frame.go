@@ -258,6 +258,32 @@ func (f *Frame) Select(names ...string) (*Frame, error) {
 	return g, nil
 }
 
+// Drop returns a frame without the named columns, the others in their
+// order, as pandas' DataFrame.drop(columns=...) does. A name the frame lacks
+// is an error naming it, so that a misspelled column is not silently kept.
+// Dropping every column leaves a frame without columns, which has no rows.
+func (f *Frame) Drop(names ...string) (*Frame, error) {
+	drop := make(map[string]bool, len(names))
+	for _, n := range names {
+		if _, err := f.Col(n); err != nil {
+			return nil, err
+		}
+		drop[n] = true
+	}
+	cols := make([]Column, 0, len(f.columns))
+	for i, field := range f.schema.Fields() {
+		if !drop[field.Name] {
+			cols = append(cols, Column{Name: field.Name, Values: f.columns[i]})
+		}
+	}
+	g, err := New(cols...)
+	if err != nil {
+		return nil, err
+	}
+	g.offset = f.offset
+	return g, nil
+}
+
 // WithColumns returns a frame with the given columns appended, or replacing
 // the columns of the same name in place. Their length must match the frame's
 // (unless the frame has no columns), and no name may be given twice.
