@@ -136,7 +136,7 @@ func encoderOf(format Format, cfg writeConfig) (func(io.Writer) encoder, error) 
 		return nil, err
 	}
 	settings := fileformat.WriteSettings{Compression: cfg.compression, RowGroupRows: cfg.rowGroupRows}
-	return func(w io.Writer) encoder { return registeredEncoder{c.NewEncoder(w, settings)} }, nil
+	return func(w io.Writer) encoder { return registeredEncoder(c.NewEncoder(w, settings)) }, nil
 }
 
 // buffered returns w as a *bufio.Writer, wrapping it unless it is one.

@@ -62,7 +62,7 @@ func NewParquetWriter(w io.Writer, opts ...WriteOption) (Writer, error) {
 }
 
 // registeredEncoder is a format package's encoder as a tableWriter's.
-type registeredEncoder struct{ fileformat.Encoder }
+type registeredEncoder fileformat.Encoder
 
 func (e registeredEncoder) begin(schema *arrow.Schema) error  { return e.Begin(schema) }
 func (e registeredEncoder) write(rec arrow.RecordBatch) error { return e.Write(rec) }

@@ -103,7 +103,8 @@ type encoder struct {
 }
 
 func newEncoder(w io.Writer, s fileformat.WriteSettings) fileformat.Encoder {
-	return &encoder{w: w, s: s}
+	e := &encoder{w: w, s: s}
+	return fileformat.Encoder{Begin: e.begin, Write: e.write, End: e.end}
 }
 
 // writerOnly hides a Close method: pqarrow closes a writer that has one, and
@@ -118,11 +119,11 @@ var codecs = map[string]compress.Compression{
 	"none": compress.Codecs.Uncompressed,
 }
 
-// Begin implements fileformat.Encoder. Parquet's Arrow writer does not take
+// begin is the Encoder's Begin. Parquet's Arrow writer does not take
 // the view types, so the file's schema has string_view as string and
 // binary_view as binary (top-level columns and dictionaries; a view nested
 // in a list or struct still fails, naming it).
-func (e *encoder) Begin(schema *arrow.Schema) error {
+func (e *encoder) begin(schema *arrow.Schema) error {
 	e.schema = frame.Empty(schema).Unviewed().Schema()
 	rows := rowGroupRows
 	if e.s.RowGroupRows > 0 {
@@ -139,8 +140,8 @@ func (e *encoder) Begin(schema *arrow.Schema) error {
 	return err
 }
 
-// Write implements fileformat.Encoder.
-func (e *encoder) Write(rec arrow.RecordBatch) error {
+// write is the Encoder's Write.
+func (e *encoder) write(rec arrow.RecordBatch) error {
 	if e.full {
 		if err := e.fw.NewBufferedRowGroupChecked(); err != nil {
 			return err
@@ -162,5 +163,5 @@ func (e *encoder) Write(rec arrow.RecordBatch) error {
 	return nil
 }
 
-// End implements fileformat.Encoder.
-func (e *encoder) End() error { return e.fw.Close() }
+// end is the Encoder's End.
+func (e *encoder) end() error { return e.fw.Close() }

@@ -27,15 +27,17 @@ type Records struct {
 	Close func() error
 }
 
-// Encoder writes records to one output.
-type Encoder interface {
+// Encoder writes records to one output. Like Records, it is a struct of
+// functions: an interface's methods would be kept by the linker in every
+// type that has methods of those names.
+type Encoder struct {
 	// Begin is called once, before any Write, with the output's schema.
-	Begin(schema *arrow.Schema) error
+	Begin func(schema *arrow.Schema) error
 	// Write encodes a record with Begin's schema and at least one row. It
 	// must not keep the record once it returns.
-	Write(rec arrow.RecordBatch) error
+	Write func(rec arrow.RecordBatch) error
 	// End finishes the output.
-	End() error
+	End func() error
 }
 
 // WriteSettings are the writer options that reach a format, checked by
