@@ -2,7 +2,7 @@
 // backed by Apache Arrow arrays, with zero-copy row slices, ordered
 // concatenation, numeric feature matrices, conversion to and from gota
 // DataFrames, and streaming CSV, Parquet, Arrow IPC and JSON Lines readers
-// and writers.
+// and writers. Parquet is linked into programs that import frame/parquet.
 //
 // Frames use Go-allocated Arrow memory, so they are garbage-collected like any
 // other Go value: nothing needs to be released.

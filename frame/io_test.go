@@ -678,6 +678,7 @@ func TestParquetWithoutItsPackageIsAnErrorNamingTheImport(t *testing.T) {
 	defer restore()
 	const hint = `import _ "github.com/dfbatch/dfbatch/frame/parquet"`
 
+	assert.ErrorContains(t, frame.Parquet.Linked(), hint)
 	_, err = frame.OpenFile(existing, "")
 	assert.ErrorContains(t, err, hint)
 	_, err = frame.NewParquetReader(bytes.NewReader(nil), 0)
@@ -692,9 +693,17 @@ func TestParquetWithoutItsPackageIsAnErrorNamingTheImport(t *testing.T) {
 	assert.ErrorContains(t, err, hint)
 
 	restore()
+	assert.NoError(t, frame.Parquet.Linked())
 	r, err := frame.OpenFile(existing, "")
 	require.NoError(t, err, "registered again, Parquet reads")
 	f, err := frame.ReadAll(r)
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.NumRows())
+}
+
+func TestFormatsOtherThanParquetAreAlwaysLinked(t *testing.T) {
+	for _, f := range []frame.Format{frame.CSV, frame.Arrow, frame.JSONL, "ndjson"} {
+		assert.NoError(t, f.Linked(), f)
+	}
+	assert.ErrorContains(t, frame.Format("xlsx").Linked(), "unknown format")
 }
