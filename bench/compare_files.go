@@ -18,6 +18,7 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
+	_ "github.com/dfbatch/dfbatch/frame/parquet" // the files comparison writes Parquet
 )
 
 // childEnv, when set in a process's environment, makes ChildMain run the

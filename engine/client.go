@@ -25,6 +25,12 @@ import (
 
 // Client scores data with one model. It is safe for concurrent use; each
 // run loads its own model instances.
+//
+// Runs take a *frame.Frame or, converted once at each edge, a gota
+// DataFrame, in pairs: RunFrame and Run, Start and StartDataFrame,
+// Execution.Wait and WaitDataFrame, Report.RerunFrame and RerunDataFrame.
+// Stream takes any frame.Reader (frame.NewFrameReader streams a frame) and
+// RunFiles files.
 type Client struct {
 	loader    model.Loader
 	defaults  Options
@@ -68,24 +74,31 @@ func NewClient(loader model.Loader, opts ...ClientOption) *Client {
 }
 
 // Run scores a gota DataFrame and returns the output as one, in input
-// order. It is Start and Wait, with the conversions at each edge.
+// order: StartDataFrame, then Execution.WaitDataFrame. RunFrame is the same
+// for a frame.
 func (c *Client) Run(ctx context.Context, df dataframe.DataFrame, opts Options) (dataframe.DataFrame, error) {
+	e, err := c.StartDataFrame(ctx, df, opts)
+	if err != nil {
+		return dataframe.DataFrame{Err: err}, err
+	}
+	return e.WaitDataFrame()
+}
+
+// StartDataFrame is Start for a gota DataFrame, converted to a frame once
+// here; Execution.WaitDataFrame returns the output as a DataFrame, and
+// Report.RerunDataFrame the rows to score again.
+func (c *Client) StartDataFrame(ctx context.Context, df dataframe.DataFrame, opts Options) (*Execution, error) {
 	if df.Err != nil {
-		return dataframe.DataFrame{Err: df.Err}, fmt.Errorf("dfbatch: the input DataFrame carries an error: %w", df.Err)
+		return nil, fmt.Errorf("dfbatch: the input DataFrame carries an error: %w", df.Err)
 	}
 	if df.Ncol() == 0 {
-		err := errors.New("dfbatch: the input DataFrame has no columns")
-		return dataframe.DataFrame{Err: err}, err
+		return nil, errors.New("dfbatch: the input DataFrame has no columns")
 	}
 	in, err := frame.FromDataFrame(df)
 	if err != nil {
-		return dataframe.DataFrame{Err: err}, fmt.Errorf("dfbatch: converting the input: %w", err)
+		return nil, fmt.Errorf("dfbatch: converting the input: %w", err)
 	}
-	out, err := c.RunFrame(ctx, in, opts)
-	if out == nil || out.NumCols() == 0 {
-		return dataframe.DataFrame{Err: err}, err
-	}
-	return out.ToDataFrame(), err
+	return c.Start(ctx, in, opts)
 }
 
 // RunFrame scores a frame and returns the output, in input order unless

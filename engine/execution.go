@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/go-gota/gota/dataframe"
 )
 
 // Execution is a run in progress. Its methods are safe for concurrent use.
@@ -67,16 +69,20 @@ func (e *Execution) Status() Status {
 	return Status{State: e.state, Tasks: e.tasks, Finished: e.report.Finished, Failed: len(e.report.Failed), Running: e.running, Rows: e.report.RowsOut, Elapsed: elapsed}
 }
 
-// Events returns a channel that replays the execution's task events from
-// its start, then follows new ones, and is closed after the last event of a
-// finished run. Each call returns a new channel. Drain it: its goroutine
-// lives until the channel is closed. The execution keeps its last
-// maxEvents events, so a reader that starts late in a very long run, or
-// falls that far behind, misses the oldest.
-func (e *Execution) Events() <-chan Event {
-	ch := make(chan Event, 64)
-	go func() {
-		defer close(ch)
+// Events returns the execution's task events, from its start, then new
+// ones as they happen, for a range loop:
+//
+//	for ev := range execution.Events() { ... }
+//
+// The loop waits for each next event and ends after the last event of a
+// finished run; breaking out of it early is safe. It runs in the caller's
+// goroutine, starts none, and never slows the run: events are kept in a
+// log that each loop reads at its own pace, so loops may be many, start
+// late and lag. The log keeps the last 16,384 events, so a loop that
+// starts late in a very long run, or falls that far behind, misses the
+// oldest.
+func (e *Execution) Events() iter.Seq[Event] {
+	return func(yield func(Event) bool) {
 		for seq := 0; ; seq++ {
 			e.mu.Lock()
 			for seq >= e.dropped+len(e.events) && !e.state.Done() {
@@ -89,10 +95,11 @@ func (e *Execution) Events() <-chan Event {
 			}
 			ev := e.events[seq-e.dropped]
 			e.mu.Unlock()
-			ch <- ev
+			if !yield(ev) {
+				return
+			}
 		}
-	}()
-	return ch
+	}
 }
 
 // maxEvents bounds the event log, so that a streamed run's memory does not
@@ -117,6 +124,17 @@ func (e *Execution) Done() <-chan struct{} { return e.done }
 func (e *Execution) Wait() (*frame.Frame, error) {
 	<-e.done
 	return e.out, e.err
+}
+
+// WaitDataFrame is Wait with the output as a gota DataFrame, for runs
+// started with StartDataFrame (or Start). Where Wait's frame is nil or has
+// no columns, the DataFrame is empty and its Err is the run's error.
+func (e *Execution) WaitDataFrame() (dataframe.DataFrame, error) {
+	out, err := e.Wait()
+	if out == nil || out.NumCols() == 0 {
+		return dataframe.DataFrame{Err: err}, err
+	}
+	return out.ToDataFrame(), err
 }
 
 // Report returns the execution's account of its tasks so far; it is

@@ -182,6 +182,13 @@ func (c *Client) StartFiles(ctx context.Context, job FileJob, opts Options) (*Ex
 	if err != nil {
 		return nil, fmt.Errorf("dfbatch: %w", err)
 	}
+	for _, in := range inputs {
+		for _, f := range []frame.Format{in.format, in.outFmt} {
+			if err := f.Linked(); err != nil {
+				return nil, fmt.Errorf("dfbatch: FileJob: %w", err)
+			}
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(inputs[0].output), 0o755); err != nil {
 		return nil, fmt.Errorf("dfbatch: %w", optionErrorf("FileJob.Destination", err, ": %v", err))
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dfbatch/dfbatch/frame"
+	_ "github.com/dfbatch/dfbatch/frame/parquet" // file runs are tested with Parquet outputs
 	"github.com/dfbatch/dfbatch/model"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/dfbatch/dfbatch/frame/internal/fileformat"
 )
 
 // OpenFile opens the file at path for reading as a stream of frames, in the
@@ -45,10 +47,10 @@ func openReader(f *os.File, path string, format Format, cfg readConfig) (Reader,
 		return nil, fmt.Errorf("frame: %w", err)
 	}
 	src := io.NewSectionReader(f, 0, info.Size())
-	if format == Parquet {
-		return newParquetReader(src, path, cfg)
+	if format == Arrow {
+		return newArrowReader(src, path, cfg)
 	}
-	return newArrowReader(src, path, cfg)
+	return newRegisteredReader(src, path, format, cfg)
 }
 
 type fileReader struct {
@@ -83,13 +85,19 @@ func CreateFile(path string, format Format, opts ...WriteOption) (Writer, error)
 	if err != nil {
 		return nil, err
 	}
+	// Before the file is created, so that a format this program lacks
+	// leaves no empty file behind.
+	newEnc, err := encoderOf(format, cfg)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("frame: %w", err)
 	}
 	// Arrow and Parquet writers make many small writes per record batch.
 	buf := bufio.NewWriterSize(f, 1<<16)
-	return &fileWriter{tableWriter: newTableWriter(path, newEncoder(buf, format, cfg), cfg), buf: buf, file: f}, nil
+	return &fileWriter{tableWriter: newTableWriter(path, newEnc(buf), cfg), buf: buf, file: f}, nil
 }
 
 // NewWriter returns a Writer of the given format (CSV, Parquet, Arrow or JSONL)
@@ -105,27 +113,38 @@ func NewWriter(w io.Writer, name string, format Format, opts ...WriteOption) (Wr
 	if err != nil {
 		return nil, err
 	}
-	return newTableWriter(name, newEncoder(w, format, cfg), cfg), nil
+	newEnc, err := encoderOf(format, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newTableWriter(name, newEnc(w), cfg), nil
 }
 
-func newEncoder(w io.Writer, format Format, cfg writeConfig) encoder {
+// encoderOf returns what makes format's encoders, or an error when format
+// is one that a format package registers and this program lacks it.
+func encoderOf(format Format, cfg writeConfig) (func(io.Writer) encoder, error) {
 	switch format {
 	case CSV:
-		buf, ok := w.(*bufio.Writer)
-		if !ok {
-			buf = bufio.NewWriter(w)
-		}
-		return &csvEncoder{w: buf}
+		return func(w io.Writer) encoder { return &csvEncoder{w: buffered(w)} }, nil
 	case JSONL:
-		buf, ok := w.(*bufio.Writer)
-		if !ok {
-			buf = bufio.NewWriter(w)
-		}
-		return &jsonlEncoder{w: buf}
-	case Parquet:
-		return &parquetEncoder{w: w, cfg: cfg}
+		return func(w io.Writer) encoder { return &jsonlEncoder{w: buffered(w)} }, nil
+	case Arrow:
+		return func(w io.Writer) encoder { return &arrowEncoder{w: w, cfg: cfg} }, nil
 	}
-	return &arrowEncoder{w: w, cfg: cfg}
+	c, err := registered(format)
+	if err != nil {
+		return nil, err
+	}
+	settings := fileformat.WriteSettings{Compression: cfg.compression, RowGroupRows: cfg.rowGroupRows}
+	return func(w io.Writer) encoder { return registeredEncoder(c.NewEncoder(w, settings)) }, nil
+}
+
+// buffered returns w as a *bufio.Writer, wrapping it unless it is one.
+func buffered(w io.Writer) *bufio.Writer {
+	if buf, ok := w.(*bufio.Writer); ok {
+		return buf
+	}
+	return bufio.NewWriter(w)
 }
 
 type fileWriter struct {

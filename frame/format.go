@@ -85,6 +85,23 @@ func (f Format) Ext() string {
 	return ""
 }
 
+// Linked returns nil when this program reads and writes f, and otherwise
+// an error that names the import it lacks: frame links CSV, Arrow and JSON
+// Lines in always, Parquet only in programs that import frame/parquet.
+// Callers that start work before they open files (the engine's file runs)
+// check it first.
+func (f Format) Linked() error {
+	switch f {
+	case CSV, Arrow, JSONL:
+		return nil
+	case Parquet:
+		_, err := registered(f)
+		return err
+	}
+	_, err := ParseFormat(string(f))
+	return err
+}
+
 // resolveFormat gives OpenFile and CreateFile one rule: an empty format means
 // "by extension", and any other value may be any name ParseFormat accepts.
 func resolveFormat(path string, f Format) (Format, error) {

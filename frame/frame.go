@@ -2,7 +2,7 @@
 // backed by Apache Arrow arrays, with zero-copy row slices, ordered
 // concatenation, numeric feature matrices, conversion to and from gota
 // DataFrames, and streaming CSV, Parquet, Arrow IPC and JSON Lines readers
-// and writers.
+// and writers. Parquet is linked into programs that import frame/parquet.
 //
 // Frames use Go-allocated Arrow memory, so they are garbage-collected like any
 // other Go value: nothing needs to be released.
@@ -249,6 +249,32 @@ func (f *Frame) Select(names ...string) (*Frame, error) {
 			return nil, err
 		}
 		cols[i] = Column{Name: n, Values: a}
+	}
+	g, err := New(cols...)
+	if err != nil {
+		return nil, err
+	}
+	g.offset = f.offset
+	return g, nil
+}
+
+// Drop returns a frame without the named columns, the others in their
+// order, as pandas' DataFrame.drop(columns=...) does. A name the frame lacks
+// is an error naming it, so that a misspelled column is not silently kept.
+// Dropping every column leaves a frame without columns, which has no rows.
+func (f *Frame) Drop(names ...string) (*Frame, error) {
+	drop := make(map[string]bool, len(names))
+	for _, n := range names {
+		if _, err := f.Col(n); err != nil {
+			return nil, err
+		}
+		drop[n] = true
+	}
+	cols := make([]Column, 0, len(f.columns))
+	for i, field := range f.schema.Fields() {
+		if !drop[field.Name] {
+			cols = append(cols, Column{Name: field.Name, Values: f.columns[i]})
+		}
 	}
 	g, err := New(cols...)
 	if err != nil {

@@ -462,6 +462,34 @@ func TestSelect(t *testing.T) {
 	assert.Equal(t, 0, none.NumCols())
 }
 
+func TestDrop(t *testing.T) {
+	f := mustNew(t, frame.Float64s("a", floatSeq(0, 4)), frame.Int64s("b", []int64{1, 2, 3, 4}), frame.Strings("c", []string{"w", "x", "y", "z"})).WithRowOffset(40)
+
+	g, err := f.Drop("b")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "c"}, g.ColumnNames(), "the others keep their order")
+	assert.Equal(t, 4, g.NumRows())
+	assert.Equal(t, 40, g.RowOffset(), "Drop keeps the row numbering")
+	assert.Same(t, f.Column(2), g.Column(1), "no values are copied")
+	assert.Equal(t, []string{"a", "b", "c"}, f.ColumnNames(), "the frame itself is unchanged")
+
+	g, err = f.Drop("c", "a", "c")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b"}, g.ColumnNames(), "a name given twice is dropped once")
+
+	_, err = f.Drop("a", "nope")
+	columnError(t, err, "nope", -1)
+
+	same, err := f.Drop()
+	require.NoError(t, err)
+	assert.Equal(t, f.ColumnNames(), same.ColumnNames())
+
+	none, err := f.Drop("a", "b", "c")
+	require.NoError(t, err)
+	assert.Equal(t, 0, none.NumCols())
+	assert.Equal(t, 0, none.NumRows())
+}
+
 func TestWithColumns(t *testing.T) {
 	base := mustNew(t, frame.Float64s("a", []float64{1, 2, 3}), frame.Strings("b", []string{"x", "y", "z"})).WithRowOffset(7)
 	tests := []struct {

@@ -22,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/frame/internal/fileformat"
+	_ "github.com/dfbatch/dfbatch/frame/parquet" // Parquet is one of the formats under test
 )
 
 // ioFormat is one file format as the tests drive it: in memory through the
@@ -661,4 +663,47 @@ func TestReadAllJoinsTheStreamAndCloses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, f.NumRows())
 	assert.Equal(t, []string{"id", "x"}, f.ColumnNames())
+}
+
+func TestParquetWithoutItsPackageIsAnErrorNamingTheImport(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "in.parquet")
+	w, err := frame.CreateFile(existing, "")
+	require.NoError(t, err)
+	require.NoError(t, w.Write(mustNew(t, frame.Int64s("id", []int64{1, 2}))))
+	require.NoError(t, w.Close())
+
+	// As a program that does not import frame/parquet.
+	restore := fileformat.Unregister(string(frame.Parquet))
+	defer restore()
+	const hint = `import _ "github.com/dfbatch/dfbatch/frame/parquet"`
+
+	assert.ErrorContains(t, frame.Parquet.Linked(), hint)
+	_, err = frame.OpenFile(existing, "")
+	assert.ErrorContains(t, err, hint)
+	_, err = frame.NewParquetReader(bytes.NewReader(nil), 0)
+	assert.ErrorContains(t, err, hint)
+	out := filepath.Join(dir, "out.parquet")
+	_, err = frame.CreateFile(out, "")
+	assert.ErrorContains(t, err, hint)
+	assert.NoFileExists(t, out, "no empty output is left behind")
+	_, err = frame.NewParquetWriter(io.Discard)
+	assert.ErrorContains(t, err, hint)
+	_, err = frame.NewWriter(io.Discard, "x", "pq")
+	assert.ErrorContains(t, err, hint)
+
+	restore()
+	assert.NoError(t, frame.Parquet.Linked())
+	r, err := frame.OpenFile(existing, "")
+	require.NoError(t, err, "registered again, Parquet reads")
+	f, err := frame.ReadAll(r)
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.NumRows())
+}
+
+func TestFormatsOtherThanParquetAreAlwaysLinked(t *testing.T) {
+	for _, f := range []frame.Format{frame.CSV, frame.Arrow, frame.JSONL, "ndjson"} {
+		assert.NoError(t, f.Linked(), f)
+	}
+	assert.ErrorContains(t, frame.Format("xlsx").Linked(), "unknown format")
 }

@@ -145,7 +145,7 @@ type writeConfig struct {
 	schema *arrow.Schema
 	// compression names the codec ("": the format's default).
 	compression string
-	// rowGroupRows caps a Parquet row group (0: parquetRowGroupRows).
+	// rowGroupRows caps a Parquet row group (0: frame/parquet's default).
 	rowGroupRows int
 }
 

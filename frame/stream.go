@@ -2,6 +2,7 @@ package frame
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,4 +58,55 @@ func ReadAll(r Reader) (_ *Frame, err error) {
 		return nil, err
 	}
 	return f.WithRowOffset(0), nil
+}
+
+// NewFrameReader returns a Reader of f's rows, in frames of
+// DefaultBatchRows rows or as WithBatchRows says (the last may have fewer),
+// numbered from row 0 of f: the in-memory input for Client.Stream, or for
+// anything else that takes a Reader. The frames are zero-copy slices of f.
+// WithBatchRows is its only option.
+func NewFrameReader(f *Frame, opts ...ReadOption) (Reader, error) {
+	if f == nil {
+		return nil, fmt.Errorf("frame: NewFrameReader of a nil frame")
+	}
+	cfg := readConfig{batchRows: DefaultBatchRows}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.batchRows <= 0 {
+		return nil, fmt.Errorf("frame: WithBatchRows(%d): a batch needs at least one row", cfg.batchRows)
+	}
+	if cfg.columnTypes != nil || cfg.naValues != nil || cfg.delimiter != 0 || cfg.thousands != 0 || cfg.decimal != 0 {
+		return nil, fmt.Errorf("frame: NewFrameReader takes WithBatchRows only: a frame's values are already typed")
+	}
+	return &frameReader{f: f, rows: cfg.batchRows}, nil
+}
+
+type frameReader struct {
+	f      *Frame
+	rows   int
+	next   int
+	closed bool
+}
+
+// Schema implements Reader.
+func (r *frameReader) Schema() *arrow.Schema { return r.f.Schema() }
+
+// Next implements Reader.
+func (r *frameReader) Next() (*Frame, error) {
+	if r.closed {
+		return nil, fmt.Errorf("frame: reading a frame: Next after Close")
+	}
+	if r.next >= r.f.NumRows() {
+		return nil, io.EOF
+	}
+	start := r.next
+	r.next = min(start+r.rows, r.f.NumRows())
+	return r.f.Slice(start, r.next).WithRowOffset(start), nil
+}
+
+// Close implements Reader. Frames already returned stay valid.
+func (r *frameReader) Close() error {
+	r.closed = true
+	return nil
 }

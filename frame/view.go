@@ -1,6 +1,9 @@
 package frame
 
-import "github.com/apache/arrow-go/v18/arrow"
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
 
 // Unviewed returns f with its string_view and binary_view columns, and
 // dictionaries of them, as string and binary columns, for readers that
@@ -28,4 +31,58 @@ func (f *Frame) Unviewed() *Frame {
 	}
 	out.offset = f.offset
 	return out
+}
+
+// unviewedType is t with string_view as string and binary_view as binary,
+// in a dictionary's values too (polars' categoricals).
+func unviewedType(t arrow.DataType) arrow.DataType {
+	switch t := t.(type) {
+	case *arrow.StringViewType:
+		return arrow.BinaryTypes.String
+	case *arrow.BinaryViewType:
+		return arrow.BinaryTypes.Binary
+	case *arrow.DictionaryType:
+		if values := unviewedType(t.ValueType); values != t.ValueType {
+			return &arrow.DictionaryType{IndexType: t.IndexType, ValueType: values, Ordered: t.Ordered}
+		}
+	}
+	return t
+}
+
+// unviewed returns a string_view or binary_view array (or a dictionary of
+// them) as a string or binary one, and other arrays as they are.
+func unviewed(a arrow.Array) arrow.Array {
+	switch v := a.(type) {
+	case *array.Dictionary:
+		values := unviewed(v.Dictionary())
+		defer values.Release()
+		return array.NewDictionaryArray(unviewedType(v.DataType()), v.Indices(), values)
+	case *array.StringView:
+		return copyValues[string](array.NewStringBuilder(allocator), v)
+	case *array.BinaryView:
+		return copyValues[[]byte](array.NewBinaryBuilder(allocator, arrow.BinaryTypes.Binary), v)
+	}
+	a.Retain()
+	return a
+}
+
+// copyValues copies a's values, nulls included, into a new array of b's
+// type.
+func copyValues[V any](b interface {
+	array.Builder
+	Append(V)
+}, a interface {
+	arrow.Array
+	Value(int) V
+}) arrow.Array {
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			b.AppendNull()
+		} else {
+			b.Append(a.Value(i))
+		}
+	}
+	return b.NewArray()
 }

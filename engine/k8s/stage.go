@@ -19,6 +19,7 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
+	_ "github.com/dfbatch/dfbatch/frame/parquet" // tasks are staged as Parquet unless Config.Format says otherwise
 )
 
 // Keys of a staged execution, under its prefix "<prefix>/<executionID>/".

@@ -18,7 +18,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/dfbatch/dfbatch/engine"
@@ -46,9 +45,7 @@ func (d dropAttribute) Load(ctx context.Context, exec model.Executor) (model.Mod
 		return nil, err
 	}
 	return model.Func(func(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
-		drop := model.Getenv(ctx, "attribute")
-		keep := slices.DeleteFunc(in.ColumnNames(), func(name string) bool { return name == drop })
-		batch, err := in.Select(keep...)
+		batch, err := in.Drop(model.Getenv(ctx, "attribute"))
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
+	_ "github.com/dfbatch/dfbatch/frame/parquet" // Parquet, the default output format
 	"github.com/dfbatch/dfbatch/model"
 )
 

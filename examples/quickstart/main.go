@@ -42,12 +42,7 @@ func predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
 		customers[i] = customer
 	}
 	time.Sleep(20 * time.Millisecond) // stands for a real model's work per batch
-	return frame.New(
-		frame.Column{Name: "A", Values: a},
-		frame.Column{Name: "B", Values: b},
-		frame.Float64s("score", scores),
-		frame.Strings("customer", customers),
-	)
+	return in.WithColumns(frame.Float64s("score", scores), frame.Strings("customer", customers))
 }
 
 func main() {
@@ -60,11 +55,7 @@ func main() {
 	df := dataframe.New(series.New(a, series.Int, "A"), series.New(b, series.Int, "B"))
 
 	client := engine.NewClient(model.Func(predict))
-	in, err := frame.FromDataFrame(df)
-	if err != nil {
-		log.Fatal(err)
-	}
-	execution, err := client.Start(ctx, in, engine.Options{
+	execution, err := client.StartDataFrame(ctx, df, engine.Options{
 		BatchSize:  50,
 		Executors:  5,
 		CPUs:       1,
@@ -84,11 +75,10 @@ func main() {
 			running--
 		}
 	}
-	result, err := execution.Wait()
+	out, err := execution.WaitDataFrame()
 	if err != nil {
 		log.Fatal(err)
 	}
-	out := result.ToDataFrame()
 
 	report := execution.Report()
 	inOrder := true

@@ -68,8 +68,7 @@ func predict(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
 		customers[i] = customer
 		hosts[i] = host
 	}
-	return frame.New(frame.Column{Name: "A", Values: a}, frame.Column{Name: "B", Values: b},
-		frame.Float64s("score", scores), frame.Strings("customer", customers), frame.Strings("scored_on", hosts))
+	return in.WithColumns(frame.Float64s("score", scores), frame.Strings("customer", customers), frame.Strings("scored_on", hosts))
 }
 
 func main() {
