@@ -11,7 +11,7 @@ import (
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/model"
 
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	onnxgo "github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
 	"gorgonia.org/tensor"

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 )
 
 // Summary describes a model file for people: what it takes, what it

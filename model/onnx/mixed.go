@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"google.golang.org/protobuf/proto"
 )
 

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/dfbatch/dfbatch/model/onnx/mlops"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
+	"github.com/dfbatch/dfbatch/model/onnx/internal/mlops"
 )
 
 // matrix is a value flowing through an ML graph: rows x width, row-major,

@@ -5,8 +5,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model/onnx/mlops"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
+	"github.com/dfbatch/dfbatch/model/onnx/internal/mlops"
 )
 
 // The linear operators also run column by column (see

@@ -3,8 +3,8 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/vecmath"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // The operators below turn a classifier's scores into its labels the way

@@ -20,8 +20,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // Options say how a frame meets the model.
