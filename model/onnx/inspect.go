@@ -91,7 +91,7 @@ func domainName(d string) string {
 func supported(n *onnxpb.NodeProto) bool {
 	domain := onnxpb.CanonicalDomain(n.GetDomain())
 	return (domain == onnxpb.DefaultDomain && (slices.Contains(planOperators, n.GetOpType()) || slices.Contains(gorgonnxOperators, n.GetOpType()))) ||
-		slices.Contains(mlOperators[domain], n.GetOpType())
+		runsOnMLGraph(n)
 }
 
 func describe(v *onnxpb.ValueInfoProto) Tensor {

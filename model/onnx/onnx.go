@@ -242,7 +242,7 @@ func (l *Loader) check() error {
 	for _, n := range g.GetNode() {
 		domain := onnxpb.CanonicalDomain(n.GetDomain())
 		mlAny = mlAny || domain == onnxpb.MLDomain
-		mlWhole = mlWhole && slices.Contains(mlOperators[domain], n.GetOpType())
+		mlWhole = mlWhole && runsOnMLGraph(n)
 	}
 	l.mlGraph = mlWhole || mlAny
 	if mlWhole {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 )
@@ -96,12 +97,47 @@ type nodeKey struct{ tree, node int64 }
 // the nodes out for evaluation. outputs is the number of classes or
 // targets the votes' ids index.
 func compileTrees(n *TreeNodes, v *leafVotes, outputs int) (*skeleton, error) {
+	if err := checkNodeLengths(n); err != nil {
+		return nil, err
+	}
+	ops, index, numFeatures, err := indexNodes(n)
+	if err != nil {
+		return nil, err
+	}
+	trueChild, falseChild, err := linkChildren(n, ops, index)
+	if err != nil {
+		return nil, err
+	}
+	l := newLayout(n, ops, trueChild, falseChild)
+	seenTree := map[int64]int{}
+	for start, end := range treeSpans(n.NodesTreeIDs) {
+		tree := n.NodesTreeIDs[start]
+		if first, again := seenTree[tree]; again {
+			return nil, fmt.Errorf("nodes_treeids[%d]: the nodes of tree %d are not contiguous (the tree starts at index %d)",
+				start, tree, first)
+		}
+		seenTree[tree] = start
+		if err := l.tree(start, end); err != nil {
+			return nil, err
+		}
+	}
+	l.linkPositions()
+	s := &skeleton{nodes: l.nodes, roots: l.roots, numFeatures: numFeatures, outputs: outputs}
+	if err := s.addVotes(v, index, l.pos, outputs); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkNodeLengths checks that every nodes_* attribute has one entry per
+// node, and that exactly one of the thresholds' attributes is set.
+func checkNodeLengths(n *TreeNodes) error {
 	count := len(n.NodesTreeIDs)
 	if count == 0 {
-		return nil, errors.New("nodes_treeids is empty: the ensemble has no nodes")
+		return errors.New("nodes_treeids is empty: the ensemble has no nodes")
 	}
 	if count > math.MaxInt32/2 {
-		return nil, fmt.Errorf("nodes_treeids has %d nodes, more than this package supports", count)
+		return fmt.Errorf("nodes_treeids has %d nodes, more than this package supports", count)
 	}
 	lengths := []struct {
 		name string
@@ -115,32 +151,39 @@ func compileTrees(n *TreeNodes, v *leafVotes, outputs int) (*skeleton, error) {
 	}
 	for _, l := range lengths {
 		if l.n != count {
-			return nil, fmt.Errorf("%s has %d entries, nodes_treeids has %d", l.name, l.n, count)
+			return fmt.Errorf("%s has %d entries, nodes_treeids has %d", l.name, l.n, count)
 		}
 	}
 	switch {
 	case len(n.NodesValues) > 0 && len(n.NodesValuesAsTensor) > 0:
-		return nil, errors.New("both nodes_values and nodes_values_as_tensor are set")
+		return errors.New("both nodes_values and nodes_values_as_tensor are set")
 	case len(n.NodesValues) != count && len(n.NodesValuesAsTensor) != count:
-		return nil, fmt.Errorf("nodes_values has %d entries, nodes_treeids has %d",
+		return fmt.Errorf("nodes_values has %d entries, nodes_treeids has %d",
 			max(len(n.NodesValues), len(n.NodesValuesAsTensor)), count)
 	}
 	if m := len(n.NodesMissingValueTracksTrue); m != 0 && m != count {
-		return nil, fmt.Errorf("nodes_missing_value_tracks_true has %d entries, nodes_treeids has %d", m, count)
+		return fmt.Errorf("nodes_missing_value_tracks_true has %d entries, nodes_treeids has %d", m, count)
 	}
+	return nil
+}
 
-	ops := make([]nodeOp, count)
-	index := make(map[nodeKey]int, count)
-	numFeatures := 1
+// indexNodes reads each node's comparison, and indexes the nodes by tree
+// and node id. numFeatures is ONNX Runtime's count of features: the
+// largest feature id + 1, leaves' included.
+func indexNodes(n *TreeNodes) (ops []nodeOp, index map[nodeKey]int, numFeatures int, err error) {
+	count := len(n.NodesTreeIDs)
+	ops = make([]nodeOp, count)
+	index = make(map[nodeKey]int, count)
+	numFeatures = 1
 	for i := range count {
 		op, ok := nodeModes[n.NodesModes[i]]
 		if !ok {
-			return nil, fmt.Errorf("nodes_modes[%d] is %q, not one of BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, BRANCH_EQ, BRANCH_NEQ, LEAF", i, n.NodesModes[i])
+			return nil, nil, 0, fmt.Errorf("nodes_modes[%d] is %q, not one of BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, BRANCH_EQ, BRANCH_NEQ, LEAF", i, n.NodesModes[i])
 		}
 		ops[i] = op
 		f := n.NodesFeatureIDs[i]
 		if op != opLeaf && (f < 0 || f >= math.MaxInt32) {
-			return nil, fmt.Errorf("nodes_featureids[%d] is %d, not a feature index", i, f)
+			return nil, nil, 0, fmt.Errorf("nodes_featureids[%d] is %d, not a feature index", i, f)
 		}
 		// ONNX Runtime counts leaves' feature ids too when it checks the
 		// input's width.
@@ -149,11 +192,16 @@ func compileTrees(n *TreeNodes, v *leafVotes, outputs int) (*skeleton, error) {
 		}
 		key := nodeKey{n.NodesTreeIDs[i], n.NodesNodeIDs[i]}
 		if j, dup := index[key]; dup {
-			return nil, fmt.Errorf("nodes_nodeids[%d]: node %d of tree %d is already defined at index %d", i, key.node, key.tree, j)
+			return nil, nil, 0, fmt.Errorf("nodes_nodeids[%d]: node %d of tree %d is already defined at index %d", i, key.node, key.tree, j)
 		}
 		index[key] = i
 	}
+	return ops, index, numFeatures, nil
+}
 
+// linkChildren finds each branch's children, as attribute indexes, in
+// the branch's own tree.
+func linkChildren(n *TreeNodes, ops []nodeOp, index map[nodeKey]int) (trueChild, falseChild []int, err error) {
 	child := func(attr string, ids []int64, i int) (int, error) {
 		key := nodeKey{n.NodesTreeIDs[i], ids[i]}
 		j, ok := index[key]
@@ -163,120 +211,160 @@ func compileTrees(n *TreeNodes, v *leafVotes, outputs int) (*skeleton, error) {
 		}
 		return j, nil
 	}
-	trueChild := make([]int, count)
-	falseChild := make([]int, count)
+	trueChild = make([]int, len(ops))
+	falseChild = make([]int, len(ops))
 	for i, op := range ops {
 		if op == opLeaf {
 			continue
 		}
-		var err error
 		if trueChild[i], err = child("nodes_truenodeids", n.NodesTrueNodeIDs, i); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if falseChild[i], err = child("nodes_falsenodeids", n.NodesFalseNodeIDs, i); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	return trueChild, falseChild, nil
+}
 
-	s := &skeleton{nodes: make([]skelNode, 0, count), numFeatures: numFeatures, outputs: outputs}
-	pos := make([]int32, count) // attribute index -> position in s.nodes
-	state := make([]uint8, count)
-	const (
-		unseen = iota
-		open   // on the current path: reaching it again is a cycle
-		done
-	)
-	type frame struct {
-		attr  int
-		stage uint8
-	}
-	var stack []frame
-	// visit pushes a node not yet laid out; a node already done is shared
-	// between branches (LightGBM's converter writes set membership as
-	// BRANCH_EQ chains whose true branches meet), which is harmless.
-	visit := func(from, to int, attr string) error {
-		switch state[to] {
-		case open:
-			return fmt.Errorf("%s[%d]: node %d of tree %d leads back to node %d: the tree has a cycle",
-				attr, from, n.NodesNodeIDs[from], n.NodesTreeIDs[from], n.NodesNodeIDs[to])
-		case unseen:
-			stack = append(stack, frame{attr: to})
+// treeSpans yields the runs [start, end) of equal tree ids, in order.
+func treeSpans(treeIDs []int64) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		start := 0
+		for i := 1; i <= len(treeIDs); i++ {
+			if i < len(treeIDs) && treeIDs[i] == treeIDs[start] {
+				continue
+			}
+			if !yield(start, i) {
+				return
+			}
+			start = i
 		}
+	}
+}
+
+// visitState is where a node is in the depth-first layout.
+type visitState uint8
+
+const (
+	unseen visitState = iota
+	open              // on the current path: reaching it again is a cycle
+	done
+)
+
+// layoutFrame is a node on the layout's stack and the next of its
+// children to visit: 0, itself; 1, its false child; 2, its true child.
+type layoutFrame struct {
+	attr  int
+	stage uint8
+}
+
+// layout lays trees out depth first, false child first, each node once.
+type layout struct {
+	n                     *TreeNodes
+	ops                   []nodeOp
+	trueChild, falseChild []int
+
+	nodes []skelNode
+	roots []int32
+	pos   []int32 // attribute index -> position in nodes
+	state []visitState
+	stack []layoutFrame
+}
+
+// newLayout is a layout of no trees yet.
+func newLayout(n *TreeNodes, ops []nodeOp, trueChild, falseChild []int) *layout {
+	count := len(ops)
+	return &layout{n: n, ops: ops, trueChild: trueChild, falseChild: falseChild,
+		nodes: make([]skelNode, 0, count), pos: make([]int32, count), state: make([]visitState, count)}
+}
+
+// tree lays out the tree of nodes [start, end), whose root ONNX Runtime
+// takes to be the first, and fails on a cycle or a node the root does not
+// reach.
+func (l *layout) tree(start, end int) error {
+	l.roots = append(l.roots, int32(len(l.nodes)))
+	l.stack = append(l.stack[:0], layoutFrame{attr: start})
+	for len(l.stack) > 0 {
+		if err := l.step(); err != nil {
+			return err
+		}
+	}
+	for j := start; j < end; j++ {
+		if l.state[j] != done {
+			return fmt.Errorf("nodes_nodeids[%d]: node %d of tree %d cannot be reached from the tree's root, node %d (ONNX Runtime takes a tree's first node as its root)",
+				j, l.n.NodesNodeIDs[j], l.n.NodesTreeIDs[j], l.n.NodesNodeIDs[start])
+		}
+	}
+	return nil
+}
+
+// step takes the next stage of the node on top of the stack.
+func (l *layout) step() error {
+	f := &l.stack[len(l.stack)-1]
+	a := f.attr
+	switch f.stage {
+	case 0:
+		l.place(a)
+		if l.ops[a] == opLeaf {
+			l.finish(a)
+			return nil
+		}
+		f.stage = 1
+		return l.visit(a, l.falseChild[a], "nodes_falsenodeids")
+	case 1:
+		f.stage = 2
+		return l.visit(a, l.trueChild[a], "nodes_truenodeids")
+	default:
+		l.finish(a)
 		return nil
 	}
-	treeStart := 0
-	seenTree := map[int64]int{}
-	for i := 0; i <= count; i++ {
-		if i < count && i > treeStart && n.NodesTreeIDs[i] == n.NodesTreeIDs[treeStart] {
-			continue
-		}
-		if i > treeStart {
-			// nodes [treeStart, i) form one tree; ONNX Runtime takes the
-			// first of them as its root.
-			s.roots = append(s.roots, int32(len(s.nodes)))
-			stack = append(stack[:0], frame{attr: treeStart})
-			for len(stack) > 0 {
-				f := &stack[len(stack)-1]
-				a := f.attr
-				switch f.stage {
-				case 0:
-					state[a] = open
-					pos[a] = int32(len(s.nodes))
-					var feature int32 // a leaf reads none, whatever its attribute says
-					if ops[a] != opLeaf {
-						feature = int32(n.NodesFeatureIDs[a])
-					}
-					s.nodes = append(s.nodes, skelNode{
-						attr: a, op: ops[a], feature: feature,
-						nanTrue: ops[a] == opNEQ || len(n.NodesMissingValueTracksTrue) > 0 && n.NodesMissingValueTracksTrue[a] == 1,
-					})
-					if ops[a] == opLeaf {
-						state[a] = done
-						stack = stack[:len(stack)-1]
-						continue
-					}
-					f.stage = 1
-					if err := visit(a, falseChild[a], "nodes_falsenodeids"); err != nil {
-						return nil, err
-					}
-				case 1:
-					f.stage = 2
-					if err := visit(a, trueChild[a], "nodes_truenodeids"); err != nil {
-						return nil, err
-					}
-				default:
-					state[a] = done
-					stack = stack[:len(stack)-1]
-				}
-			}
-			for j := treeStart; j < i; j++ {
-				if state[j] != done {
-					return nil, fmt.Errorf("nodes_nodeids[%d]: node %d of tree %d cannot be reached from the tree's root, node %d (ONNX Runtime takes a tree's first node as its root)",
-						j, n.NodesNodeIDs[j], n.NodesTreeIDs[j], n.NodesNodeIDs[treeStart])
-				}
-			}
-		}
-		if i == count {
-			break
-		}
-		if first, again := seenTree[n.NodesTreeIDs[i]]; again {
-			return nil, fmt.Errorf("nodes_treeids[%d]: the nodes of tree %d are not contiguous (the tree starts at index %d)",
-				i, n.NodesTreeIDs[i], first)
-		}
-		seenTree[n.NodesTreeIDs[i]] = i
-		treeStart = i
+}
+
+// place appends node a to the layout and marks it open.
+func (l *layout) place(a int) {
+	l.state[a] = open
+	l.pos[a] = int32(len(l.nodes))
+	var feature int32 // a leaf reads none, whatever its attribute says
+	if l.ops[a] != opLeaf {
+		feature = int32(l.n.NodesFeatureIDs[a])
 	}
-	for i := range s.nodes {
-		sn := &s.nodes[i]
+	tracks := l.n.NodesMissingValueTracksTrue
+	l.nodes = append(l.nodes, skelNode{
+		attr: a, op: l.ops[a], feature: feature,
+		nanTrue: l.ops[a] == opNEQ || len(tracks) > 0 && tracks[a] == 1,
+	})
+}
+
+// finish marks node a, on top of the stack, done and pops it.
+func (l *layout) finish(a int) {
+	l.state[a] = done
+	l.stack = l.stack[:len(l.stack)-1]
+}
+
+// visit pushes a node not yet laid out; a node already done is shared
+// between branches (LightGBM's converter writes set membership as
+// BRANCH_EQ chains whose true branches meet), which is harmless.
+func (l *layout) visit(from, to int, attr string) error {
+	switch l.state[to] {
+	case open:
+		return fmt.Errorf("%s[%d]: node %d of tree %d leads back to node %d: the tree has a cycle",
+			attr, from, l.n.NodesNodeIDs[from], l.n.NodesTreeIDs[from], l.n.NodesNodeIDs[to])
+	case unseen:
+		l.stack = append(l.stack, layoutFrame{attr: to})
+	}
+	return nil
+}
+
+// linkPositions points each laid-out branch at its children's positions.
+func (l *layout) linkPositions() {
+	for i := range l.nodes {
+		sn := &l.nodes[i]
 		if sn.op != opLeaf {
-			sn.trueIdx = pos[trueChild[sn.attr]]
-			sn.falseIdx = pos[falseChild[sn.attr]]
+			sn.trueIdx = l.pos[l.trueChild[sn.attr]]
+			sn.falseIdx = l.pos[l.falseChild[sn.attr]]
 		}
 	}
-	if err := s.addVotes(v, index, pos, outputs); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 // addVotes attaches the votes to their leaves, in ONNX Runtime's order:
