@@ -45,7 +45,7 @@ func churnScore(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
 		}
 		p[r] = 1 / (1 + math.Exp(-z))
 	}
-	return frame.New(frame.Column{Name: "customer_id", Values: ids}, frame.Float64s("churn_probability", p))
+	return frame.New(frame.Column{Name: "customer_id", Values: ids}, frame.Float64s("Churn_Probability", p))
 }
 
 func main() {
