@@ -1,4 +1,4 @@
-// Files is the reference platform's local_file_run in Go: a folder of CSV
+// Files is the batch platform's local_file_run (BatchInferenceClient's) in Go: a folder of CSV
 // files scored into a folder of Parquet files, streamed, so memory stays
 // near (2 x executors) batches however large the files are.
 //
