@@ -401,7 +401,7 @@ func cast(x *matrix, to onnxpb.TensorProto_DataType) (*matrix, error) {
 		return float64(x.i64[i])
 	}
 	if x.str != nil {
-		return nil, fmt.Errorf("Cast from strings is not supported")
+		return nil, fmt.Errorf("casting strings is not supported")
 	}
 	switch to {
 	case onnxpb.TensorProto_FLOAT:
@@ -429,7 +429,7 @@ func cast(x *matrix, to onnxpb.TensorProto_DataType) (*matrix, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("Cast to %s is not supported; supported: FLOAT, DOUBLE, INT64, STRING", to)
+		return nil, fmt.Errorf("casting to %s is not supported; supported: FLOAT, DOUBLE, INT64, STRING", to)
 	}
 	return out, nil
 }
