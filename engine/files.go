@@ -14,7 +14,7 @@ import (
 	"github.com/dfbatch/dfbatch/frame"
 )
 
-// FileJob is a file-to-file run, the reference platform's local_file_run:
+// FileJob is a file-to-file run, BatchInferenceClient's local_file_run:
 // every input file is scored in streamed batches into an output file of the
 // same base name in Destination.
 //

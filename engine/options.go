@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Options configure one run. They mirror the reference platform's batch
-// options. A zero field is unset: it takes the client's deployed default
+// Options configure one run. They mirror the options of the batch platform's
+// Python client, BatchInferenceClient.run (see DESIGN.md). A zero field is unset: it takes the client's deployed default
 // (see WithDefaults), and without one the documented default.
 type Options struct {
 	// BatchSize is the number of rows per task; mandatory, > 0. A run of

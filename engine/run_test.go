@@ -289,6 +289,7 @@ func TestModelPanicBecomesTheTaskError(t *testing.T) {
 	m := model.Func(func(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
 		if task, _ := model.TaskFrom(ctx); task.Index == 1 {
 			var nilMap map[string]int
+			//lint:ignore SA5000 the panic is what this test needs
 			nilMap["boom"]++
 		}
 		return echoID(ctx, in)

@@ -1,14 +1,22 @@
-// Package gpu finds the GPUs a process may use and shares them among
-// executors, as the reference platform's gpus and gpu_type options ask.
+// Package gpu is what dfbatch needs of a GPU: finding the devices a process
+// may use, sharing them among executors as the batch platform's gpus and
+// gpu_type options ask (BatchInferenceClient's), and a Stream per executor
+// that runs the dense layers of a network on its device.
 //
-// Discovery goes through the CUDA driver, loaded at run time, in builds
-// with the cuda tag (go build -tags cuda); such a build compiles without
-// the CUDA toolkit and fails with a clear error where no driver or device
-// is present. Other builds report ErrNoCUDA from every entry point that
-// needs a device, so that a run asking for GPUs fails before any task
-// starts instead of silently scoring on the CPU. Matching a gpu_type and
-// assigning devices to executors (Select, Plan) are plain Go, the same in
-// every build.
+// Discovery (Devices), a device's Stream (Open) and its kernels go through
+// the CUDA driver, cuBLAS and NVRTC, loaded at run time, in builds with the
+// cuda tag (go build -tags cuda); such a build compiles without the CUDA
+// toolkit and fails with a clear error where no driver or device is
+// present. Other builds report ErrNoCUDA from every entry point that needs
+// a device, so that a run asking for GPUs fails before any task starts
+// instead of silently scoring on the CPU.
+//
+// Matching a gpu_type and assigning devices to executors (Select, Plan,
+// Assign) are plain Go, the same in every build, and so is Emulator: a
+// Stream on the CPU with the semantics the CUDA one must have, which its
+// tests compare with and which code written against Stream (model/onnx's
+// GPU plan) is tested on without a GPU. A Stream is used by one goroutine
+// at a time; each executor opens its own on its share of a device.
 package gpu
 
 import (

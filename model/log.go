@@ -12,10 +12,10 @@ func WithLog(ctx context.Context, sink func(line string)) context.Context {
 }
 
 // Log records one line of the model's own log for the task being scored,
-// as the reference platform's execution report shows a model's logs: the
-// engine keeps it in the execution's Report under the task and attempt. A
-// model running a subprocess logs the process's stderr this way. Without a
-// sink in ctx it does nothing.
+// as the batch platform's execution report (BatchInferenceClient's) shows a
+// model's logs: the engine keeps it in the execution's Report under the task
+// and attempt. A model running a subprocess logs the process's stderr this
+// way. Without a sink in ctx it does nothing.
 func Log(ctx context.Context, line string) {
 	if sink, ok := ctx.Value(logKey{}).(func(string)); ok {
 		sink(line)

@@ -21,7 +21,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/dfbatch/dfbatch/bench"
+	"github.com/dfbatch/dfbatch/internal/bench"
 )
 
 func main() {

@@ -29,10 +29,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dfbatch/dfbatch/bench"
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/gpu"
+	"github.com/dfbatch/dfbatch/internal/bench"
 	"github.com/dfbatch/dfbatch/model/onnx"
 )
 

@@ -106,6 +106,7 @@ func (c *commandFlags) parse(args []string, stdout io.Writer) error {
 		msg = strings.Replace(msg, " flag -", " flag --", 1)
 		msg = strings.Replace(msg, "argument: -", "argument: --", 1)
 	}
+	//lint:ignore ST1005 a usage error is printed whole, its second line a sentence pointing to the help
 	return usageError{fmt.Errorf("%s\nRun '%s --help' for the flags.", msg, c.name)}
 }
 
@@ -231,12 +232,6 @@ func wrap(text, indent string, width int) string {
 // unit of the platform's job_timeout and task_timeout: --task-timeout 5 is
 // 5s.
 type seconds struct{ d *time.Duration }
-
-func durationFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
-	d := new(time.Duration)
-	fs.Var(seconds{d}, name, usage)
-	return d
-}
 
 func (s seconds) String() string {
 	if s.d == nil || *s.d == 0 {

@@ -19,6 +19,7 @@ func inspectCommand(args []string, stdout io.Writer) error {
 		return errHelpShown
 	}
 	if len(args) != 1 {
+		//lint:ignore ST1005 the usage text is the error a wrong command line gets
 		return usageError{errors.New(inspectUsage)}
 	}
 	s, err := onnx.Inspect(args[0])

@@ -402,7 +402,7 @@ func (r *remoteRun) taskError(ctx context.Context, pods []*corev1.Pod, index int
 		te.Attempts = attempt
 		te.Err = r.podError(ctx, p)
 	} else {
-		te.Err = fmt.Errorf("Job %s marked index %d failed; its pods are gone", r.manifest.Name, index)
+		te.Err = fmt.Errorf("index %d failed, as Job %s says, and its pods are gone", index, r.manifest.Name)
 	}
 	return te
 }

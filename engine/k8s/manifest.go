@@ -293,7 +293,7 @@ func validate(cfg JobConfig, tasks int, o engine.Options) error {
 		{"Retries", o.Retries}, {"MaxFailedTasks", o.MaxFailedTasks}, {"BatchSize", o.BatchSize},
 	} {
 		if n.value < 0 {
-			errs = append(errs, fmt.Errorf("Options.%s must not be negative, got %d", n.field, n.value))
+			errs = append(errs, fmt.Errorf("negative Options.%s: %d; it must be 0 or more", n.field, n.value))
 		}
 	}
 	if o.CPUs < 0 || math.IsNaN(o.CPUs) || math.IsInf(o.CPUs, 0) {

@@ -1,4 +1,5 @@
-// Churn is the reference platform's churn example in Go: a gradient-boosted
+// Churn is the churn example of the batch platform's Python client
+// (BatchInferenceClient) in Go: a gradient-boosted
 // tree churn model exported to ONNX scores a CSV of customers in batches.
 // As in the reference, the parameter "attribute" names a column the model
 // drops before scoring; the output is each customer's Churn_Probability.

@@ -1,4 +1,4 @@
-// Files is the reference platform's local_file_run in Go: a folder of CSV
+// Files is the batch platform's local_file_run (BatchInferenceClient's) in Go: a folder of CSV
 // files scored into a folder of Parquet files, streamed, so memory stays
 // near (2 x executors) batches however large the files are.
 //
@@ -46,7 +46,7 @@ func churnScore(ctx context.Context, in *frame.Frame) (*frame.Frame, error) {
 		}
 		p[r] = 1 / (1 + math.Exp(-z))
 	}
-	return frame.New(frame.Column{Name: "customer_id", Values: ids}, frame.Float64s("churn_probability", p))
+	return frame.New(frame.Column{Name: "customer_id", Values: ids}, frame.Float64s("Churn_Probability", p))
 }
 
 func main() {

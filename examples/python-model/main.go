@@ -1,4 +1,5 @@
-// Python-model scores the reference platform's churn example with a model
+// Python-model scores the churn example of the batch platform's
+// Python client (BatchInferenceClient) with a model
 // written in Python and pandas (predict.py), from Go: dfbatch starts one
 // Python process per executor and sends it the batches; the run's parameter
 // "attribute" is a real environment variable inside the process, which

@@ -257,7 +257,7 @@ func (a *NodeAgent) register(ctx context.Context) error {
 	}
 	// Status is not taken on create: set it.
 	created.Status = node.Status
-	if created, err = nodes.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+	if _, err = nodes.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("kubecluster: node %s status: %w", NodeName, err)
 	}
 	// The API server taints a new node not-ready (TaintNodesByCondition);

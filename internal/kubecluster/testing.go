@@ -17,7 +17,7 @@ import (
 // The cluster of this test binary, started by RunTests.
 var (
 	shared    *Cluster
-	sharedErr error = errors.New("kubecluster: RunTests did not run: call it from TestMain")
+	errShared error = errors.New("kubecluster: RunTests did not run: call it from TestMain")
 	namespace atomic.Int64
 )
 
@@ -44,10 +44,10 @@ func RunTests(m *testing.M, cfg Config) int {
 	}
 	begin := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	shared, sharedErr = Start(ctx, cfg)
+	shared, errShared = Start(ctx, cfg)
 	cancel()
-	if sharedErr != nil {
-		fmt.Fprintf(os.Stderr, "kubecluster: no cluster after %s: %v\n", time.Since(begin).Round(time.Millisecond), sharedErr)
+	if errShared != nil {
+		fmt.Fprintf(os.Stderr, "kubecluster: no cluster after %s: %v\n", time.Since(begin).Round(time.Millisecond), errShared)
 	}
 	code := m.Run()
 	if shared != nil {
@@ -71,10 +71,10 @@ func Need(t testing.TB) *Cluster {
 	if shared != nil {
 		return shared
 	}
-	if errors.Is(sharedErr, ErrNoBinaries) && !InCI() {
-		t.Skip(sharedErr)
+	if errors.Is(errShared, ErrNoBinaries) && !InCI() {
+		t.Skip(errShared)
 	}
-	t.Fatal(sharedErr)
+	t.Fatal(errShared)
 	return nil
 }
 

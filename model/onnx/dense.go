@@ -2,6 +2,13 @@
 
 package onnx
 
+// The gorgonia fallback: graphs of standard operators that the compiled
+// plan (plan.go) cannot take run on gorgonia through onnx-go's gorgonnx
+// backend. It is the slow path, kept for the operators and shapes the plan
+// lacks: on DESIGN.md's MLP, gorgonnx scores about 0.5M rows/s where ONNX
+// Runtime, which the plan matches, scores about 5M. Builds with the cuda tag
+// leave it out (dense_cuda.go).
+
 import (
 	"context"
 	"fmt"
@@ -11,7 +18,7 @@ import (
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/model"
 
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	onnxgo "github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
 	"gorgonia.org/tensor"

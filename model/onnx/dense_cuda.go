@@ -5,8 +5,8 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // Builds with the cuda tag leave out the gorgonia fallback: gorgonia's own

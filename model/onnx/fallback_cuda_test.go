@@ -5,8 +5,8 @@ package onnx_test
 import (
 	"testing"
 
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	"github.com/stretchr/testify/require"
 )
 

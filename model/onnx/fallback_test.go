@@ -3,12 +3,10 @@
 package onnx_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -45,13 +43,4 @@ func TestUnsupportedOperatorsFailAtLoadNamingNodeAndList(t *testing.T) {
 	require.Error(t, err)
 	require.ErrorContains(t, err, "operator Celu (domain ai.onnx) of node")
 	require.ErrorContains(t, err, "is not supported; supported: Abs, Add")
-}
-
-func decodeFixture(t *testing.T, name string) *onnxpb.ModelProto {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(fixtures, name+".onnx"))
-	require.NoError(t, err)
-	m, err := onnxpb.Decode(data)
-	require.NoError(t, err)
-	return m
 }

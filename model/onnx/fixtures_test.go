@@ -10,6 +10,7 @@ import (
 
 	"github.com/dfbatch/dfbatch/engine"
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx"
 	"github.com/stretchr/testify/require"
 )
@@ -139,4 +140,14 @@ func TestDenseModelsMatchONNXRuntime(t *testing.T) {
 			assertOutputs(t, want, out, in.Rows, 1e-5)
 		})
 	}
+}
+
+// decodeFixture reads the fixture model name.
+func decodeFixture(t *testing.T, name string) *onnxpb.ModelProto {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtures, name+".onnx"))
+	require.NoError(t, err)
+	m, err := onnxpb.Decode(data)
+	require.NoError(t, err)
+	return m
 }

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 )
 
 // Summary describes a model file for people: what it takes, what it
@@ -91,7 +91,7 @@ func domainName(d string) string {
 func supported(n *onnxpb.NodeProto) bool {
 	domain := onnxpb.CanonicalDomain(n.GetDomain())
 	return (domain == onnxpb.DefaultDomain && (slices.Contains(planOperators, n.GetOpType()) || slices.Contains(gorgonnxOperators, n.GetOpType()))) ||
-		slices.Contains(mlOperators[domain], n.GetOpType())
+		runsOnMLGraph(n)
 }
 
 func describe(v *onnxpb.ValueInfoProto) Tensor {

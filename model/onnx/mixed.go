@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -109,7 +109,7 @@ func frontTakes(n *onnxpb.NodeProto, floats, inputs, initializers map[string]boo
 func refuseDenseAfterML(rest []*onnxpb.NodeProto) error {
 	for _, n := range rest {
 		domain := onnxpb.CanonicalDomain(n.GetDomain())
-		if domain == onnxpb.DefaultDomain && slices.Contains(planOperators, n.GetOpType()) && !slices.Contains(mlOperators[domain], n.GetOpType()) && !isConstantNode(n) {
+		if domain == onnxpb.DefaultDomain && slices.Contains(planOperators, n.GetOpType()) && !runsOnMLGraph(n) && !isConstantNode(n) {
 			return fmt.Errorf("operator %s of node %q reads a value computed by an ML operator (or a non-float value); in a graph with ML operators, standard operators run on the compiled plan only over the graph's float inputs and each other's outputs", n.GetOpType(), n.GetName())
 		}
 	}

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/dfbatch/dfbatch/model/onnx/mlops"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
+	"github.com/dfbatch/dfbatch/model/onnx/internal/mlops"
 )
 
 // matrix is a value flowing through an ML graph: rows x width, row-major,
@@ -33,23 +33,59 @@ type mlNode struct {
 	name    string
 	inputs  []string
 	outputs []string
-	run     func(in []*matrix) ([]*matrix, error)
-	// takesColumns says run takes column matrices as well as row ones.
+	run     mlRun
+	// takesColumns and takesMissing are its operator's (mlOp).
+	takesColumns, takesMissing bool
+}
+
+// mlRun runs one compiled node of an ML graph on its inputs.
+type mlRun = func(in []*matrix) ([]*matrix, error)
+
+// mlOp is an operator the pure-Go ML graph runs: its domain, how a node
+// of it compiles, and what its compiled node takes.
+type mlOp struct {
+	domain  string
+	compile func(n *onnxpb.NodeProto, consts constants) (mlRun, error)
+	// takesColumns: the node's run takes column matrices as well as row
+	// ones (see mlgraph_columns.go).
 	takesColumns bool
-	// takesMissing says run takes NaN as a missing value (missingOperators).
+	// takesMissing: the operator takes NaN as a missing value, as its
+	// ONNX definition says: a tree ensemble sends it down each node's
+	// missing-value branch, an Imputer replaces it.
 	takesMissing bool
 }
 
-// missingOperators are the ML operators that take NaN as a missing value,
-// as their ONNX definitions say: a tree ensemble sends it down each node's
-// missing-value branch, an Imputer replaces it.
-var missingOperators = []string{"TreeEnsembleClassifier", "TreeEnsembleRegressor", "Imputer"}
+// mlOperators are the operators the pure-Go ML graph runs, by operator
+// type: the one list of them, which both says what is supported and
+// compiles it.
+var mlOperators = map[string]mlOp{
+	"TreeEnsembleClassifier": {domain: onnxpb.MLDomain, compile: compileTreeClassifier, takesMissing: true},
+	"TreeEnsembleRegressor":  {domain: onnxpb.MLDomain, compile: compileTreeRegressor, takesMissing: true},
+	"LinearClassifier":       {domain: onnxpb.MLDomain, compile: compileLinearClassifier, takesColumns: true},
+	"LinearRegressor":        {domain: onnxpb.MLDomain, compile: compileLinearRegressor, takesColumns: true},
+	"Normalizer":             {domain: onnxpb.MLDomain, compile: compileNormalizer},
+	"Scaler":                 {domain: onnxpb.MLDomain, compile: compileScaler},
+	"Imputer":                {domain: onnxpb.MLDomain, compile: compileImputer, takesMissing: true},
+	"Binarizer":              {domain: onnxpb.MLDomain, compile: compileBinarizer},
+	"ZipMap":                 {domain: onnxpb.MLDomain, compile: compileZipMap},
+	"ArrayFeatureExtractor":  {domain: onnxpb.MLDomain, compile: compileArrayFeatureExtractor},
+	"Cast":                   {domain: onnxpb.DefaultDomain, compile: compileCast},
+	"Identity":               {domain: onnxpb.DefaultDomain, compile: compileIdentity},
+	"ArgMax":                 {domain: onnxpb.DefaultDomain, compile: compileArgMax},
+	"Reshape":                {domain: onnxpb.DefaultDomain, compile: compileReshape},
+}
 
-// mlOperators are the operators the pure-Go ML graph runs, by domain.
-var mlOperators = map[string][]string{
-	onnxpb.MLDomain: {"TreeEnsembleClassifier", "TreeEnsembleRegressor", "LinearClassifier", "LinearRegressor",
-		"Normalizer", "Scaler", "Imputer", "Binarizer", "ZipMap", "ArrayFeatureExtractor"},
-	onnxpb.DefaultDomain: {"Cast", "Identity", "ArgMax", "Reshape"},
+// mlOperatorOf returns the ML graph's operator for n, if n's operator runs
+// there.
+func mlOperatorOf(n *onnxpb.NodeProto) (mlOp, bool) {
+	op, ok := mlOperators[n.GetOpType()]
+	return op, ok && op.domain == onnxpb.CanonicalDomain(n.GetDomain())
+}
+
+// runsOnMLGraph says n's operator is one of mlOperators.
+func runsOnMLGraph(n *onnxpb.NodeProto) bool {
+	_, ok := mlOperatorOf(n)
+	return ok
 }
 
 // classifier is what the tree and linear classifiers share: a label and a
@@ -76,9 +112,13 @@ func compileML(nodes []*onnxpb.NodeProto, consts constants) ([]mlNode, error) {
 		if isConstantNode(n) {
 			continue
 		}
-		run, err := compileMLNode(n, consts)
+		op, ok := mlOperatorOf(n)
+		if !ok {
+			return nil, unsupportedIn(n, mlSupportedList())
+		}
+		run, err := op.compile(n, consts)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
 		}
 		inputs := slices.Clone(n.GetInput())
 		for i, in := range inputs {
@@ -86,170 +126,181 @@ func compileML(nodes []*onnxpb.NodeProto, consts constants) ([]mlNode, error) {
 				inputs[i] = ""
 			}
 		}
-		takesMissing := onnxpb.CanonicalDomain(n.GetDomain()) == onnxpb.MLDomain && slices.Contains(missingOperators, n.GetOpType())
 		compiled = append(compiled, mlNode{name: n.GetName(), inputs: inputs, outputs: n.GetOutput(), run: run,
-			takesColumns: takesColumns(n), takesMissing: takesMissing})
+			takesColumns: op.takesColumns, takesMissing: op.takesMissing})
 	}
 	return compiled, nil
 }
 
-func compileMLNode(n *onnxpb.NodeProto, consts constants) (func([]*matrix) ([]*matrix, error), error) {
-	domain := onnxpb.CanonicalDomain(n.GetDomain())
-	wrap := func(err error) error {
-		return fmt.Errorf("node %q (%s): %w", n.GetName(), n.GetOpType(), err)
+// compileTreeClassifier compiles a TreeEnsembleClassifier: a label and a
+// score per class for each row.
+func compileTreeClassifier(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	attrs, err := classifierAttrs(n)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case domain == onnxpb.DefaultDomain && n.GetOpType() == "ArgMax":
-		run, err := compileArgMax(n)
-		return run, wrapIf(err, wrap)
-	case domain == onnxpb.MLDomain && n.GetOpType() == "ArrayFeatureExtractor":
-		run, err := compileArrayFeatureExtractor(n, consts)
-		return run, wrapIf(err, wrap)
-	case domain == onnxpb.DefaultDomain && n.GetOpType() == "Reshape":
-		run, err := compileReshape(n, consts)
-		return run, wrapIf(err, wrap)
-	case domain == onnxpb.MLDomain && n.GetOpType() == "TreeEnsembleClassifier":
-		attrs, err := classifierAttrs(n)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		m, err := mlops.NewTreeEnsembleClassifier(attrs)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return func(in []*matrix) ([]*matrix, error) { return runClassifier(m, in[0]) }, nil
-	case domain == onnxpb.MLDomain && n.GetOpType() == "LinearClassifier":
-		a := mlops.LinearClassifierAttrs{PostTransform: onnxpb.AttrStringOr(n, "post_transform", "NONE")}
-		a.Coefficients, _ = onnxpb.AttrFloats(n, "coefficients")
-		a.Intercepts, _ = onnxpb.AttrFloats(n, "intercepts")
-		a.ClassLabelsInts, _ = onnxpb.AttrInts(n, "classlabels_ints")
-		a.ClassLabelsStrings, _ = onnxpb.AttrStrings(n, "classlabels_strings")
-		m, err := mlops.NewLinearClassifier(a)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return func(in []*matrix) ([]*matrix, error) {
-			if in[0].cols != nil {
-				return runLinearClassifierColumns(m, in[0])
-			}
-			return runClassifier(m, in[0])
-		}, nil
-	case domain == onnxpb.MLDomain && n.GetOpType() == "LinearRegressor":
-		a := mlops.LinearRegressorAttrs{PostTransform: onnxpb.AttrStringOr(n, "post_transform", "NONE"), Targets: onnxpb.AttrIntOr(n, "targets", 1)}
-		a.Coefficients, _ = onnxpb.AttrFloats(n, "coefficients")
-		a.Intercepts, _ = onnxpb.AttrFloats(n, "intercepts")
-		m, err := mlops.NewLinearRegressor(a)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		rows := mapRows(m, func(int) int { return m.NumTargets() })
-		return func(in []*matrix) ([]*matrix, error) {
-			if in[0].cols != nil {
-				return runLinearRegressorColumns(m, in[0])
-			}
-			return rows(in)
-		}, nil
-	case domain == onnxpb.MLDomain && n.GetOpType() == "Normalizer":
-		m, err := mlops.NewNormalizer(onnxpb.AttrStringOr(n, "norm", "MAX"))
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return mapRows(m, func(features int) int { return features }), nil
-	case domain == onnxpb.MLDomain && n.GetOpType() == "Scaler":
-		offset, _ := onnxpb.AttrFloats(n, "offset")
-		scale, _ := onnxpb.AttrFloats(n, "scale")
-		m, err := mlops.NewScaler(offset, scale)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return mapRows(m, func(features int) int { return features }), nil
-	case domain == onnxpb.MLDomain && n.GetOpType() == "TreeEnsembleRegressor":
-		attrs, err := regressorAttrs(n)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		m, err := mlops.NewTreeEnsembleRegressor(attrs)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return mapRows(m, func(int) int { return m.NumTargets() }), nil
-	case domain == onnxpb.MLDomain && n.GetOpType() == "Imputer":
-		a := mlops.ImputerAttrs{
-			ReplacedValueFloat: onnxpb.AttrFloatOr(n, "replaced_value_float", 0),
-			ReplacedValueInt64: onnxpb.AttrIntOr(n, "replaced_value_int64", 0),
-		}
-		a.ImputedValueFloats, _ = onnxpb.AttrFloats(n, "imputed_value_floats")
-		a.ImputedValueInt64s, _ = onnxpb.AttrInts(n, "imputed_value_int64s")
-		m, err := mlops.NewImputer(a)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return func(in []*matrix) ([]*matrix, error) {
-			x := in[0]
-			out := &matrix{rows: x.rows, width: x.width, oneD: x.oneD}
-			var err error
-			if x.i64 != nil {
-				out.i64 = make([]int64, len(x.i64))
-				err = m.PredictInt64(x.i64, x.rows, x.width, out.i64)
-			} else {
-				out.f32 = make([]float32, x.rows*x.width)
-				err = m.Predict(float32Input(x), x.rows, x.width, out.f32)
-			}
-			return []*matrix{out}, err
-		}, nil
-	case domain == onnxpb.MLDomain && n.GetOpType() == "Binarizer":
-		threshold := onnxpb.AttrFloatOr(n, "threshold", 0)
-		return func(in []*matrix) ([]*matrix, error) {
-			x := in[0]
-			out := &matrix{rows: x.rows, width: x.width, oneD: x.oneD, f32: make([]float32, x.rows*x.width)}
-			return []*matrix{out}, mlops.Binarize(float32Input(x), threshold, out.f32)
-		}, nil
-	case domain == onnxpb.MLDomain && n.GetOpType() == "ZipMap":
-		ints, _ := onnxpb.AttrInts(n, "classlabels_int64s")
-		strs, _ := onnxpb.AttrStrings(n, "classlabels_strings")
-		z, err := mlops.NewZipMap(ints, strs)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return func(in []*matrix) ([]*matrix, error) {
-			x := in[0]
-			if err := z.CheckWidth(x.width); err != nil {
-				return nil, err
-			}
-			out := *x
-			out.labels = z.Keys()
-			return []*matrix{&out}, nil
-		}, nil
-	case domain == onnxpb.DefaultDomain && n.GetOpType() == "Identity":
-		return func(in []*matrix) ([]*matrix, error) { return in[:1], nil }, nil
-	case domain == onnxpb.DefaultDomain && n.GetOpType() == "Cast":
-		to, ok := onnxpb.AttrInt(n, "to")
-		if !ok {
-			return nil, wrap(fmt.Errorf("has no 'to' attribute"))
-		}
-		target := onnxpb.TensorProto_DataType(to)
-		return func(in []*matrix) ([]*matrix, error) {
-			out, err := cast(in[0], target)
-			return []*matrix{out}, err
-		}, nil
+	m, err := mlops.NewTreeEnsembleClassifier(attrs)
+	if err != nil {
+		return nil, err
 	}
-	return nil, unsupportedIn(n, mlSupportedList())
+	return func(in []*matrix) ([]*matrix, error) { return runClassifier(m, in[0]) }, nil
 }
 
-// wrapIf returns wrap(err), or nil for a nil err.
-func wrapIf(err error, wrap func(error) error) error {
-	if err == nil {
-		return nil
+// compileTreeRegressor compiles a TreeEnsembleRegressor: a score per
+// target for each row.
+func compileTreeRegressor(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	attrs, err := regressorAttrs(n)
+	if err != nil {
+		return nil, err
 	}
-	return wrap(err)
+	m, err := mlops.NewTreeEnsembleRegressor(attrs)
+	if err != nil {
+		return nil, err
+	}
+	return mapRows(m, func(int) int { return m.NumTargets() }), nil
 }
 
+// compileLinearClassifier compiles a LinearClassifier, which scores column
+// matrices as they are and row matrices as the tree classifier does.
+func compileLinearClassifier(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	a := mlops.LinearClassifierAttrs{PostTransform: onnxpb.AttrStringOr(n, "post_transform", "NONE")}
+	a.Coefficients, _ = onnxpb.AttrFloats(n, "coefficients")
+	a.Intercepts, _ = onnxpb.AttrFloats(n, "intercepts")
+	a.ClassLabelsInts, _ = onnxpb.AttrInts(n, "classlabels_ints")
+	a.ClassLabelsStrings, _ = onnxpb.AttrStrings(n, "classlabels_strings")
+	m, err := mlops.NewLinearClassifier(a)
+	if err != nil {
+		return nil, err
+	}
+	return func(in []*matrix) ([]*matrix, error) {
+		if in[0].cols != nil {
+			return runLinearClassifierColumns(m, in[0])
+		}
+		return runClassifier(m, in[0])
+	}, nil
+}
+
+// compileLinearRegressor compiles a LinearRegressor, which scores column
+// matrices as they are and row matrices row by row.
+func compileLinearRegressor(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	a := mlops.LinearRegressorAttrs{PostTransform: onnxpb.AttrStringOr(n, "post_transform", "NONE"), Targets: onnxpb.AttrIntOr(n, "targets", 1)}
+	a.Coefficients, _ = onnxpb.AttrFloats(n, "coefficients")
+	a.Intercepts, _ = onnxpb.AttrFloats(n, "intercepts")
+	m, err := mlops.NewLinearRegressor(a)
+	if err != nil {
+		return nil, err
+	}
+	rows := mapRows(m, func(int) int { return m.NumTargets() })
+	return func(in []*matrix) ([]*matrix, error) {
+		if in[0].cols != nil {
+			return runLinearRegressorColumns(m, in[0])
+		}
+		return rows(in)
+	}, nil
+}
+
+// compileNormalizer compiles a Normalizer: each row scaled by its norm.
+func compileNormalizer(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	m, err := mlops.NewNormalizer(onnxpb.AttrStringOr(n, "norm", "MAX"))
+	if err != nil {
+		return nil, err
+	}
+	return mapRows(m, func(features int) int { return features }), nil
+}
+
+// compileScaler compiles a Scaler: each feature offset and scaled.
+func compileScaler(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	offset, _ := onnxpb.AttrFloats(n, "offset")
+	scale, _ := onnxpb.AttrFloats(n, "scale")
+	m, err := mlops.NewScaler(offset, scale)
+	if err != nil {
+		return nil, err
+	}
+	return mapRows(m, func(features int) int { return features }), nil
+}
+
+// compileImputer compiles an Imputer, which keeps its input's element
+// type: int64 stays int64, other numbers become float32.
+func compileImputer(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	a := mlops.ImputerAttrs{
+		ReplacedValueFloat: onnxpb.AttrFloatOr(n, "replaced_value_float", 0),
+		ReplacedValueInt64: onnxpb.AttrIntOr(n, "replaced_value_int64", 0),
+	}
+	a.ImputedValueFloats, _ = onnxpb.AttrFloats(n, "imputed_value_floats")
+	a.ImputedValueInt64s, _ = onnxpb.AttrInts(n, "imputed_value_int64s")
+	m, err := mlops.NewImputer(a)
+	if err != nil {
+		return nil, err
+	}
+	return func(in []*matrix) ([]*matrix, error) {
+		x := in[0]
+		out := &matrix{rows: x.rows, width: x.width, oneD: x.oneD}
+		var err error
+		if x.i64 != nil {
+			out.i64 = make([]int64, len(x.i64))
+			err = m.PredictInt64(x.i64, x.rows, x.width, out.i64)
+		} else {
+			out.f32 = make([]float32, x.rows*x.width)
+			err = m.Predict(float32Input(x), x.rows, x.width, out.f32)
+		}
+		return []*matrix{out}, err
+	}, nil
+}
+
+// compileBinarizer compiles a Binarizer: 1 above the threshold, else 0.
+func compileBinarizer(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	threshold := onnxpb.AttrFloatOr(n, "threshold", 0)
+	return func(in []*matrix) ([]*matrix, error) {
+		x := in[0]
+		out := &matrix{rows: x.rows, width: x.width, oneD: x.oneD, f32: make([]float32, x.rows*x.width)}
+		return []*matrix{out}, mlops.Binarize(float32Input(x), threshold, out.f32)
+	}, nil
+}
+
+// compileZipMap compiles a ZipMap as names for its input's columns, one
+// per class: the values stay as they are.
+func compileZipMap(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	ints, _ := onnxpb.AttrInts(n, "classlabels_int64s")
+	strs, _ := onnxpb.AttrStrings(n, "classlabels_strings")
+	z, err := mlops.NewZipMap(ints, strs)
+	if err != nil {
+		return nil, err
+	}
+	return func(in []*matrix) ([]*matrix, error) {
+		x := in[0]
+		if err := z.CheckWidth(x.width); err != nil {
+			return nil, err
+		}
+		out := *x
+		out.labels = z.Keys()
+		return []*matrix{&out}, nil
+	}, nil
+}
+
+// compileIdentity compiles an Identity: its input, shared.
+func compileIdentity(*onnxpb.NodeProto, constants) (mlRun, error) {
+	return func(in []*matrix) ([]*matrix, error) { return in[:1], nil }, nil
+}
+
+// compileCast compiles a Cast to the element type its 'to' attribute
+// names (see cast).
+func compileCast(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
+	to, ok := onnxpb.AttrInt(n, "to")
+	if !ok {
+		return nil, fmt.Errorf("has no 'to' attribute")
+	}
+	target := onnxpb.TensorProto_DataType(to)
+	return func(in []*matrix) ([]*matrix, error) {
+		out, err := cast(in[0], target)
+		return []*matrix{out}, err
+	}, nil
+}
+
+// mlSupportedList names mlOperators as domain.operator, for errors.
 func mlSupportedList() []string {
 	var names []string
-	for domain, ops := range mlOperators {
-		for _, op := range ops {
-			names = append(names, domain+"."+op)
-		}
+	for name, op := range mlOperators {
+		names = append(names, op.domain+"."+name)
 	}
 	return names
 }
@@ -350,7 +401,7 @@ func cast(x *matrix, to onnxpb.TensorProto_DataType) (*matrix, error) {
 		return float64(x.i64[i])
 	}
 	if x.str != nil {
-		return nil, fmt.Errorf("Cast from strings is not supported")
+		return nil, fmt.Errorf("casting strings is not supported")
 	}
 	switch to {
 	case onnxpb.TensorProto_FLOAT:
@@ -378,7 +429,7 @@ func cast(x *matrix, to onnxpb.TensorProto_DataType) (*matrix, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("Cast to %s is not supported; supported: FLOAT, DOUBLE, INT64, STRING", to)
+		return nil, fmt.Errorf("casting to %s is not supported; supported: FLOAT, DOUBLE, INT64, STRING", to)
 	}
 	return out, nil
 }

@@ -5,8 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model/onnx/mlops"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/model/onnx/internal/mlops"
 )
 
 // The linear operators also run column by column (see
@@ -14,15 +13,8 @@ import (
 // read takes the frame's float32 columns as they are, without the
 // transpose to rows, and their scores come out as columns, which become
 // output columns without a copy. Every other node gets rowMajor's copy
-// of such a matrix.
-
-// columnOperators are the ML operators whose nodes take column matrices.
-var columnOperators = []string{"LinearClassifier", "LinearRegressor"}
-
-// takesColumns says n is one of columnOperators.
-func takesColumns(n *onnxpb.NodeProto) bool {
-	return onnxpb.CanonicalDomain(n.GetDomain()) == onnxpb.MLDomain && slices.Contains(columnOperators, n.GetOpType())
-}
+// of such a matrix. mlOperators says which operators take columns
+// (mlOp.takesColumns).
 
 // columnInputs are the names of the graph inputs that only nodes taking
 // columns read, and that are no graph output themselves.

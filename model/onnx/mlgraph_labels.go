@@ -3,8 +3,8 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/vecmath"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // The operators below turn a classifier's scores into its labels the way
@@ -39,7 +39,7 @@ func isConstantNode(n *onnxpb.NodeProto) bool {
 // compileArgMax compiles an ArgMax over each row's columns: the index of
 // the row's largest value, the first of equal ones unless
 // select_last_index is set.
-func compileArgMax(n *onnxpb.NodeProto) (func([]*matrix) ([]*matrix, error), error) {
+func compileArgMax(n *onnxpb.NodeProto, _ constants) (mlRun, error) {
 	if axis := onnxpb.AttrIntOr(n, "axis", 0); axis != 1 && axis != -1 {
 		return nil, fmt.Errorf("takes the largest value along axis %d; supported: axis 1, each row's columns", axis)
 	}
@@ -71,7 +71,7 @@ func compileArgMax(n *onnxpb.NodeProto) (func([]*matrix) ([]*matrix, error), err
 // at, in the data's element type. ONNX Runtime returns such a lookup as
 // [1, N]; here it stays one value per row, as the Reshape skl2onnx
 // writes after it makes it.
-func compileArrayFeatureExtractor(n *onnxpb.NodeProto, consts constants) (func([]*matrix) ([]*matrix, error), error) {
+func compileArrayFeatureExtractor(n *onnxpb.NodeProto, consts constants) (mlRun, error) {
 	ins := n.GetInput()
 	if len(ins) != 2 {
 		return nil, fmt.Errorf("has %d inputs; ArrayFeatureExtractor takes data and indices", len(ins))
@@ -143,7 +143,7 @@ func pick[T any](values []T, indices []int64) []T {
 // compileReshape compiles a Reshape by a constant shape that keeps each
 // row's values together (reshapeTarget, rowShape): the values stay as
 // they are, and a shape of one dimension makes the output a vector.
-func compileReshape(n *onnxpb.NodeProto, consts constants) (func([]*matrix) ([]*matrix, error), error) {
+func compileReshape(n *onnxpb.NodeProto, consts constants) (mlRun, error) {
 	shape, err := reshapeTarget(n, consts)
 	if err != nil {
 		return nil, err

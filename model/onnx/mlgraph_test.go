@@ -2,13 +2,14 @@ package onnx_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model"
 	"github.com/dfbatch/dfbatch/model/onnx"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -71,4 +72,36 @@ func TestMLGraphImputesBinarizesAndCastsToStrings(t *testing.T) {
 	text, err := out.StringCol("text_1")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"-2", "3"}, []string{text.Value(0), text.Value(1)})
+}
+
+// TestMLGraphRunsOnlyTheOperatorsItLists changes one node of ml_chain
+// (Cast, Scaler, Normalizer, LinearRegressor) into an operator the ML
+// graph does not run: the load fails naming the node, its operator and
+// domain, and the one list of what the ML graph runs.
+func TestMLGraphRunsOnlyTheOperatorsItLists(t *testing.T) {
+	const list = "supported: ai.onnx.ArgMax, ai.onnx.Cast, ai.onnx.Identity, ai.onnx.Reshape, " +
+		"ai.onnx.ml.ArrayFeatureExtractor, ai.onnx.ml.Binarizer, ai.onnx.ml.Imputer, ai.onnx.ml.LinearClassifier, " +
+		"ai.onnx.ml.LinearRegressor, ai.onnx.ml.Normalizer, ai.onnx.ml.Scaler, ai.onnx.ml.TreeEnsembleClassifier, " +
+		"ai.onnx.ml.TreeEnsembleRegressor, ai.onnx.ml.ZipMap"
+	for _, tc := range []struct {
+		name         string
+		node         int
+		opType       string
+		domain       string
+		wantOperator string
+	}{
+		{"an ai.onnx.ml operator it lacks", 1, "SVMClassifier", onnxpb.MLDomain, "operator SVMClassifier (domain ai.onnx.ml)"},
+		{"a standard operator's name in the ML domain", 0, "Cast", onnxpb.MLDomain, "operator Cast (domain ai.onnx.ml)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := decodeFixture(t, "ml_chain")
+			n := m.Graph.Node[tc.node]
+			n.OpType, n.Domain = proto.String(tc.opType), proto.String(tc.domain)
+			data, err := proto.Marshal(m)
+			require.NoError(t, err)
+			_, err = onnx.New("ml_chain.onnx", data, onnx.Options{Features: names("f", 4)})
+			require.Error(t, err)
+			assert.ErrorContains(t, err, tc.wantOperator+" of node "+fmt.Sprintf("%q", n.GetName())+" is not supported; "+list)
+		})
+	}
 }

@@ -1,11 +1,37 @@
-// Package onnx scores ONNX models: neural networks of standard operators
-// on gorgonia through onnx-go, and the ai.onnx.ml operators that tabular
-// exporters write (tree ensembles, linear models, scalers...) in pure Go.
+// Package onnx scores ONNX models. A Loader reads and checks a model file
+// once, and decides then what runs its graph; it is a model.Loader, so each
+// executor gets its own instance. Frame columns bind to the model's inputs
+// by an explicit feature list or by input names, and each output becomes
+// one column, or K columns for an [N,K] output.
 //
-// A Loader reads and checks a model file once; it is a model.Loader, so
-// each executor gets its own instance. Frame columns bind to the model's
-// inputs by an explicit feature list or by input names, and each output
-// becomes one column, or K columns for an [N,K] output.
+// What runs a graph, for each executor, in this order:
+//
+//   - An executor with GPUs (model.Executor.Devices) runs the compiled plan
+//     below on a gpu.Stream of its first device. A graph the GPU path cannot
+//     run whole (ai.onnx.ml operators, operators without a GPU kernel, the
+//     gorgonia fallback's graphs) fails to load there, naming what it
+//     lacks, unless Options.CPUFallback sends that executor down the CPU
+//     paths below.
+//   - Options.Runtime = RuntimeORT runs the graph on ONNX Runtime, loaded
+//     from its shared library (ort.go), one session per executor; it needs
+//     cgo.
+//   - Otherwise, RuntimeGo, the default, in pure Go: a graph of ai.onnx.ml
+//     operators (tree ensembles, linear models, scalers, the casts and
+//     label lookups exporters put around them) runs on the ML graph
+//     (mlgraph.go); one that also has standard operators runs its dense
+//     front on the compiled plan and the rest on the ML graph (mixed.go).
+//   - A graph of standard operators is compiled into a plan (plan.go): fused
+//     dense layers on a register-blocked float32 GEMM (internal/sgemm) and
+//     vectorized element-wise steps (internal/vecmath). This is the main
+//     path for neural networks.
+//   - A graph the plan cannot take (an operator or a shape it lacks) runs on
+//     gorgonia through onnx-go (dense.go), the fallback, one graph per
+//     distinct row count. Builds with the cuda tag leave gorgonia out and
+//     refuse such graphs at load, pointing to RuntimeORT.
+//
+// Every choice is made at load, so a model either loads with a runtime for
+// all its nodes or fails naming the first node and operator that none can
+// run, with the list of those supported.
 package onnx
 
 import (
@@ -20,8 +46,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // Options say how a frame meets the model.
@@ -242,7 +268,7 @@ func (l *Loader) check() error {
 	for _, n := range g.GetNode() {
 		domain := onnxpb.CanonicalDomain(n.GetDomain())
 		mlAny = mlAny || domain == onnxpb.MLDomain
-		mlWhole = mlWhole && slices.Contains(mlOperators[domain], n.GetOpType())
+		mlWhole = mlWhole && runsOnMLGraph(n)
 	}
 	l.mlGraph = mlWhole || mlAny
 	if mlWhole {

@@ -10,8 +10,8 @@ import (
 	"sync"
 
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	ort "github.com/yalue/onnxruntime_go"
 	"gorgonia.org/tensor"
 )

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/dfbatch/dfbatch/gpu"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/sgemm"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // plan is a dense graph compiled for float32 rows: every value is a

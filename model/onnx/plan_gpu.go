@@ -8,8 +8,8 @@ import (
 
 	"github.com/dfbatch/dfbatch/frame"
 	"github.com/dfbatch/dfbatch/gpu"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // openStream starts an executor's stream on its device; tests stand a

@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/sgemm"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // planModel is one executor's instance of a compiled dense graph: the

@@ -3,7 +3,7 @@ package onnx
 import (
 	"slices"
 
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 )
 
 // planCompiles says a plan compiles n's operator: a standard one of

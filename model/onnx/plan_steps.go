@@ -3,9 +3,9 @@ package onnx
 import (
 	"math"
 
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/sgemm"
 	"github.com/dfbatch/dfbatch/model/onnx/internal/vecmath"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 )
 
 // denseLayer is a fully connected layer: out = in x W + bias, then ReLU

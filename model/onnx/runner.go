@@ -7,8 +7,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dfbatch/dfbatch/frame"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"github.com/dfbatch/dfbatch/model"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
 	"gorgonia.org/tensor"
 )
 

@@ -1,5 +1,6 @@
 // Package registry finds a deployed model by its id: the model file and the
-// configuration it was deployed with, as the reference platform finds a
+// configuration it was deployed with, as the hosted batch-inference platform
+// that dfbatch follows (its Python client is BatchInferenceClient) finds a
 // model by id and takes a run's unset options from the model's deployment.
 //
 // # The store
@@ -71,7 +72,7 @@
 // Only "model" is required. "runtime" is "go" (the default) or
 // "onnxruntime" for ONNX Runtime, whose library the machine names in
 // $DFBATCH_ORT_LIB (or Deployment.ORTLibrary). Timeouts are Go duration strings ("90s",
-// "1h30m") or numbers of seconds, the reference platform's unit. A field this package does not know is an
+// "1h30m") or numbers of seconds, BatchInferenceClient's unit. A field this package does not know is an
 // error, so that a misspelt option fails instead of being ignored. Errors
 // name the file and the field.
 //

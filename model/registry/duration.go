@@ -9,8 +9,9 @@ import (
 )
 
 // Duration is a deployed timeout. In deployment.json it is a Go duration
-// string ("90s", "1h30m") or a number of seconds, the reference platform's
-// unit, so that its configurations carry over unchanged. It converts to a
+// string ("90s", "1h30m") or a number of seconds, the unit of the batch
+// platform's Python client (BatchInferenceClient), so that its
+// configurations carry over unchanged. It converts to a
 // time.Duration with time.Duration(d).
 type Duration time.Duration
 

@@ -81,7 +81,6 @@ func OS(name string) (File, error) { return os.Create(name) }
 type Checkpoint struct {
 	dir    string
 	create Files
-	lock   *os.File
 
 	mu         sync.Mutex
 	journal    File

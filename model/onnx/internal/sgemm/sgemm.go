@@ -168,6 +168,7 @@ func (p *Product) narrow(c []float32, ldc int, a []float32, lda, rows int, bias 
 	for r := range PadRows(rows) {
 		// A loop, not copy: memmove's call costs more than 1 to 4 values.
 		row := c[r*ldc : r*ldc+p.n]
+		//lint:ignore S1001 the loop is faster than copy's memmove call here
 		for j, v := range bias {
 			row[j] = v
 		}

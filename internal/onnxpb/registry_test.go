@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	// onnx-go registers its own copy of the ONNX messages as onnx.ModelProto
 	// etc.; linking it in proves that onnxpb's registration does not collide
 	// with it (a collision panics before any test runs).

@@ -8,7 +8,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: github.com/dfbatch/dfbatch/model/onnx/onnxpb/onnx-ml.proto
+// source: github.com/dfbatch/dfbatch/internal/onnxpb/onnx-ml.proto
 
 package onnxpb
 
@@ -149,11 +149,11 @@ func (x Version) String() string {
 }
 
 func (Version) Descriptor() protoreflect.EnumDescriptor {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[0].Descriptor()
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[0].Descriptor()
 }
 
 func (Version) Type() protoreflect.EnumType {
-	return &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[0]
+	return &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[0]
 }
 
 func (x Version) Number() protoreflect.EnumNumber {
@@ -172,7 +172,7 @@ func (x *Version) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use Version.Descriptor instead.
 func (Version) EnumDescriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{0}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{0}
 }
 
 // Operator/function status.
@@ -206,11 +206,11 @@ func (x OperatorStatus) String() string {
 }
 
 func (OperatorStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[1].Descriptor()
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[1].Descriptor()
 }
 
 func (OperatorStatus) Type() protoreflect.EnumType {
-	return &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[1]
+	return &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[1]
 }
 
 func (x OperatorStatus) Number() protoreflect.EnumNumber {
@@ -229,7 +229,7 @@ func (x *OperatorStatus) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use OperatorStatus.Descriptor instead.
 func (OperatorStatus) EnumDescriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{1}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{1}
 }
 
 // Note: this enum is structurally identical to the OpSchema::AttrType
@@ -303,11 +303,11 @@ func (x AttributeProto_AttributeType) String() string {
 }
 
 func (AttributeProto_AttributeType) Descriptor() protoreflect.EnumDescriptor {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[2].Descriptor()
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[2].Descriptor()
 }
 
 func (AttributeProto_AttributeType) Type() protoreflect.EnumType {
-	return &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[2]
+	return &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[2]
 }
 
 func (x AttributeProto_AttributeType) Number() protoreflect.EnumNumber {
@@ -326,7 +326,7 @@ func (x *AttributeProto_AttributeType) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use AttributeProto_AttributeType.Descriptor instead.
 func (AttributeProto_AttributeType) EnumDescriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{0, 0}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{0, 0}
 }
 
 type TensorProto_DataType int32
@@ -451,11 +451,11 @@ func (x TensorProto_DataType) String() string {
 }
 
 func (TensorProto_DataType) Descriptor() protoreflect.EnumDescriptor {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[3].Descriptor()
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[3].Descriptor()
 }
 
 func (TensorProto_DataType) Type() protoreflect.EnumType {
-	return &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[3]
+	return &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[3]
 }
 
 func (x TensorProto_DataType) Number() protoreflect.EnumNumber {
@@ -474,7 +474,7 @@ func (x *TensorProto_DataType) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use TensorProto_DataType.Descriptor instead.
 func (TensorProto_DataType) EnumDescriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{14, 0}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{14, 0}
 }
 
 // Location of the data for this tensor. MUST be one of:
@@ -510,11 +510,11 @@ func (x TensorProto_DataLocation) String() string {
 }
 
 func (TensorProto_DataLocation) Descriptor() protoreflect.EnumDescriptor {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[4].Descriptor()
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[4].Descriptor()
 }
 
 func (TensorProto_DataLocation) Type() protoreflect.EnumType {
-	return &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes[4]
+	return &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes[4]
 }
 
 func (x TensorProto_DataLocation) Number() protoreflect.EnumNumber {
@@ -533,7 +533,7 @@ func (x *TensorProto_DataLocation) UnmarshalJSON(b []byte) error {
 
 // Deprecated: Use TensorProto_DataLocation.Descriptor instead.
 func (TensorProto_DataLocation) EnumDescriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{14, 1}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{14, 1}
 }
 
 // Attributes
@@ -583,7 +583,7 @@ type AttributeProto struct {
 
 func (x *AttributeProto) Reset() {
 	*x = AttributeProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[0]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +595,7 @@ func (x *AttributeProto) String() string {
 func (*AttributeProto) ProtoMessage() {}
 
 func (x *AttributeProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[0]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +608,7 @@ func (x *AttributeProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeProto.ProtoReflect.Descriptor instead.
 func (*AttributeProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{0}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *AttributeProto) GetName() string {
@@ -756,7 +756,7 @@ type ValueInfoProto struct {
 
 func (x *ValueInfoProto) Reset() {
 	*x = ValueInfoProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[1]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -768,7 +768,7 @@ func (x *ValueInfoProto) String() string {
 func (*ValueInfoProto) ProtoMessage() {}
 
 func (x *ValueInfoProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[1]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -781,7 +781,7 @@ func (x *ValueInfoProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueInfoProto.ProtoReflect.Descriptor instead.
 func (*ValueInfoProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{1}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ValueInfoProto) GetName() string {
@@ -846,7 +846,7 @@ type NodeProto struct {
 
 func (x *NodeProto) Reset() {
 	*x = NodeProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[2]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +858,7 @@ func (x *NodeProto) String() string {
 func (*NodeProto) ProtoMessage() {}
 
 func (x *NodeProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[2]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +871,7 @@ func (x *NodeProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeProto.ProtoReflect.Descriptor instead.
 func (*NodeProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{2}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *NodeProto) GetInput() []string {
@@ -956,7 +956,7 @@ type IntIntListEntryProto struct {
 
 func (x *IntIntListEntryProto) Reset() {
 	*x = IntIntListEntryProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[3]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +968,7 @@ func (x *IntIntListEntryProto) String() string {
 func (*IntIntListEntryProto) ProtoMessage() {}
 
 func (x *IntIntListEntryProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[3]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +981,7 @@ func (x *IntIntListEntryProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntIntListEntryProto.ProtoReflect.Descriptor instead.
 func (*IntIntListEntryProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{3}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *IntIntListEntryProto) GetKey() int64 {
@@ -1014,7 +1014,7 @@ type NodeDeviceConfigurationProto struct {
 
 func (x *NodeDeviceConfigurationProto) Reset() {
 	*x = NodeDeviceConfigurationProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[4]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1026,7 @@ func (x *NodeDeviceConfigurationProto) String() string {
 func (*NodeDeviceConfigurationProto) ProtoMessage() {}
 
 func (x *NodeDeviceConfigurationProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[4]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1039,7 @@ func (x *NodeDeviceConfigurationProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDeviceConfigurationProto.ProtoReflect.Descriptor instead.
 func (*NodeDeviceConfigurationProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{4}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *NodeDeviceConfigurationProto) GetConfigurationId() string {
@@ -1091,7 +1091,7 @@ type ShardingSpecProto struct {
 
 func (x *ShardingSpecProto) Reset() {
 	*x = ShardingSpecProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[5]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1103,7 @@ func (x *ShardingSpecProto) String() string {
 func (*ShardingSpecProto) ProtoMessage() {}
 
 func (x *ShardingSpecProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[5]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1116,7 @@ func (x *ShardingSpecProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardingSpecProto.ProtoReflect.Descriptor instead.
 func (*ShardingSpecProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{5}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ShardingSpecProto) GetTensorName() string {
@@ -1167,7 +1167,7 @@ type ShardedDimProto struct {
 
 func (x *ShardedDimProto) Reset() {
 	*x = ShardedDimProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[6]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1179,7 +1179,7 @@ func (x *ShardedDimProto) String() string {
 func (*ShardedDimProto) ProtoMessage() {}
 
 func (x *ShardedDimProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[6]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1192,7 +1192,7 @@ func (x *ShardedDimProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardedDimProto.ProtoReflect.Descriptor instead.
 func (*ShardedDimProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{6}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ShardedDimProto) GetAxis() int64 {
@@ -1229,7 +1229,7 @@ type SimpleShardedDimProto struct {
 
 func (x *SimpleShardedDimProto) Reset() {
 	*x = SimpleShardedDimProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[7]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1241,7 +1241,7 @@ func (x *SimpleShardedDimProto) String() string {
 func (*SimpleShardedDimProto) ProtoMessage() {}
 
 func (x *SimpleShardedDimProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[7]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1254,7 +1254,7 @@ func (x *SimpleShardedDimProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SimpleShardedDimProto.ProtoReflect.Descriptor instead.
 func (*SimpleShardedDimProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{7}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SimpleShardedDimProto) GetDim() isSimpleShardedDimProto_Dim {
@@ -1430,7 +1430,7 @@ type TrainingInfoProto struct {
 
 func (x *TrainingInfoProto) Reset() {
 	*x = TrainingInfoProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[8]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1442,7 +1442,7 @@ func (x *TrainingInfoProto) String() string {
 func (*TrainingInfoProto) ProtoMessage() {}
 
 func (x *TrainingInfoProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[8]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1455,7 +1455,7 @@ func (x *TrainingInfoProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainingInfoProto.ProtoReflect.Descriptor instead.
 func (*TrainingInfoProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{8}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TrainingInfoProto) GetInitialization() *GraphProto {
@@ -1565,7 +1565,7 @@ type ModelProto struct {
 
 func (x *ModelProto) Reset() {
 	*x = ModelProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[9]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1577,7 +1577,7 @@ func (x *ModelProto) String() string {
 func (*ModelProto) ProtoMessage() {}
 
 func (x *ModelProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[9]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1590,7 +1590,7 @@ func (x *ModelProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelProto.ProtoReflect.Descriptor instead.
 func (*ModelProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{9}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ModelProto) GetIrVersion() int64 {
@@ -1694,7 +1694,7 @@ type DeviceConfigurationProto struct {
 
 func (x *DeviceConfigurationProto) Reset() {
 	*x = DeviceConfigurationProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[10]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1706,7 +1706,7 @@ func (x *DeviceConfigurationProto) String() string {
 func (*DeviceConfigurationProto) ProtoMessage() {}
 
 func (x *DeviceConfigurationProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[10]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1719,7 +1719,7 @@ func (x *DeviceConfigurationProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceConfigurationProto.ProtoReflect.Descriptor instead.
 func (*DeviceConfigurationProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{10}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeviceConfigurationProto) GetName() string {
@@ -1755,7 +1755,7 @@ type StringStringEntryProto struct {
 
 func (x *StringStringEntryProto) Reset() {
 	*x = StringStringEntryProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[11]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1767,7 @@ func (x *StringStringEntryProto) String() string {
 func (*StringStringEntryProto) ProtoMessage() {}
 
 func (x *StringStringEntryProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[11]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1780,7 @@ func (x *StringStringEntryProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StringStringEntryProto.ProtoReflect.Descriptor instead.
 func (*StringStringEntryProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{11}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StringStringEntryProto) GetKey() string {
@@ -1811,7 +1811,7 @@ type TensorAnnotation struct {
 
 func (x *TensorAnnotation) Reset() {
 	*x = TensorAnnotation{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[12]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +1823,7 @@ func (x *TensorAnnotation) String() string {
 func (*TensorAnnotation) ProtoMessage() {}
 
 func (x *TensorAnnotation) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[12]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +1836,7 @@ func (x *TensorAnnotation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorAnnotation.ProtoReflect.Descriptor instead.
 func (*TensorAnnotation) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{12}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TensorAnnotation) GetTensorName() string {
@@ -1893,7 +1893,7 @@ type GraphProto struct {
 
 func (x *GraphProto) Reset() {
 	*x = GraphProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[13]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1905,7 +1905,7 @@ func (x *GraphProto) String() string {
 func (*GraphProto) ProtoMessage() {}
 
 func (x *GraphProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[13]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +1918,7 @@ func (x *GraphProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphProto.ProtoReflect.Descriptor instead.
 func (*GraphProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{13}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GraphProto) GetNode() []*NodeProto {
@@ -2092,7 +2092,7 @@ type TensorProto struct {
 
 func (x *TensorProto) Reset() {
 	*x = TensorProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[14]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2104,7 +2104,7 @@ func (x *TensorProto) String() string {
 func (*TensorProto) ProtoMessage() {}
 
 func (x *TensorProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[14]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2117,7 +2117,7 @@ func (x *TensorProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorProto.ProtoReflect.Descriptor instead.
 func (*TensorProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{14}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TensorProto) GetDims() []int64 {
@@ -2252,7 +2252,7 @@ type SparseTensorProto struct {
 
 func (x *SparseTensorProto) Reset() {
 	*x = SparseTensorProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[15]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2264,7 +2264,7 @@ func (x *SparseTensorProto) String() string {
 func (*SparseTensorProto) ProtoMessage() {}
 
 func (x *SparseTensorProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[15]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2277,7 +2277,7 @@ func (x *SparseTensorProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SparseTensorProto.ProtoReflect.Descriptor instead.
 func (*SparseTensorProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{15}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SparseTensorProto) GetValues() *TensorProto {
@@ -2313,7 +2313,7 @@ type TensorShapeProto struct {
 
 func (x *TensorShapeProto) Reset() {
 	*x = TensorShapeProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[16]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2325,7 +2325,7 @@ func (x *TensorShapeProto) String() string {
 func (*TensorShapeProto) ProtoMessage() {}
 
 func (x *TensorShapeProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[16]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2338,7 +2338,7 @@ func (x *TensorShapeProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorShapeProto.ProtoReflect.Descriptor instead.
 func (*TensorShapeProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{16}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TensorShapeProto) GetDim() []*TensorShapeProto_Dimension {
@@ -2373,7 +2373,7 @@ type TypeProto struct {
 
 func (x *TypeProto) Reset() {
 	*x = TypeProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[17]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2385,7 @@ func (x *TypeProto) String() string {
 func (*TypeProto) ProtoMessage() {}
 
 func (x *TypeProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[17]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2398,7 @@ func (x *TypeProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypeProto.ProtoReflect.Descriptor instead.
 func (*TypeProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TypeProto) GetValue() isTypeProto_Value {
@@ -2533,7 +2533,7 @@ type OperatorSetIdProto struct {
 
 func (x *OperatorSetIdProto) Reset() {
 	*x = OperatorSetIdProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[18]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2545,7 +2545,7 @@ func (x *OperatorSetIdProto) String() string {
 func (*OperatorSetIdProto) ProtoMessage() {}
 
 func (x *OperatorSetIdProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[18]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2558,7 +2558,7 @@ func (x *OperatorSetIdProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperatorSetIdProto.ProtoReflect.Descriptor instead.
 func (*OperatorSetIdProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{18}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *OperatorSetIdProto) GetDomain() string {
@@ -2615,7 +2615,7 @@ type FunctionProto struct {
 
 func (x *FunctionProto) Reset() {
 	*x = FunctionProto{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[19]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2627,7 +2627,7 @@ func (x *FunctionProto) String() string {
 func (*FunctionProto) ProtoMessage() {}
 
 func (x *FunctionProto) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[19]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2640,7 +2640,7 @@ func (x *FunctionProto) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionProto.ProtoReflect.Descriptor instead.
 func (*FunctionProto) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{19}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *FunctionProto) GetName() string {
@@ -2740,7 +2740,7 @@ type TensorProto_Segment struct {
 
 func (x *TensorProto_Segment) Reset() {
 	*x = TensorProto_Segment{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[20]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2752,7 +2752,7 @@ func (x *TensorProto_Segment) String() string {
 func (*TensorProto_Segment) ProtoMessage() {}
 
 func (x *TensorProto_Segment) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[20]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2765,7 +2765,7 @@ func (x *TensorProto_Segment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorProto_Segment.ProtoReflect.Descriptor instead.
 func (*TensorProto_Segment) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{14, 0}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{14, 0}
 }
 
 func (x *TensorProto_Segment) GetBegin() int64 {
@@ -2801,7 +2801,7 @@ type TensorShapeProto_Dimension struct {
 
 func (x *TensorShapeProto_Dimension) Reset() {
 	*x = TensorShapeProto_Dimension{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[21]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2813,7 +2813,7 @@ func (x *TensorShapeProto_Dimension) String() string {
 func (*TensorShapeProto_Dimension) ProtoMessage() {}
 
 func (x *TensorShapeProto_Dimension) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[21]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2826,7 +2826,7 @@ func (x *TensorShapeProto_Dimension) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorShapeProto_Dimension.ProtoReflect.Descriptor instead.
 func (*TensorShapeProto_Dimension) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{16, 0}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{16, 0}
 }
 
 func (x *TensorShapeProto_Dimension) GetValue() isTensorShapeProto_Dimension_Value {
@@ -2890,7 +2890,7 @@ type TypeProto_Tensor struct {
 
 func (x *TypeProto_Tensor) Reset() {
 	*x = TypeProto_Tensor{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[22]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2902,7 +2902,7 @@ func (x *TypeProto_Tensor) String() string {
 func (*TypeProto_Tensor) ProtoMessage() {}
 
 func (x *TypeProto_Tensor) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[22]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2915,7 +2915,7 @@ func (x *TypeProto_Tensor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypeProto_Tensor.ProtoReflect.Descriptor instead.
 func (*TypeProto_Tensor) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 0}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 0}
 }
 
 func (x *TypeProto_Tensor) GetElemType() int32 {
@@ -2944,7 +2944,7 @@ type TypeProto_Sequence struct {
 
 func (x *TypeProto_Sequence) Reset() {
 	*x = TypeProto_Sequence{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[23]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2956,7 +2956,7 @@ func (x *TypeProto_Sequence) String() string {
 func (*TypeProto_Sequence) ProtoMessage() {}
 
 func (x *TypeProto_Sequence) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[23]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2969,7 +2969,7 @@ func (x *TypeProto_Sequence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypeProto_Sequence.ProtoReflect.Descriptor instead.
 func (*TypeProto_Sequence) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 1}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 1}
 }
 
 func (x *TypeProto_Sequence) GetElemType() *TypeProto {
@@ -2994,7 +2994,7 @@ type TypeProto_Map struct {
 
 func (x *TypeProto_Map) Reset() {
 	*x = TypeProto_Map{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[24]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3006,7 +3006,7 @@ func (x *TypeProto_Map) String() string {
 func (*TypeProto_Map) ProtoMessage() {}
 
 func (x *TypeProto_Map) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[24]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3019,7 +3019,7 @@ func (x *TypeProto_Map) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypeProto_Map.ProtoReflect.Descriptor instead.
 func (*TypeProto_Map) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 2}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 2}
 }
 
 func (x *TypeProto_Map) GetKeyType() int32 {
@@ -3049,7 +3049,7 @@ type TypeProto_Optional struct {
 
 func (x *TypeProto_Optional) Reset() {
 	*x = TypeProto_Optional{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[25]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3061,7 +3061,7 @@ func (x *TypeProto_Optional) String() string {
 func (*TypeProto_Optional) ProtoMessage() {}
 
 func (x *TypeProto_Optional) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[25]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3074,7 +3074,7 @@ func (x *TypeProto_Optional) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypeProto_Optional.ProtoReflect.Descriptor instead.
 func (*TypeProto_Optional) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 3}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 3}
 }
 
 func (x *TypeProto_Optional) GetElemType() *TypeProto {
@@ -3097,7 +3097,7 @@ type TypeProto_SparseTensor struct {
 
 func (x *TypeProto_SparseTensor) Reset() {
 	*x = TypeProto_SparseTensor{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[26]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3109,7 +3109,7 @@ func (x *TypeProto_SparseTensor) String() string {
 func (*TypeProto_SparseTensor) ProtoMessage() {}
 
 func (x *TypeProto_SparseTensor) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[26]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3122,7 +3122,7 @@ func (x *TypeProto_SparseTensor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypeProto_SparseTensor.ProtoReflect.Descriptor instead.
 func (*TypeProto_SparseTensor) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 4}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 4}
 }
 
 func (x *TypeProto_SparseTensor) GetElemType() int32 {
@@ -3151,7 +3151,7 @@ type TypeProto_Opaque struct {
 
 func (x *TypeProto_Opaque) Reset() {
 	*x = TypeProto_Opaque{}
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[27]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3163,7 +3163,7 @@ func (x *TypeProto_Opaque) String() string {
 func (*TypeProto_Opaque) ProtoMessage() {}
 
 func (x *TypeProto_Opaque) ProtoReflect() protoreflect.Message {
-	mi := &file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[27]
+	mi := &file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3176,7 +3176,7 @@ func (x *TypeProto_Opaque) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypeProto_Opaque.ProtoReflect.Descriptor instead.
 func (*TypeProto_Opaque) Descriptor() ([]byte, []int) {
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 5}
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP(), []int{17, 5}
 }
 
 func (x *TypeProto_Opaque) GetDomain() string {
@@ -3193,11 +3193,11 @@ func (x *TypeProto_Opaque) GetName() string {
 	return ""
 }
 
-var File_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto protoreflect.FileDescriptor
+var File_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto protoreflect.FileDescriptor
 
-const file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDesc = "" +
+const file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDesc = "" +
 	"\n" +
-	":github.com/dfbatch/dfbatch/model/onnx/onnxpb/onnx-ml.proto\x12\fdfbatch.onnx\"\xab\a\n" +
+	"8github.com/dfbatch/dfbatch/internal/onnxpb/onnx-ml.proto\x12\fdfbatch.onnx\"\xab\a\n" +
 	"\x0eAttributeProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\"\n" +
 	"\rref_attr_name\x18\x15 \x01(\tR\vrefAttrName\x12\x1d\n" +
@@ -3487,20 +3487,20 @@ const file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDesc = 
 	"\x06STABLE\x10\x01B\x02H\x03"
 
 var (
-	file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescOnce sync.Once
-	file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescData []byte
+	file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescOnce sync.Once
+	file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescData []byte
 )
 
-func file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescGZIP() []byte {
-	file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescOnce.Do(func() {
-		file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDesc), len(file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDesc)))
+func file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescGZIP() []byte {
+	file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescOnce.Do(func() {
+		file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDesc), len(file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDesc)))
 	})
-	return file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDescData
+	return file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDescData
 }
 
-var file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
-var file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_goTypes = []any{
+var file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_goTypes = []any{
 	(Version)(0),                         // 0: dfbatch.onnx.Version
 	(OperatorStatus)(0),                  // 1: dfbatch.onnx.OperatorStatus
 	(AttributeProto_AttributeType)(0),    // 2: dfbatch.onnx.AttributeProto.AttributeType
@@ -3535,7 +3535,7 @@ var file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_goTypes = []
 	(*TypeProto_SparseTensor)(nil),       // 31: dfbatch.onnx.TypeProto.SparseTensor
 	(*TypeProto_Opaque)(nil),             // 32: dfbatch.onnx.TypeProto.Opaque
 }
-var file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_depIdxs = []int32{
+var file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_depIdxs = []int32{
 	2,  // 0: dfbatch.onnx.AttributeProto.type:type_name -> dfbatch.onnx.AttributeProto.AttributeType
 	19, // 1: dfbatch.onnx.AttributeProto.t:type_name -> dfbatch.onnx.TensorProto
 	18, // 2: dfbatch.onnx.AttributeProto.g:type_name -> dfbatch.onnx.GraphProto
@@ -3603,16 +3603,16 @@ var file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_depIdxs = []
 	0,  // [0:60] is the sub-list for field type_name
 }
 
-func init() { file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_init() }
-func file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_init() {
-	if File_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto != nil {
+func init() { file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_init() }
+func file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_init() {
+	if File_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto != nil {
 		return
 	}
-	file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[7].OneofWrappers = []any{
+	file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[7].OneofWrappers = []any{
 		(*SimpleShardedDimProto_DimValue)(nil),
 		(*SimpleShardedDimProto_DimParam)(nil),
 	}
-	file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[17].OneofWrappers = []any{
+	file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[17].OneofWrappers = []any{
 		(*TypeProto_TensorType)(nil),
 		(*TypeProto_SequenceType)(nil),
 		(*TypeProto_MapType)(nil),
@@ -3620,7 +3620,7 @@ func file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_init() {
 		(*TypeProto_SparseTensorType)(nil),
 		(*TypeProto_OpaqueType)(nil),
 	}
-	file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes[21].OneofWrappers = []any{
+	file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes[21].OneofWrappers = []any{
 		(*TensorShapeProto_Dimension_DimValue)(nil),
 		(*TensorShapeProto_Dimension_DimParam)(nil),
 	}
@@ -3628,18 +3628,18 @@ func file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDesc), len(file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDesc), len(file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_rawDesc)),
 			NumEnums:      5,
 			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_goTypes,
-		DependencyIndexes: file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_depIdxs,
-		EnumInfos:         file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_enumTypes,
-		MessageInfos:      file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_msgTypes,
+		GoTypes:           file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_goTypes,
+		DependencyIndexes: file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_depIdxs,
+		EnumInfos:         file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_enumTypes,
+		MessageInfos:      file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_msgTypes,
 	}.Build()
-	File_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto = out.File
-	file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_goTypes = nil
-	file_github_com_dfbatch_dfbatch_model_onnx_onnxpb_onnx_ml_proto_depIdxs = nil
+	File_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto = out.File
+	file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_goTypes = nil
+	file_github_com_dfbatch_dfbatch_internal_onnxpb_onnx_ml_proto_depIdxs = nil
 }

@@ -38,7 +38,7 @@ func tinyConfig(t *testing.T) Config {
 	c.PeersDir = filepath.Join(root, "bench", "peers")
 	c.ORTLibrary = DefaultORTLibrary(c.PeersDir)
 	c.Python = DefaultPython()
-	c.Command = "go test ./bench/"
+	c.Command = "go test ./internal/bench/"
 	return c
 }
 
@@ -74,7 +74,7 @@ func TestCompareRunsEveryComparison(t *testing.T) {
 
 	var md bytes.Buffer
 	require.NoError(t, WriteMarkdown(&md, res))
-	for _, want := range []string{"## Machine and versions", res.Env.CPU, "`go test ./bench/`", tableHeader, "## How to read the table"} {
+	for _, want := range []string{"## Machine and versions", res.Env.CPU, "`go test ./internal/bench/`", tableHeader, "## How to read the table"} {
 		assert.Contains(t, md.String(), want)
 	}
 	for _, row := range res.Rows {

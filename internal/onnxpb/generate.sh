@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates onnx-ml.pb.go from onnx-ml.proto. Run from anywhere, or with
-# `go generate ./model/onnx/onnxpb/`.
+# `go generate ./internal/onnxpb/`.
 #
 # onnx-ml.proto is onnx/onnx-ml.proto of the ONNX repository at tag v1.22.0
 # (commit 2bb50465112feca9003e1ed654d77f01ff1415ca), unchanged: the ONNX-ML
@@ -30,7 +30,7 @@ if [[ "$have_protoc" != "$want_protoc" ]]; then
 	echo "generate.sh: warning: $have_protoc, the committed code was made with $want_protoc" >&2
 fi
 
-pkg=github.com/dfbatch/dfbatch/model/onnx/onnxpb
+pkg=github.com/dfbatch/dfbatch/internal/onnxpb
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -8,12 +8,12 @@ import "fmt"
 // and takes float input only; out may be x.
 func Binarize(x []float32, threshold float32, out []float32) error {
 	if len(out) < len(x) {
-		return fmt.Errorf("Binarizer: output has room for %d values, the input has %d", len(out), len(x))
+		return fmt.Errorf("output has room for %d values, the input has %d", len(out), len(x))
 	}
 	for i, v := range x {
 		switch {
 		case v != v:
-			return fmt.Errorf("Binarizer: input value %d is NaN", i)
+			return fmt.Errorf("input value %d is NaN, which a Binarizer cannot compare with its threshold", i)
 		case v > threshold:
 			out[i] = 1
 		default:

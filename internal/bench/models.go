@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/dfbatch/dfbatch/frame"
-	"github.com/dfbatch/dfbatch/model/onnx/onnxpb"
+	"github.com/dfbatch/dfbatch/internal/onnxpb"
 	"google.golang.org/protobuf/proto"
 )
 

@@ -114,7 +114,7 @@ func TestBinarize(t *testing.T) {
 	assert.Equal(t, []float32{1, 1, 1, 0}, out)
 	require.NoError(t, Binarize([]float32{0.5, 1, 1.5, -1}, 1, out))
 	assert.Equal(t, []float32{0, 0, 1, 0}, out)
-	assert.ErrorContains(t, Binarize([]float32{1, nan}, 0, out), "Binarizer: input value 1 is NaN")
+	assert.ErrorContains(t, Binarize([]float32{1, nan}, 0, out), "input value 1 is NaN, which a Binarizer cannot compare with its threshold")
 	assert.ErrorContains(t, Binarize([]float32{1, 2}, 0, out[:1]), "output has room for 1 values")
 }
 

@@ -128,7 +128,7 @@ const readingNotes = `
 - **5. the Python way**: the same MLP scored by pandas + numpy in batches on a thread pool of as
   many workers as cores, one OpenBLAS thread each, outputs concatenated in order (timed by the
   script itself, after a warm-up), against dfbatch through the engine on as many executors.
-  Informative: it is what a Python user of the reference platform runs locally.
+  Informative: it is what a Python user of the batch platform (BatchInferenceClient) runs locally.
 - **6. memory**: a file-to-file run (CSV in, Parquet out) in a child process (this binary run
   again), so that its peak RSS is the run's alone: VmHWM, which the child reads from
   /proc/self/status when it is done (not the parent's getrusage of the child: on Linux its
