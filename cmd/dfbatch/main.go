@@ -70,11 +70,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "dfbatch: unknown command %q\n\n%s", args[0], usage)
+		msg := fmt.Sprintf("dfbatch: unknown command %q", args[0])
+		if near := closestName(args[0], commands); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		fmt.Fprintf(stderr, "%s\nRun 'dfbatch --help' for the commands.\n", msg)
 		return exitUsage
 	}
 	return exitCode(err, stderr)
 }
+
+// commands are dfbatch's commands, for the suggestion after a typo.
+var commands = []string{"run", "inspect", "worker", "version", "help"}
 
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, errHelpShown) {

@@ -85,6 +85,7 @@ func TestRunExitCodesTellUsageFromFailedTasks(t *testing.T) {
 	}{
 		{"no command", nil, exitUsage, "Commands:"},
 		{"unknown command", []string{"score"}, exitUsage, `unknown command "score"`},
+		{"mistyped command", []string{"rnu"}, exitUsage, `unknown command "rnu"; did you mean run?`},
 		{"missing model", []string{"run", "--input", input, "--output", t.TempDir(), "--batch-size", "5"}, exitUsage, "give one (dfbatch run --model-id ID) or set DFBATCH_MODEL_ID"},
 		{"bad flag", []string{"run", "--batch-size", "many"}, exitUsage, "invalid value"},
 		{"bad format", []string{"run", "--model", model, "--input", input, "--output", t.TempDir(), "--batch-size", "5", "--format", "xlsx"}, exitUsage, "--format"},
