@@ -129,6 +129,47 @@ func (e *IncompleteError) Error() string { return e.Err.Error() }
 // Unwrap returns the cause.
 func (e *IncompleteError) Unwrap() error { return e.Err }
 
+// StopError is why a run stopped before its last task, with how far it
+// got; it is the Err of the run's IncompleteError. Report().Rerun() lists
+// the tasks to run again.
+type StopError struct {
+	// Cause is what stopped the run: a failed task past
+	// Options.MaxFailedTasks, the job timeout, cancellation, an output
+	// that could not be written.
+	Cause error
+	// Finished is the number of tasks that finished.
+	Finished int
+	// Total is the number of tasks, or -1 when the input was not read to
+	// its end.
+	Total int
+	// Rerun is the number of planned tasks that did not finish.
+	Rerun int
+}
+
+func (e *StopError) Error() string {
+	return fmt.Sprintf("%v %s; Report().Rerun() lists the %s to run again%s",
+		e.Cause, e.Progress(), plural(e.Rerun, "task"), e.unread())
+}
+
+// Progress says how far the run got: "after 3 of 5 tasks finished".
+func (e *StopError) Progress() string {
+	if e.Total < 0 {
+		return "after " + plural(e.Finished, "task") + " finished"
+	}
+	return fmt.Sprintf("after %d of %d tasks finished", e.Finished, e.Total)
+}
+
+// unread adds that the input past the planned tasks was never read.
+func (e *StopError) unread() string {
+	if e.Total < 0 {
+		return ", and the input after them was never read"
+	}
+	return ""
+}
+
+// Unwrap returns the cause.
+func (e *StopError) Unwrap() error { return e.Cause }
+
 // Errors of file runs that did not start, wrapped; test for them with
 // errors.Is.
 var (

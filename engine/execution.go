@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"iter"
 	"log/slog"
 	"slices"
@@ -244,9 +243,5 @@ func (e *Execution) finish(out *frame.Frame, err error, logger *slog.Logger) {
 // done; total is the number of tasks, or -1 when the input was not read to
 // its end.
 func describeStop(cause error, r Report, total int) error {
-	rerun := fmt.Sprintf("Report().Rerun() lists the %s to run again", plural(len(r.Failed)+len(r.Incomplete), "task"))
-	if total < 0 {
-		return fmt.Errorf("%w after %s finished; %s, and the input after them was never read", cause, plural(r.Finished, "task"), rerun)
-	}
-	return fmt.Errorf("%w after %d of %d tasks finished; %s", cause, r.Finished, total, rerun)
+	return &StopError{Cause: cause, Finished: r.Finished, Total: total, Rerun: len(r.Failed) + len(r.Incomplete)}
 }

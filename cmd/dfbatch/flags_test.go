@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -217,4 +219,13 @@ func TestCountsOfOneAreSingular(t *testing.T) {
 	code, _, stderr := runCLI("run", "--model", churnModel, "--input", input, "--output", filepath.Join(t.TempDir(), "o.csv"), "--batch-size", "10", "--features", churnFeatures)
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stderr, "succeeded: 1/1 tasks, 1 row in, 1 row out")
+}
+
+func TestStoppedRunSaysHowFarItGotInFlags(t *testing.T) {
+	stop := &engine.StopError{Cause: errors.New("job timeout exceeded (Options.JobTimeout = 1s)"), Finished: 1, Total: -1, Rerun: 2}
+	err := fmt.Errorf("execution dfb-1: %w", &engine.IncompleteError{Err: stop})
+	got := stopInCLITerms(err)
+	assert.Equal(t, "execution dfb-1: job timeout exceeded (--job-timeout = 1s) after 1 task finished; the rows not done are listed above", got.Error())
+	assert.ErrorIs(t, got, stop, "the CLI's wording keeps the cause")
+	assert.Contains(t, err.Error(), "Report().Rerun() lists the 2 tasks to run again, and the input after them was never read", "the library's wording")
 }

@@ -423,9 +423,22 @@ func explainFailure(err error, report engine.Report, job engine.FileJob, failedR
 	case len(report.Failed) > 0:
 		return tasksFailedError{failed: len(report.Failed), rerun: len(report.Rerun()), err: err}
 	case interrupted:
-		return interruptedError{err}
+		return interruptedError{stopInCLITerms(err)}
 	}
-	return err
+	return stopInCLITerms(err)
+}
+
+// stopInCLITerms rewrites why a run stopped early in the CLI's terms: how
+// far it got, the rows not done being listed above it, instead of the
+// library's pointer to Report().Rerun().
+func stopInCLITerms(err error) error {
+	var se *engine.StopError
+	if !errors.As(err, &se) {
+		return err
+	}
+	described := fmt.Sprintf("%v %s; the rows not done are listed above", se.Cause, se.Progress())
+	msg := strings.Replace(err.Error(), se.Error(), described, 1)
+	return renamedError{msg: goNamesAsFlags.Replace(msg), err: err}
 }
 
 // notDone describes the tasks of a stopped run that neither finished nor
