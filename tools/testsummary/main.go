@@ -81,6 +81,10 @@ func summarize(r io.Reader, w io.Writer) (summary, error) {
 			output[key] = append(output[key], e.Output)
 		case e.Action == "skip" && e.Test != "":
 			s.skips = append(s.skips, e.Package+" "+e.Test+": "+skipReason(output[key]))
+		case e.Action == "build-output": // a compile error, before the package's tests
+			fmt.Fprint(w, e.Output)
+		case e.Action == "build-fail":
+			s.failed = true
 		case e.Action == "fail":
 			s.failed = true
 			fmt.Fprint(w, strings.Join(output[key], ""))
@@ -92,7 +96,11 @@ func summarize(r io.Reader, w io.Writer) (summary, error) {
 	if err := sc.Err(); err != nil {
 		return s, err
 	}
-	fmt.Fprintf(w, "\n%d tests skipped:\n", len(s.skips))
+	noun := "tests"
+	if len(s.skips) == 1 {
+		noun = "test"
+	}
+	fmt.Fprintf(w, "\n%d %s skipped:\n", len(s.skips), noun)
 	for _, skip := range s.skips {
 		fmt.Fprintln(w, "  "+skip)
 	}

@@ -41,7 +41,7 @@ func TestSummaryListsSkipsWithReasonsFailuresAndDuration(t *testing.T) {
 	assert.Contains(t, text, "FAIL\texample.com/a\t3.0s\n")
 	assert.Contains(t, text, "?   \texample.com/b\t[no test files]\n")
 	assert.NotContains(t, text, "TestPass", "passing tests stay quiet, as in go test")
-	assert.Contains(t, text, "1 tests skipped:\n  example.com/a TestORT: ort_test.go:29: ONNX Runtime's library is not installed\n")
+	assert.Contains(t, text, "1 test skipped:\n  example.com/a TestORT: ort_test.go:29: ONNX Runtime's library is not installed\n")
 	assert.Contains(t, text, "tests took 1m5s\n")
 }
 
@@ -53,4 +53,18 @@ func TestSummaryPassesWhenNothingFails(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, s.failed)
 	assert.Contains(t, out.String(), "0 tests skipped:")
+}
+
+func TestSummaryPrintsCompileErrors(t *testing.T) {
+	var out strings.Builder
+	s, err := summarize(strings.NewReader(`{"ImportPath":"p","Action":"build-output","Output":"# p\n"}
+{"ImportPath":"p","Action":"build-output","Output":"p/a.go:2:12: undefined: undefined\n"}
+{"ImportPath":"p","Action":"build-fail"}
+{"Time":"2026-12-03T10:00:00Z","Action":"start","Package":"p"}
+{"Time":"2026-12-03T10:00:00Z","Action":"output","Package":"p","Output":"FAIL\tp [build failed]\n"}
+{"Time":"2026-12-03T10:00:00Z","Action":"fail","Package":"p","Elapsed":0}
+`), &out)
+	require.NoError(t, err)
+	assert.True(t, s.failed)
+	assert.Contains(t, out.String(), "# p\np/a.go:2:12: undefined: undefined\n", "the compiler's message")
 }
