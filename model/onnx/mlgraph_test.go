@@ -53,6 +53,8 @@ func TestMLGraphImputesBinarizesAndCastsToStrings(t *testing.T) {
 	}
 	data, err := proto.Marshal(m)
 	require.NoError(t, err)
+	_, err = onnx.New("tabular.onnx", data, onnx.Options{Features: []string{"a"}})
+	assert.ErrorContains(t, err, `input "x" takes 2 features per row, but Options.Features names 1 column`)
 	l, err := onnx.New("tabular.onnx", data, onnx.Options{Features: []string{"a", "b"}})
 	require.NoError(t, err)
 

@@ -42,6 +42,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -339,7 +340,7 @@ func (l *Loader) checkBinding() error {
 		}
 		in := &l.inputs[0]
 		if in.width > 0 && in.width != len(l.opts.Features) {
-			return fmt.Errorf("input %q takes %d features per row, but Options.Features names %d columns", in.name, in.width, len(l.opts.Features))
+			return fmt.Errorf("input %q takes %s per row, but Options.Features names %s", in.name, plural(in.width, "feature"), plural(len(l.opts.Features), "column"))
 		}
 		// A dynamic feature dimension takes the features' count.
 		in.width, in.dims = len(l.opts.Features), []int{len(l.opts.Features)}
@@ -373,4 +374,12 @@ func unsupportedIn(n *onnxpb.NodeProto, supported []string) error {
 	list := slices.Clone(supported)
 	slices.Sort(list)
 	return fmt.Errorf("operator %s (domain %s) of node %q is not supported; supported: %s", n.GetOpType(), onnxpb.CanonicalDomain(n.GetDomain()), n.GetName(), strings.Join(list, ", "))
+}
+
+// plural is n followed by noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
