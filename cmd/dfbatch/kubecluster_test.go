@@ -69,12 +69,12 @@ func TestRunCloudOnClusterListsTheFailedTasksWithTheirPodsLogs(t *testing.T) {
 	t.Parallel()
 	cloudFlags := clusterFlags(t)
 	code, _, stderr := runCLI(append([]string{"run", "--model", "../../examples/churn/churn.onnx", "--input", "../../examples/churn/customers.csv",
-		"--output", t.TempDir(), "--batch-size", "400", "--retries", "1",
-		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,customer_id"}, cloudFlags...)...)
+		"--output", t.TempDir(), "--batch-size", "400", "--retries", "1", "--dtype", "age=string", // numbers as text: every task fails
+		"--features", "age,tenure_months,monthly_charges,total_charges,support_calls,contract_type"}, cloudFlags...)...)
 	assert.Equal(t, exitTasksFailed, code, stderr)
 	assert.Contains(t, stderr, "task 0 (../../examples/churn/customers.csv rows 0-399) failed after 2 attempts")
 	assert.Contains(t, stderr, "exited with code 1")
-	assert.Contains(t, stderr, `column "customer_id": is utf8, not numeric`)
+	assert.Contains(t, stderr, `column "age": is utf8, not numeric`)
 }
 
 // TestRunCloudOnClusterRunsAPythonModelInThePods scores the Python churn
